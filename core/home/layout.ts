@@ -1,0 +1,103 @@
+/**
+ * The runtime home layout (design section 4). Every path SAOE touches is built
+ * here from a validated identifier, so no caller concatenates untrusted strings
+ * into a path.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { AGENT_ID_RE, assertIdentifier, UUID_RE } from "../ids/patterns.ts";
+
+/** Absolute paths of one SAOE home. */
+export interface HomeLayout {
+  root: string;
+  config: string;
+  trust: string;
+  vault: string;
+  keys: string;
+  queues: string;
+  agents: string;
+  uploads: string;
+  media: string;
+  output: string;
+  audit: string;
+}
+
+/** Folders directly under the home, by name. */
+export const HOME_FOLDERS = [
+  "trust",
+  "vault",
+  "keys",
+  "queues",
+  "agents",
+  "uploads",
+  "media",
+  "output",
+  "audit",
+] as const;
+
+/** Folders no agent may ever write (vault, trust root, keys, ledger). */
+export const NEVER_AGENT_WRITABLE = ["vault", "trust", "keys", "audit"] as const;
+
+/** Folders an agent's capset may name as shared `fs` roots. */
+export const SHARED_FS_ROOTS = ["uploads", "media", "output", "audit"] as const;
+
+/**
+ * Builds the layout of the home at `root` (made absolute).
+ *
+ * @example
+ * ```ts
+ * import { homeLayout } from "./layout.ts";
+ * const home = homeLayout("/srv/saoe");
+ * if (home.vault !== "/srv/saoe/vault") throw new Error();
+ * ```
+ */
+export function homeLayout(root: string): HomeLayout {
+  const abs = resolve(root);
+  return {
+    root: abs,
+    config: join(abs, "config.json"),
+    trust: join(abs, "trust"),
+    vault: join(abs, "vault"),
+    keys: join(abs, "keys"),
+    queues: join(abs, "queues"),
+    agents: join(abs, "agents"),
+    uploads: join(abs, "uploads"),
+    media: join(abs, "media"),
+    output: join(abs, "output"),
+    audit: join(abs, "audit"),
+  };
+}
+
+/** `queues/<agent>/`: an agent's whole inbox. */
+export function inboxDir(home: HomeLayout, agent: string): string {
+  return join(home.queues, assertIdentifier(agent, AGENT_ID_RE, "agent id"));
+}
+
+/** `queues/<receiver>/<sender>/`: the one inbox folder `sender` may write. */
+export function inboxFromDir(home: HomeLayout, receiver: string, sender: string): string {
+  return join(inboxDir(home, receiver), assertIdentifier(sender, AGENT_ID_RE, "agent id"));
+}
+
+/** `agents/<agent>/`: an agent's private state. */
+export function agentDir(home: HomeLayout, agent: string): string {
+  return join(home.agents, assertIdentifier(agent, AGENT_ID_RE, "agent id"));
+}
+
+/** `agents/<agent>/{quarantine,dead,store}/`. */
+export function agentSubdir(
+  home: HomeLayout,
+  agent: string,
+  sub: "quarantine" | "dead" | "store",
+): string {
+  return join(agentDir(home, agent), sub);
+}
+
+/** `<root>/<session>/` under `uploads`, `media` or `output`. */
+export function sessionDir(
+  home: HomeLayout,
+  root: "uploads" | "media" | "output",
+  session: string,
+): string {
+  return join(home[root], assertIdentifier(session, UUID_RE, "session id"));
+}

@@ -1,0 +1,6 @@
+/**
+ * The runtime home layout.
+ *
+ * @module
+ */
+export * from "./layout.ts";

@@ -1,0 +1,6 @@
+/**
+ * Identifier patterns and decoders.
+ *
+ * @module
+ */
+export * from "./patterns.ts";

@@ -1,0 +1,7 @@
+/**
+ * Strict JSON parsing and typed decoding.
+ *
+ * @module
+ */
+export * from "./strict_parse.ts";
+export * from "./decode.ts";

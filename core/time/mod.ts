@@ -1,0 +1,7 @@
+/**
+ * Clocks, timestamps and freshness checks.
+ *
+ * @module
+ */
+export * from "./clock.ts";
+export * from "./timestamp.ts";

@@ -88,6 +88,28 @@ export class SigningKey {
   }
 }
 
+// Encodings of the eight points of small order, plus the non-canonical encodings
+// p and p+1 (libsodium's list; the sign bit is ignored when comparing). WebCrypto
+// accepts a signature (R = identity, S = 0) on any message under the identity key:
+// a small-order key would let anyone forge statements, so it never verifies.
+const SMALL_ORDER_KEYS = [
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+].map((hex) => Uint8Array.fromHex(hex));
+
+function hasSmallOrder(publicKey: Uint8Array): boolean {
+  return SMALL_ORDER_KEYS.some((bad) => {
+    let diff = (publicKey[31]! & 0x7f) ^ bad[31]!;
+    for (let i = 0; i < 31; i++) diff |= publicKey[i]! ^ bad[i]!;
+    return diff === 0;
+  });
+}
+
 const VERIFY_KEYS = new Map<string, Promise<CryptoKey>>();
 const MAX_CACHED_KEYS = 4096;
 
@@ -105,7 +127,17 @@ function verifyKey(publicKey: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
 
 /**
  * Verifies an Ed25519 signature over exact bytes. Malformed keys or signatures
- * verify as false, never throw.
+ * and public keys of small order verify as false, never throw.
+ *
+ * @example
+ * ```ts
+ * import { SigningKey, verifyEd25519 } from "./ed25519.ts";
+ * const key = await SigningKey.fromSeed(new Uint8Array(32).fill(1));
+ * const msg = new TextEncoder().encode("hi");
+ * const sig = await key.sign(msg);
+ * if (!await verifyEd25519(key.publicKey, msg, sig)) throw new Error("unexpected");
+ * if (await verifyEd25519(key.publicKey, new TextEncoder().encode("ho"), sig)) throw new Error();
+ * ```
  */
 export async function verifyEd25519(
   publicKey: Uint8Array<ArrayBuffer>,
@@ -115,6 +147,7 @@ export async function verifyEd25519(
   if (publicKey.byteLength !== PUBLIC_KEY_BYTES || signature.byteLength !== SIGNATURE_BYTES) {
     return false;
   }
+  if (hasSmallOrder(publicKey)) return false;
   try {
     return await crypto.subtle.verify("Ed25519", await verifyKey(publicKey), signature, message);
   } catch {

@@ -28,11 +28,10 @@ const wrapper = obj({
  * @example
  * ```ts
  * import { parseDsse } from "./parse.ts";
- * const env = parseDsse(
- *   new TextEncoder().encode('{"payloadType":"t","payload":"aGk=","signatures":[]}'),
- *   1024,
- * );
- * if (env.payload.byteLength !== 2) throw new Error();
+ * const sig = new Uint8Array(64).toBase64();
+ * const text = `{"payloadType":"t","payload":"aGk=","signatures":[{"keyid":"k","sig":"${sig}"}]}`;
+ * const env = parseDsse(new TextEncoder().encode(text), 1024);
+ * if (env.payload.byteLength !== 2 || env.signatures.length !== 1) throw new Error();
  * ```
  */
 export function parseDsse(bytes: Uint8Array, maxBytes: number): DsseEnvelope {

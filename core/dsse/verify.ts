@@ -49,6 +49,13 @@ export async function verifySignatures(
   env: DsseEnvelope,
   check: SignatureCheck,
 ): Promise<Set<string>> {
+  // no trusted set would mean no signature is required: fail closed
+  if (check.trusted.length === 0) {
+    throw new SaoeError(
+      "bad_threshold",
+      `Cannot verify ${check.what}: no trusted key set was given`,
+    );
+  }
   const message = pae(env.payloadType, env.payload);
   const all: PublicKeyEntry[] = check.trusted.flatMap((set) => [...set.keys]);
   const candidates = distinctKeys(all);

@@ -6,7 +6,24 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { SaoeError } from "../errors.ts";
 import { AGENT_ID_RE, assertIdentifier, UUID_RE } from "../ids/patterns.ts";
+
+const AGENT_SUBDIRS: readonly string[] = ["quarantine", "dead", "store"];
+const SESSION_ROOTS: readonly string[] = ["uploads", "media", "output"];
+
+// the parameter types already say this; the runtime check keeps a cast or a
+// JavaScript caller from turning "../.." into a path outside the home
+function assertOneOf(value: string, allowed: readonly string[], what: string): void {
+  if (!allowed.includes(value)) {
+    throw new SaoeError(
+      "bad_identifier",
+      `Invalid ${what} ${JSON.stringify(String(value).slice(0, 80))}: expected one of ${
+        allowed.join(", ")
+      }`,
+    );
+  }
+}
 
 /** Absolute paths of one SAOE home. */
 export interface HomeLayout {
@@ -90,6 +107,7 @@ export function agentSubdir(
   agent: string,
   sub: "quarantine" | "dead" | "store",
 ): string {
+  assertOneOf(sub, AGENT_SUBDIRS, "agent folder");
   return join(agentDir(home, agent), sub);
 }
 
@@ -99,5 +117,6 @@ export function sessionDir(
   root: "uploads" | "media" | "output",
   session: string,
 ): string {
+  assertOneOf(root, SESSION_ROOTS, "session root");
   return join(home[root], assertIdentifier(session, UUID_RE, "session id"));
 }

@@ -32,8 +32,14 @@ export function str(
 ): Decoder<string> {
   const maxLength = options.maxLength ?? 65536;
   return (value, path) => {
-    if (typeof value !== "string" || value.length > maxLength) {
-      throw new DecodeError(path, `a string of at most ${maxLength} characters`);
+    if (typeof value !== "string") throw new DecodeError(path, "a string");
+    if (value.length > maxLength) {
+      // an over-long identifier is as malformed as one that misses the pattern
+      throw new DecodeError(
+        path,
+        options.what ?? `a string of at most ${maxLength} characters`,
+        options.code,
+      );
     }
     if (options.pattern !== undefined && !options.pattern.test(value)) {
       throw new DecodeError(

@@ -62,8 +62,20 @@ export function parseStrictJson(bytes: Uint8Array, options: StrictJsonOptions): 
   return value;
 }
 
-/** Parses a string already in memory with the same rules (used for config files). */
+/**
+ * Parses a string already in memory with the same rules (used for config files).
+ *
+ * @example
+ * ```ts
+ * import { parseStrictJsonText } from "./strict_parse.ts";
+ * if (parseStrictJsonText('{"a":[1]}', { maxBytes: 100 }).a === undefined) throw new Error();
+ * ```
+ */
 export function parseStrictJsonText(text: string, options: StrictJsonOptions): JsonObject {
+  // TextEncoder would silently turn a lone surrogate into U+FFFD: refuse it instead
+  if (!text.isWellFormed()) {
+    throw new SaoeError("parse_error", "Cannot parse JSON: text contains a lone surrogate");
+  }
   return parseStrictJson(new TextEncoder().encode(text), options);
 }
 

@@ -8,6 +8,7 @@
 import { anyObject, arr, type Decoded, int, obj, str } from "../json/decode.ts";
 import { agentId, MAX_VERSION, sha256HexId, templateId } from "../ids/patterns.ts";
 import { timestamp } from "../time/timestamp.ts";
+import { parseStrictJson } from "../json/strict_parse.ts";
 
 /** Decoder for a template's plaintext (the JSON reviewed in git under `vault/templates/`). */
 export const decodeTemplate = obj({
@@ -37,3 +38,30 @@ export const decodeTemplateManifest = obj({
 
 /** A verified template manifest. */
 export type TemplateManifest = Decoded<typeof decodeTemplateManifest>;
+
+/** Largest template plaintext in bytes (checked before parsing). */
+export const MAX_TEMPLATE_BYTES = 1024 * 1024;
+
+/** Deepest nesting a template's JSON may have (a JSON Schema nests, but not without bound). */
+export const MAX_TEMPLATE_DEPTH = 64;
+
+/**
+ * Parses a template's exact plaintext bytes strictly and decodes them: duplicate
+ * keys, unknown fields, wrong types and oversize input are refusals.
+ *
+ * @example
+ * ```ts
+ * import { parseTemplate } from "./template_types.ts";
+ * const t = parseTemplate(new TextEncoder().encode(JSON.stringify({
+ *   id: "note", version: 1, description: "A note", schema: { type: "object" },
+ *   policy: { allowed_senders: ["planner"], allowed_receivers: ["deployment"], max_payload_bytes: 1024 },
+ * })));
+ * if (t.id !== "note") throw new Error();
+ * ```
+ */
+export function parseTemplate(bytes: Uint8Array): Template {
+  return decodeTemplate(
+    parseStrictJson(bytes, { maxBytes: MAX_TEMPLATE_BYTES, maxDepth: MAX_TEMPLATE_DEPTH }),
+    "$",
+  );
+}

@@ -1,0 +1,13 @@
+/**
+ * Capability sets: the signed statement of what one agent may receive, send, run,
+ * decrypt, read, write and listen on; its signing and verification, the store of
+ * capsets in force, the one capset → Deno flags function and the CI check.
+ *
+ * @module
+ */
+export * from "./types.ts";
+export * from "./sign.ts";
+export * from "./verify.ts";
+export * from "./store.ts";
+export * from "./permissions.ts";
+export * from "./check.ts";

@@ -1,0 +1,270 @@
+/**
+ * `saoe init`: creates a SAOE home from the repository's reviewed `vault/` sources.
+ *
+ * Order: folders, key store (master identity), dispatcher keys and trust root v1,
+ * agent keys and the signed agent key directory, capability sets signed and
+ * encrypted to the agent and its peers, templates encrypted to exactly the agents
+ * whose capsets name them with signed manifests, and `config.json` with the root
+ * pin last: a crash part-way leaves no config, and the home counts as incomplete.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { SaoeError } from "../errors.ts";
+import { sha256Hex } from "../crypto/bytes.ts";
+import { generateSeed, SigningKey } from "../crypto/ed25519.ts";
+import { parseStrictJson } from "../json/strict_parse.ts";
+import type { Clock } from "../time/clock.ts";
+import { DEFAULT_SKEW_MS } from "../time/clock.ts";
+import { formatTimestamp } from "../time/timestamp.ts";
+import { type CapsetSource, decodeCapsetSource } from "../capset/types.ts";
+import { signCapset } from "../capset/sign.ts";
+import { createKeyStore } from "../keys/keystore.ts";
+import { signRoot } from "../trust/root.ts";
+import { rootKeyOf } from "../trust/root.ts";
+import { writeRootFile } from "../trust/files.ts";
+import { buildDirectory, type DirectoryKeyInput, signDirectory } from "../trust/directory.ts";
+import { writeDirectoryFile } from "../trust/files.ts";
+import { recipientOf } from "../vault/age.ts";
+import { publishCapset, publishTemplate } from "../vault/publish.ts";
+import { parseTemplate } from "../vault/template_types.ts";
+import { HOME_FOLDERS, type HomeLayout, homeLayout } from "../home/layout.ts";
+import { type HomeConfig, writeHomeConfig } from "../home/config.ts";
+
+const DAY_MS = 86_400_000;
+
+/** The supervisor's identity in the key directory (signs checkpoints and its own events). */
+export const SUPERVISOR_ID = "supervisor";
+
+/** Options for {@linkcode initHome}. */
+export interface InitHomeOptions {
+  /** The home folder to create. */
+  home: string;
+  /** The repository's `vault/` sources folder. */
+  sources: string;
+  clock: Clock;
+  /** Replace an existing home (everything in it is reset). */
+  force?: boolean;
+  /** Dispatcher signatures required (k). Default 1. */
+  threshold?: number;
+  /** Dispatcher keys generated (n). Default `threshold`. */
+  keys?: number;
+  /** Progress lines for the operator. */
+  progress?: (line: string) => void;
+}
+
+/** What {@linkcode initHome} created. */
+export interface InitHomeResult {
+  home: HomeLayout;
+  config: HomeConfig;
+  agents: string[];
+  templates: string[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
+
+async function readSources(
+  dir: string,
+  what: string,
+): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
+  const out = new Map<string, Uint8Array<ArrayBuffer>>();
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    throw new SaoeError("bad_config", `Cannot read ${what} sources in ${dir}: no such folder`);
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.name.endsWith(".json")) continue;
+    if (!entry.isFile) {
+      throw new SaoeError(
+        "unsafe_path",
+        `Cannot read ${what} source ${entry.name}: not a regular file`,
+      );
+    }
+    out.set(entry.name.slice(0, -5), await Deno.readFile(join(dir, entry.name)));
+  }
+  return out;
+}
+
+async function resetHome(home: HomeLayout): Promise<void> {
+  // only what SAOE owns: a mistyped --home must not wipe unrelated files
+  for (const folder of HOME_FOLDERS) {
+    await Deno.remove(home[folder], { recursive: true }).catch((e: unknown) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
+  await Deno.remove(home.config).catch((e: unknown) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+}
+
+/**
+ * Creates a complete home. Refuses an existing home unless `force`.
+ *
+ * @example
+ * ```ts ignore
+ * import { initHome } from "./init_home.ts";
+ * await initHome({ home: ".saoe", sources: "vault", clock: { now: () => Date.now() } });
+ * ```
+ */
+export async function initHome(options: InitHomeOptions): Promise<InitHomeResult> {
+  const progress = options.progress ?? (() => {});
+  const threshold = options.threshold ?? 1;
+  const keyCount = options.keys ?? threshold;
+  if (!Number.isSafeInteger(threshold) || threshold < 1 || keyCount < threshold || keyCount > 32) {
+    throw new SaoeError(
+      "bad_threshold",
+      `Cannot create a trust root with threshold ${threshold} of ${keyCount} keys: expected 1 <= k <= n <= 32`,
+    );
+  }
+  const home = homeLayout(options.home);
+  const populated = await exists(home.config) || await exists(home.keys) ||
+    await exists(home.trust);
+  if (populated && !options.force) {
+    throw new SaoeError(
+      "bad_config",
+      `Cannot initialise ${home.root}: a SAOE home is already there (use --force to reset it, which deletes its keys, ledger and queues)`,
+    );
+  }
+  // sources are read and checked before anything is deleted
+  const capsetSources = new Map<string, CapsetSource>();
+  for (const [name, bytes] of await readSources(join(options.sources, "capsets"), "capset")) {
+    const source = decodeCapsetSource(parseStrictJson(bytes, { maxBytes: 1024 * 1024 }), "$");
+    if (source.agent !== name) {
+      throw new SaoeError(
+        "bad_config",
+        `Invalid capset source ${name}.json: it names agent "${source.agent}"`,
+      );
+    }
+    capsetSources.set(name, source);
+  }
+  const templateSources = await readSources(join(options.sources, "templates"), "template");
+  for (const [name, bytes] of templateSources) {
+    const template = parseTemplate(bytes);
+    if (template.id !== name) {
+      throw new SaoeError(
+        "bad_config",
+        `Invalid template source ${name}.json: it names template "${template.id}"`,
+      );
+    }
+  }
+  if (capsetSources.size === 0) {
+    throw new SaoeError("bad_config", `No capset sources in ${options.sources}`);
+  }
+
+  if (populated) {
+    progress(`Resetting the existing home ${home.root}`);
+    await resetHome(home);
+  }
+  await Deno.mkdir(home.root, { recursive: true, mode: 0o700 });
+  for (const folder of HOME_FOLDERS) {
+    await Deno.mkdir(home[folder], { recursive: true, mode: 0o700 });
+  }
+
+  const now = options.clock.now();
+  const validity = {
+    root_days: 365,
+    directory_days: 90,
+    capset_days: 90,
+    manifest_days: 90,
+    agent_key_days: 365,
+  };
+  const keys = await createKeyStore(home.keys);
+
+  progress(`Creating ${keyCount} dispatcher key(s), threshold ${threshold}`);
+  const dispatchers: SigningKey[] = [];
+  for (let i = 1; i <= keyCount; i++) {
+    const seed = generateSeed();
+    await keys.saveDispatcher(i, seed);
+    dispatchers.push(await SigningKey.fromSeed(seed));
+  }
+  const rootBytes = await signRoot({
+    payload: {
+      version: 1,
+      issued_at: formatTimestamp(now),
+      expires_at: formatTimestamp(now + validity.root_days * DAY_MS),
+      threshold,
+      keys: dispatchers.map(rootKeyOf),
+    },
+    signers: dispatchers,
+  });
+  await writeRootFile(home.trust, 1, rootBytes);
+
+  const agents = [...capsetSources.keys()];
+  progress(`Creating keys for ${agents.length} agents and the supervisor`);
+  const directoryKeys: Record<string, DirectoryKeyInput[]> = {};
+  const recipients = new Map<string, string>();
+  for (const agent of [...agents, SUPERVISOR_ID]) {
+    const secrets = await keys.createAgent(agent);
+    const signing = await SigningKey.fromSeed(secrets.seed);
+    const recipient = await recipientOf(secrets.ageIdentity);
+    recipients.set(agent, recipient);
+    directoryKeys[agent] = [{
+      publicKey: signing.publicKey,
+      ageRecipient: recipient,
+      validFromMs: now,
+      validUntilMs: now + validity.agent_key_days * DAY_MS,
+    }];
+  }
+  const directory = await buildDirectory({
+    version: 1,
+    issuedAtMs: now,
+    expiresAtMs: now + validity.directory_days * DAY_MS,
+    agents: directoryKeys,
+  });
+  await writeDirectoryFile(
+    home.trust,
+    await signDirectory({ payload: directory, signers: dispatchers }),
+  );
+
+  progress(`Publishing ${capsetSources.size} capability sets`);
+  for (const [agent, source] of capsetSources) {
+    const signed = await signCapset({
+      source,
+      signers: dispatchers,
+      issuedAt: now,
+      validForMs: validity.capset_days * DAY_MS,
+    });
+    // peers read this capset to check an edge against both ends (validator step 7)
+    const peers = new Set([
+      agent,
+      SUPERVISOR_ID,
+      ...source.receives.map((r) => r.from),
+      ...source.sends.map((s) => s.to),
+    ]);
+    const to = [...peers].map((p) => recipients.get(p)).filter((r): r is string => r !== undefined);
+    await publishCapset({ vault: home.vault, agent, signedCapsetBytes: signed, recipients: to });
+  }
+
+  progress(`Publishing ${templateSources.size} templates`);
+  for (const [id, bytes] of templateSources) {
+    const readers = agents.filter((a) => capsetSources.get(a)!.vault.includes(id));
+    if (readers.length === 0) {
+      progress(`  template ${id}: no capset names it, not published`);
+      continue;
+    }
+    await publishTemplate({
+      vault: home.vault,
+      templateBytes: bytes,
+      recipients: readers.map((a) => recipients.get(a)!),
+      signers: dispatchers,
+      issuedAt: now,
+      validForMs: validity.manifest_days * DAY_MS,
+    });
+  }
+
+  const config: HomeConfig = {
+    format: 1,
+    created_at: formatTimestamp(now),
+    root_pin: await sha256Hex(rootBytes),
+    skew_ms: DEFAULT_SKEW_MS,
+    agents,
+    validity,
+  };
+  await writeHomeConfig(home.config, config);
+  progress(`Home ready at ${home.root} (root pin ${config.root_pin})`);
+  return { home, config, agents, templates: [...templateSources.keys()] };
+}

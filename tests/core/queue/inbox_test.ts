@@ -1,0 +1,257 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { SaoeError } from "../../../core/errors.ts";
+import { retryDead } from "../../../core/queue/dead_letter.ts";
+import { type InboxTransport, watchInbox } from "../../../core/queue/inbox.ts";
+import { pollInboxForBenchmark } from "../../../core/queue/polling_inbox.ts";
+import { processEntry } from "../../../core/queue/process.ts";
+import type { EntryOrigin } from "../../../core/queue/types.ts";
+import {
+  entryName,
+  listNames,
+  makeQueueHome,
+  putEntry,
+  type QueueHome,
+  readSidecar,
+  waitFor,
+} from "./_fixtures.ts";
+
+interface Running {
+  transport: InboxTransport;
+  handled: Map<string, number>;
+  origins: EntryOrigin["kind"][];
+  refused: string[];
+  errors: unknown[];
+  stop(): Promise<void>;
+}
+
+type Start = typeof watchInbox;
+
+/** Starts a transport whose entries run through the real pipeline, counting handler runs by text. */
+async function start(
+  q: QueueHome,
+  options: { reconcileMs?: number; concurrency?: number; failHandlerOnce?: boolean } = {},
+  transport: Start = watchInbox,
+): Promise<Running> {
+  const controller = new AbortController();
+  const handled = new Map<string, number>();
+  const origins: EntryOrigin["kind"][] = [];
+  const refused: string[] = [];
+  const errors: unknown[] = [];
+  let failNext = options.failHandlerOnce === true;
+  const t = await transport({
+    inbox: q.paths.inbox,
+    senders: q.senders,
+    retryDir: q.paths.retry,
+    signal: controller.signal,
+    onError: (err) => errors.push(err),
+    ...(options.reconcileMs === undefined ? {} : { reconcileMs: options.reconcileMs }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    onEntry: async (path, origin) => {
+      await processEntry({
+        path,
+        origin,
+        quarantineDir: q.paths.quarantine,
+        deadDir: q.paths.dead,
+        validate: async (entry) => {
+          origins.push(entry.origin.kind);
+          return await Deno.readTextFile(entry.path);
+        },
+        handle: (text) => {
+          if (failNext) {
+            failNext = false;
+            return Promise.reject(new Error("transient failure"));
+          }
+          handled.set(text, (handled.get(text) ?? 0) + 1);
+          return Promise.resolve();
+        },
+        onRefused: (err: SaoeError) => {
+          refused.push(err.code);
+        },
+      });
+    },
+  });
+  return {
+    transport: t,
+    handled,
+    origins,
+    refused,
+    errors,
+    stop: async () => {
+      controller.abort();
+      await t.closed;
+    },
+  };
+}
+
+Deno.test("watchInbox() processes a file present before it started exactly once", async () => {
+  await using q = await makeQueueHome();
+  await putEntry(q, "intake", "early");
+  const r = await start(q);
+  try {
+    await waitFor(() => r.handled.has("early"), 5000, "the early entry");
+    // give late events and a second scan a chance to double-process
+    await r.transport.scan();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(r.handled.get("early"), 1);
+    assert.deepEqual(r.errors, []);
+  } finally {
+    await r.stop();
+  }
+});
+
+Deno.test("watchInbox() processes a renamed-in file once although both scan and watcher see it", async () => {
+  await using q = await makeQueueHome();
+  const r = await start(q);
+  try {
+    await putEntry(q, "sanitization", "arrived");
+    // the scan reports the same file while its event is in flight or just handled
+    await r.transport.scan();
+    await waitFor(() => r.handled.has("arrived"), 5000, "the entry");
+    await r.transport.scan();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(r.handled.get("arrived"), 1);
+    assert.deepEqual(r.origins, ["inbox"]);
+  } finally {
+    await r.stop();
+  }
+});
+
+Deno.test("watchInbox() processes 200 concurrently renamed files exactly once each", async () => {
+  await using q = await makeQueueHome();
+  const r = await start(q, { concurrency: 4 });
+  try {
+    const texts = Array.from({ length: 200 }, (_, i) => `entry-${i}`);
+    await Promise.all(texts.map((text, i) => putEntry(q, q.senders[i % 2]!, text)));
+    await r.transport.scan();
+    await waitFor(() => r.handled.size === 200, 10000, "200 entries");
+    await r.transport.scan();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const text of texts) assert.equal(r.handled.get(text), 1, text);
+    assert.deepEqual(await listNames(q.paths.dead), []);
+    assert.deepEqual(await listNames(q.paths.quarantine), []);
+    assert.equal(r.transport.depth(), 0);
+  } finally {
+    await r.stop();
+  }
+});
+
+Deno.test("watchInbox() refuses a planted symlink and hard link and still processes the next file", async () => {
+  await using q = await makeQueueHome();
+  const secret = join(q.root, "secret");
+  await Deno.writeTextFile(secret, "do not read");
+  const r = await start(q, { reconcileMs: 20 });
+  try {
+    await Deno.symlink(secret, join(q.paths.inbox, "intake", entryName()));
+    await Deno.link(secret, join(q.paths.inbox, "intake", entryName()));
+    await putEntry(q, "intake", "valid");
+    await waitFor(() => r.handled.has("valid") && r.refused.length === 2, 5000, "the refusals");
+    assert.deepEqual(r.refused, ["unsafe_path", "unsafe_path"]);
+    assert.equal(await Deno.readTextFile(secret), "do not read");
+    assert.equal((await Deno.lstat(secret)).nlink, 1);
+    assert.equal((await listNames(q.paths.dead)).length, 2, "two sidecars, no links kept");
+    assert.deepEqual(await listNames(join(q.paths.inbox, "intake")), []);
+  } finally {
+    await r.stop();
+  }
+});
+
+/** A watcher whose entries fail until `allow()`; counts successes. */
+async function stuckWatcher(q: QueueHome, reconcileMs: number) {
+  const controller = new AbortController();
+  let allowed = false;
+  let succeeded = 0;
+  const transport = await watchInbox({
+    inbox: q.paths.inbox,
+    senders: q.senders,
+    signal: controller.signal,
+    reconcileMs,
+    onError: () => {},
+    onEntry: async (path) => {
+      // failing leaves the file in place: once the events are spent, only a scan finds it again
+      if (!allowed) throw new SaoeError("io_error", "Cannot quarantine: disk busy");
+      await Deno.remove(path);
+      succeeded++;
+    },
+  });
+  return {
+    allow: () => {
+      allowed = true;
+    },
+    succeeded: () => succeeded,
+    stop: async () => {
+      controller.abort();
+      await transport.closed;
+    },
+  };
+}
+
+Deno.test("watchInbox() reconciliation finds an entry no event reports again", async () => {
+  await using q = await makeQueueHome();
+  const slow = await stuckWatcher(q, 60_000);
+  const fast = await stuckWatcher(q, 30);
+  try {
+    await putEntry(q, "intake");
+    await new Promise((resolve) => setTimeout(resolve, 150)); // let the events pass
+    slow.allow();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(slow.succeeded(), 0, "without a scan the entry stays unnoticed");
+    fast.allow();
+    await waitFor(() => fast.succeeded() === 1, 5000, "the reconciliation scan");
+  } finally {
+    await slow.stop();
+    await fast.stop();
+  }
+});
+
+Deno.test("watchInbox() creates missing sender folders and closes cleanly when aborted", async () => {
+  await using q = await makeQueueHome();
+  await Deno.remove(join(q.paths.inbox, "intake"));
+  const r = await start(q);
+  assert.ok((await Deno.lstat(join(q.paths.inbox, "intake"))).isDirectory);
+  // the test sanitizers fail this test if the watcher or the timer outlive `closed`
+  await r.stop();
+  await putEntry(q, "intake", "after");
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(r.handled.size, 0);
+});
+
+Deno.test("a retried handler_error entry runs again through retry/ as a retry", async () => {
+  await using q = await makeQueueHome();
+  const r = await start(q, { failHandlerOnce: true });
+  try {
+    const name = await putEntry(q, "intake", "flaky");
+    await waitFor(() => r.origins.length === 1, 5000, "the first run");
+    const key = name.slice(0, -5);
+    await waitFor(() => r.transport.depth() === 0);
+    assert.equal((await readSidecar(q.paths.dead, key)).code, "handler_error");
+    const target = await retryDead({
+      deadDir: q.paths.dead,
+      inbox: q.paths.inbox,
+      retryDir: q.paths.retry,
+      key,
+    });
+    assert.equal(target, join(q.paths.retry, name));
+    await waitFor(() => r.handled.get("flaky") === 1, 5000, "the retried run");
+    assert.deepEqual(r.origins, ["inbox", "retry"]);
+    assert.deepEqual(await listNames(q.paths.dead), []);
+    assert.deepEqual(await listNames(q.paths.retry), []);
+  } finally {
+    await r.stop();
+  }
+});
+
+Deno.test("pollInboxForBenchmark() offers the same contract as the watcher", async () => {
+  await using q = await makeQueueHome();
+  await putEntry(q, "intake", "early");
+  const r = await start(q, {}, (options) => pollInboxForBenchmark({ ...options, intervalMs: 10 }));
+  try {
+    await putEntry(q, "sanitization", "late");
+    await waitFor(() => r.handled.has("early") && r.handled.has("late"), 5000, "both entries");
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal(r.handled.get("early"), 1);
+    assert.equal(r.handled.get("late"), 1);
+  } finally {
+    await r.stop();
+  }
+});

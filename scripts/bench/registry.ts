@@ -6,7 +6,8 @@
  * @module
  */
 import { ledgerBench } from "./ledger_bench.ts";
+import { validatorBench } from "./validator_bench.ts";
 import type { BenchModule } from "./types.ts";
 
 /** The registered benchmark modules. */
-export const BENCH_MODULES: readonly BenchModule[] = [ledgerBench];
+export const BENCH_MODULES: readonly BenchModule[] = [ledgerBench, validatorBench];

@@ -23,7 +23,7 @@ export function formatTable(results: readonly JudgedResult[]): string {
       r.name,
       `${fmt(r.value)} ${r.unit}`,
       `${r.higherIsBetter ? ">=" : "<="} ${fmt(r.target)} ${r.unit}`,
-      r.pass ? "PASS" : "MISS",
+      r.informational === true ? "INFO" : r.pass ? "PASS" : "MISS",
     ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));

@@ -25,6 +25,8 @@ export interface BenchResult {
   target: number;
   /** True when bigger is better (a rate); false for latencies. */
   higherIsBetter: boolean;
+  /** Reported for the record, not judged (e.g. a rate bound by the disk's fsync). */
+  informational?: boolean;
   /** Workload facts for the record (event count, batch size…). */
   detail?: Record<string, number | string>;
 }
@@ -39,5 +41,6 @@ export interface BenchModule {
 
 /** True when `result` meets its target. */
 export function meetsTarget(result: BenchResult): boolean {
+  if (result.informational === true) return true;
   return result.higherIsBetter ? result.value >= result.target : result.value <= result.target;
 }

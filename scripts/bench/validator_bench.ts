@@ -28,15 +28,7 @@ import {
   SqliteReplayStore,
 } from "../../core/validate/replay_store.ts";
 import { createValidator } from "../../core/validate/validator.ts";
-
-/** One benchmark measurement. */
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  /** Human-readable target, e.g. `>= 2000`. */
-  target: string;
-}
+import type { BenchContext, BenchModule, BenchResult } from "./types.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 const DAY = 86_400_000;
@@ -163,46 +155,33 @@ async function measure(
     name,
     value: Math.round((count - 20) / seconds),
     unit: "envelopes/s",
-    target: `>= ${TARGET}`,
+    target: TARGET,
+    higherIsBetter: true,
+    detail: { envelopes: count - 20 },
   };
 }
 
-/**
- * Runs the validator benchmark: envelopes per second with a memory replay store
- * and with the SQLite one at both durability levels.
- *
- * @example
- * ```ts ignore
- * import { run } from "./validator_bench.ts";
- * console.log(await run({ quick: true }));
- * ```
- */
-export async function run(opts: { quick: boolean }): Promise<BenchResult[]> {
-  const count = opts.quick ? 520 : 5020;
-  const results = [
-    await measure("validator throughput (memory replay store)", count, new MemoryReplayStore()),
-  ];
-  const dir = await Deno.makeTempDir({ prefix: "saoe_bench_" });
-  try {
-    for (const synchronous of ["full", "normal"] as const) {
-      using store = SqliteReplayStore.open(join(dir, `replay_${synchronous}.db`), { synchronous });
+/** Validator throughput with a memory replay store and the SQLite one at both durability levels. */
+export const validatorBench: BenchModule = {
+  name: "validator",
+  async run(ctx: BenchContext): Promise<BenchResult[]> {
+    const count = ctx.quick ? 520 : 5020;
+    const results = [
+      await measure("validator throughput (memory replay store)", count, new MemoryReplayStore()),
+    ];
+    for (const synchronous of ["normal", "full"] as const) {
+      using store = SqliteReplayStore.open(join(ctx.tempDir, `replay_${synchronous}.db`), {
+        synchronous,
+      });
       const result = await measure(
-        `validator throughput (SQLite replay store, synchronous=${synchronous})`,
+        `validator throughput (SQLite replay, synchronous=${synchronous})`,
         count,
         store,
       );
-      // FULL fsyncs every claim: its rate is the disk's, reported for information
-      if (synchronous === "full") result.target = "informational (fsync-bound)";
+      // FULL fsyncs every claim: its rate is the disk's, reported for the record
+      if (synchronous === "full") result.informational = true;
       results.push(result);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-  return results;
-}
-
-if (import.meta.main) {
-  for (const r of await run({ quick: Deno.args.includes("--quick") })) {
-    console.log(`${r.name}: ${r.value} ${r.unit} (target ${r.target})`);
-  }
-}
+    return results;
+  },
+};

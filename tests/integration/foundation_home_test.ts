@@ -83,7 +83,7 @@ async function article(
     sender: from,
     receiver: options.to ?? "sanitization",
     template: { id: "blog_article_intent", version: 1, sha256: blogSha },
-    payload: (options.payload ?? { title: "Hello", markdown: "# Hi", has_image: false }) as never,
+    payload: (options.payload ?? { title: "Hello", markdown: "# Hi", image_count: 0 }) as never,
     human_readable: "an article",
   });
   return { fields, bytes: await signEnvelope({ fields, signer }) };
@@ -169,7 +169,7 @@ Deno.test({
     const impostor = await article(root, { from: "planner", signAs: "intake" });
     assert.equal(await refusal(sanitization.validator.validate(impostor.bytes)), "bad_signature");
     const extra = await article(root, {
-      payload: { title: "t", markdown: "m", has_image: false, x: 1 },
+      payload: { title: "t", markdown: "m", image_count: 0, x: 1 },
     });
     assert.equal(await refusal(sanitization.validator.validate(extra.bytes)), "schema");
     // sanitization is not a recipient of formatted_article, even if it asks for it in scope

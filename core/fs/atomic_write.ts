@@ -108,7 +108,9 @@ export async function writeFileAtomic(
   }
   const overwrite = options.overwrite ?? true;
   if (existing !== null && !overwrite) {
-    throw new SaoeError("rollback", `Cannot write ${path}: the file already exists`, { file: path });
+    throw new SaoeError("rollback", `Cannot write ${path}: the file already exists`, {
+      file: path,
+    });
   }
   const temp = join(folder, `${TEMP_PREFIX}${crypto.randomUUID()}`);
   const file = await Deno.open(temp, { write: true, createNew: true, mode: options.mode ?? 0o600 });

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { SaoeError } from "../errors.ts";
 import { AGENT_ID_RE, assertIdentifier, UUID_RE } from "../ids/patterns.ts";
 
-const AGENT_SUBDIRS: readonly string[] = ["quarantine", "dead", "store"];
+const AGENT_SUBDIRS: readonly string[] = ["quarantine", "dead", "store", "retry"];
 const SESSION_ROOTS: readonly string[] = ["uploads", "media", "output"];
 
 // the parameter types already say this; the runtime check keeps a cast or a
@@ -105,7 +105,7 @@ export function agentDir(home: HomeLayout, agent: string): string {
 export function agentSubdir(
   home: HomeLayout,
   agent: string,
-  sub: "quarantine" | "dead" | "store",
+  sub: "quarantine" | "dead" | "store" | "retry",
 ): string {
   assertOneOf(sub, AGENT_SUBDIRS, "agent folder");
   return join(agentDir(home, agent), sub);

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { agentDir, agentSubdir, type HomeLayout, inboxDir } from "../home/layout.ts";
+import { agentSubdir, type HomeLayout, inboxDir } from "../home/layout.ts";
 
 /** The queue folders of one agent. */
 export interface QueuePaths {
@@ -33,6 +32,6 @@ export function queuePaths(home: HomeLayout, agent: string): QueuePaths {
     inbox: inboxDir(home, agent),
     quarantine: agentSubdir(home, agent, "quarantine"),
     dead: agentSubdir(home, agent, "dead"),
-    retry: join(agentDir(home, agent), "retry"),
+    retry: agentSubdir(home, agent, "retry"),
   };
 }

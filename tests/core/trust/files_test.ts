@@ -116,7 +116,10 @@ Deno.test("loadRootChain() refuses a chain that does not start at 1", async () =
 Deno.test("loadRootChain() refuses unexpected names and folders but skips temp files", async () => {
   await withTrustDir(async (trust) => {
     await writeRootFile(trust, 1, bytes("root 1"));
-    await Deno.writeTextFile(join(rootFolder(trust), ".tmp-0b9c1f8e-2f4a-4c1e-9d7b-3a2e1f0c9d8b"), "x");
+    await Deno.writeTextFile(
+      join(rootFolder(trust), ".tmp-0b9c1f8e-2f4a-4c1e-9d7b-3a2e1f0c9d8b"),
+      "x",
+    );
     assert.equal((await loadRootChain(trust)).length, 1);
     for (const name of ["01.root.json", "2.root.json.bak", "root.json", "2.ROOT.json"]) {
       await Deno.writeTextFile(join(rootFolder(trust), name), "x");

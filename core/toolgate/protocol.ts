@@ -1,0 +1,79 @@
+/**
+ * The message protocol between ToolGate (host) and a tool Worker: one request in,
+ * one reply out. The host never trusts the reply's shape: {@linkcode readReply}
+ * checks it field by field, so a compromised tool can only fail, not smuggle a
+ * different kind of value into the agent.
+ *
+ * @module
+ */
+
+/** Host → worker: the verified tool module bytes, the call's args and input bytes. */
+export interface ToolRequest {
+  /** Exact module bytes whose SHA-256 matched the signed tool manifest. */
+  module: Uint8Array<ArrayBuffer>;
+  args: unknown;
+  input: Uint8Array;
+}
+
+/** What a tool produced. */
+export interface ToolOutput {
+  bytes: Uint8Array;
+  media_type: string;
+  width?: number;
+  height?: number;
+}
+
+/** Worker → host. */
+export type ToolReply = { ok: true; output: ToolOutput } | { ok: false; error: string };
+
+/** Longest media type accepted from a tool. */
+const MAX_MEDIA_TYPE = 128;
+const MEDIA_TYPE_RE = /^[a-z]+\/[a-z0-9.+-]+(; charset=utf-8)?$/;
+
+function dimension(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError("Invalid tool reply: width and height must be positive integers");
+  }
+  return value;
+}
+
+/**
+ * Checks a reply posted by a tool worker; anything unexpected is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import { readReply } from "./protocol.ts";
+ * const reply = readReply({ ok: true, output: { bytes: new Uint8Array(1), media_type: "text/plain" } });
+ * if (!reply.ok) throw new Error();
+ * ```
+ */
+export function readReply(data: unknown): ToolReply {
+  if (data === null || typeof data !== "object") throw new TypeError("Invalid tool reply");
+  const record = data as Record<string, unknown>;
+  if (record.ok === false) {
+    const error = typeof record.error === "string" ? record.error.slice(0, 500) : "tool failed";
+    return { ok: false, error };
+  }
+  if (record.ok !== true) throw new TypeError("Invalid tool reply: ok must be a boolean");
+  const output = record.output;
+  if (output === null || typeof output !== "object") {
+    throw new TypeError("Invalid tool reply: output must be an object");
+  }
+  const { bytes, media_type, width, height } = output as Record<string, unknown>;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError("Invalid tool reply: output.bytes must be a Uint8Array");
+  }
+  if (
+    typeof media_type !== "string" || media_type.length > MAX_MEDIA_TYPE ||
+    !MEDIA_TYPE_RE.test(media_type)
+  ) {
+    throw new TypeError("Invalid tool reply: output.media_type must be a media type");
+  }
+  const out: ToolOutput = { bytes, media_type };
+  const w = dimension(width);
+  const h = dimension(height);
+  if (w !== undefined) out.width = w;
+  if (h !== undefined) out.height = h;
+  return { ok: true, output: out };
+}

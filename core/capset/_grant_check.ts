@@ -23,6 +23,8 @@ export interface GrantContext {
   capsetReaders: ReadonlySet<string>;
   /** Whether the capset names any tool (the tool manifest is then readable). */
   hasTools: boolean;
+  /** Tool module files of the capset's tools (outside the home, read-only). */
+  toolModules?: ReadonlySet<string>;
 }
 
 // a comma would split one path into two grants in Deno's flag syntax; NUL and
@@ -79,6 +81,11 @@ export function pathGrantProblem(
   const rel = posix.relative(ctx.root, path);
   if (rel === "") return "is the home itself";
   if (rel === ".." || rel.startsWith("../") || posix.isAbsolute(rel)) {
+    // the one exception: a signed tool module file, read to hash it before loading
+    const isAncestor = rel.split("/").every((segment) => segment === "..");
+    const isToolModule = access === "read" && ctx.hasTools && !isAncestor &&
+      path.endsWith(".ts") && ctx.toolModules?.has(path) === true;
+    if (isToolModule) return undefined;
     return "is outside the home (or an ancestor of it)";
   }
   const [top, ...rest] = rel.split("/");

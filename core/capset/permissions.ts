@@ -64,6 +64,13 @@ export interface CapsetPermissionOptions {
    * Default: true exactly when the capset names a tool.
    */
   toolgateHost?: boolean;
+  /**
+   * Absolute paths of the tool modules (from the verified, dispatcher-signed tool
+   * manifest) of the tools this capset names, by tool name. ToolGate hashes each
+   * module before loading it, so the agent must read exactly these files and no
+   * other file outside the home.
+   */
+  toolModules?: Readonly<Record<string, string>>;
 }
 
 /** Flags every agent gets, whatever its capset says. */
@@ -135,7 +142,12 @@ class Grants {
   }
 }
 
-function derive(capset: Capset, home: HomeLayout, agent: string): Grants {
+function derive(
+  capset: Capset,
+  home: HomeLayout,
+  agent: string,
+  toolModules: Readonly<Record<string, string>>,
+): Grants {
   const g = new Grants();
   const fs = capset.fs as unknown;
   if (fs === null || typeof fs !== "object") throw refuse(agent, "fs is not an object");
@@ -166,9 +178,13 @@ function derive(capset: Capset, home: HomeLayout, agent: string): Grants {
     g.add("allow-read", inboxFromDir(home, to, agent), source);
     g.add("allow-write", inboxFromDir(home, to, agent), source);
   });
-  if (list(agent, capset.tools, "tools").length > 0) {
-    g.add("allow-read", toolManifestPath(home.vault), "tools");
-  }
+  const tools = list(agent, capset.tools, "tools");
+  if (tools.length > 0) g.add("allow-read", toolManifestPath(home.vault), "tools");
+  tools.forEach((t, i) => {
+    const name = String((t as { name?: unknown })?.name);
+    const module = Object.hasOwn(toolModules, name) ? toolModules[name] : undefined;
+    if (module !== undefined) g.add("allow-read", module, `tools[${i}]=${name}`);
+  });
   reads.forEach((r, i) => {
     const root = sharedRoot(agent, r, `fs.read[${i}]`);
     g.add("allow-read", home[root], `fs.read[${i}]=${root}`);
@@ -268,7 +284,8 @@ export function capsetPermissions(
 ): CapsetPermissions {
   const agent = id(String(capset?.agent), capset?.agent, AGENT_ID_RE, "agent");
   checkHome(agent, home);
-  const derived = derive(capset, home, agent);
+  const toolModules = options.toolModules ?? {};
+  const derived = derive(capset, home, agent, toolModules);
   const grants = sortGrants(derived.items);
   const peers = [
     ...capset.receives.map((r) => r.from),
@@ -280,6 +297,9 @@ export function capsetPermissions(
     vaultTemplates: new Set(capset.vault),
     capsetReaders: new Set([agent, ...peers]),
     hasTools: capset.tools.length > 0,
+    toolModules: new Set(
+      capset.tools.map((t) => toolModules[t.name]).filter((m): m is string => m !== undefined),
+    ),
   });
 
   const flags: string[] = [];

@@ -20,6 +20,7 @@ import { formatTimestamp } from "../time/timestamp.ts";
 import { type CapsetSource, decodeCapsetSource } from "../capset/types.ts";
 import { signCapset } from "../capset/sign.ts";
 import { createKeyStore } from "../keys/keystore.ts";
+import { createOperatorToken } from "../keys/operator_token.ts";
 import { signRoot } from "../trust/root.ts";
 import { rootKeyOf } from "../trust/root.ts";
 import { writeRootFile } from "../trust/files.ts";
@@ -28,6 +29,10 @@ import { writeDirectoryFile } from "../trust/files.ts";
 import { recipientOf } from "../vault/age.ts";
 import { publishCapset, publishTemplate } from "../vault/publish.ts";
 import { parseTemplate } from "../vault/template_types.ts";
+import { toolManifestPath } from "../vault/layout.ts";
+import { BUILTIN_TOOLS } from "../toolgate/builtin_tools.ts";
+import { describeTool, signToolManifest } from "../toolgate/manifest.ts";
+import { writeFileAtomic } from "../fs/atomic_write.ts";
 import { HOME_FOLDERS, type HomeLayout, homeLayout } from "../home/layout.ts";
 import { type HomeConfig, writeHomeConfig } from "../home/config.ts";
 
@@ -42,6 +47,8 @@ export interface InitHomeOptions {
   home: string;
   /** The repository's `vault/` sources folder. */
   sources: string;
+  /** The repository root (tool modules are hashed into the signed tool manifest). */
+  repo: string;
   clock: Clock;
   /** Replace an existing home (everything in it is reset). */
   force?: boolean;
@@ -256,12 +263,29 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
     });
   }
 
+  progress(`Signing the tool manifest (${BUILTIN_TOOLS.length} tools)`);
+  const tools = [];
+  for (const tool of BUILTIN_TOOLS) tools.push(await describeTool(options.repo, tool));
+  const toolManifest = await signToolManifest({
+    version: 1,
+    tools,
+    signers: dispatchers,
+    issuedAt: now,
+    validForMs: validity.manifest_days * DAY_MS,
+  });
+  await writeFileAtomic(toolManifestPath(home.vault), toolManifest);
+
+  progress("Creating the operator credential");
+  const operator = await createOperatorToken(home.keys, "operator", "person");
   const config: HomeConfig = {
     format: 1,
     created_at: formatTimestamp(now),
     root_pin: await sha256Hex(rootBytes),
     skew_ms: DEFAULT_SKEW_MS,
     agents,
+    operator_tokens: [operator],
+    intake: { person_per_minute: 10, automation_per_minute: 100, max_queue_depth: 1000 },
+    reconcile_ms: 30_000,
     validity,
   };
   await writeHomeConfig(home.config, config);

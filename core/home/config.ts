@@ -8,7 +8,7 @@
  */
 import { SaoeError } from "../errors.ts";
 import { utf8 } from "../crypto/bytes.ts";
-import { arr, type Decoded, int, literal, obj } from "../json/decode.ts";
+import { arr, type Decoded, int, literal, obj, oneOf, str } from "../json/decode.ts";
 import { parseStrictJson } from "../json/strict_parse.ts";
 import { agentId, sha256HexId } from "../ids/patterns.ts";
 import { timestamp } from "../time/timestamp.ts";
@@ -22,6 +22,23 @@ const decodeConfig = obj({
   skew_ms: int(0, 3_600_000),
   /** Agents the supervisor runs, in start order. */
   agents: arr(agentId, 64),
+  /** Operator credentials intake accepts, hashed (the secrets live in `keys/`). */
+  operator_tokens: arr(
+    obj({
+      id: str({ pattern: /^[a-z0-9-]{1,32}$/, maxLength: 32 }),
+      sha256: sha256HexId,
+      kind: oneOf(["person", "automation"] as const),
+    }),
+    64,
+  ),
+  /** Intake limits: per-credential quotas (sliding minute) and the global queue depth. */
+  intake: obj({
+    person_per_minute: int(1, 1_000_000),
+    automation_per_minute: int(1, 1_000_000),
+    max_queue_depth: int(1, 10_000_000),
+  }),
+  /** Milliseconds between inbox reconciliation scans (catches events the OS dropped). */
+  reconcile_ms: int(1000, 3_600_000),
   validity: obj({
     root_days: int(1, 3650),
     directory_days: int(1, 3650),

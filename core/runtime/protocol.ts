@@ -28,7 +28,7 @@ export const MAX_HANDOVER_BYTES = 64 * 1024;
 
 const operatorToken = obj({
   /** Short public id of the credential (shown in audit events, never the secret). */
-  id: str({ pattern: /^[a-z0-9_-]{1,32}$/, maxLength: 32 }),
+  id: str({ pattern: /^[a-z0-9-]{1,32}$/, maxLength: 32 }),
   /** Hex SHA-256 of the secret token. */
   sha256: sha256HexId,
   kind: oneOf(["person", "automation"] as const),

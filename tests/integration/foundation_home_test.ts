@@ -26,10 +26,16 @@ import { templateCipherPath } from "../../core/vault/layout.ts";
 const REPO = new URL("../../", import.meta.url).pathname;
 const SOURCES = join(REPO, "vault");
 const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-foundation-" }));
-const clean = await initHome({ home: join(tmp, "clean"), sources: SOURCES, clock: systemClock });
+const clean = await initHome({
+  home: join(tmp, "clean"),
+  sources: SOURCES,
+  repo: REPO,
+  clock: systemClock,
+});
 const swapped = await initHome({
   home: join(tmp, "swapped"),
   sources: SOURCES,
+  repo: REPO,
   clock: systemClock,
 });
 // attacker with vault write access swaps one template for another validly encrypted one
@@ -126,14 +132,14 @@ Deno.test("initHome() writes the pinned root, the directory, encrypted capsets a
 Deno.test("initHome() refuses an existing home without force and resets it with force", async () => {
   const root = join(tmp, "clean");
   assert.equal(
-    await refusal(initHome({ home: root, sources: SOURCES, clock: systemClock })),
+    await refusal(initHome({ home: root, sources: SOURCES, repo: REPO, clock: systemClock })),
     "bad_config",
   );
   const second = join(tmp, "forced");
-  await initHome({ home: second, sources: SOURCES, clock: systemClock });
+  await initHome({ home: second, sources: SOURCES, repo: REPO, clock: systemClock });
   const before = (await readHomeConfig(homeLayout(second).config)).root_pin;
   await Deno.writeTextFile(join(homeLayout(second).queues, "stale"), "x");
-  await initHome({ home: second, sources: SOURCES, clock: systemClock, force: true });
+  await initHome({ home: second, sources: SOURCES, repo: REPO, clock: systemClock, force: true });
   assert.notEqual((await readHomeConfig(homeLayout(second).config)).root_pin, before);
   await assert.rejects(Deno.lstat(join(homeLayout(second).queues, "stale")), Deno.errors.NotFound);
 });

@@ -263,3 +263,31 @@ Deno.test("capsetPermissions() refuses random valid capsets with one hostile val
     await expectCode(() => capsetPermissions(capset, home), "forbidden_grant");
   }
 });
+
+Deno.test("capsetPermissions() grants read on exactly the signed tool modules of the capset's tools", () => {
+  const home = homeLayout("/srv/saoe");
+  const capset = capsetOf(pipelineSources().find((c) => c.agent === "text_formatter")!);
+  const module = "/opt/saoe/core/toolgate/tools/markdown_to_html.ts";
+  const { flags, grants } = capsetPermissions(capset, home, {
+    toolModules: {
+      markdown_to_html: module,
+      image_sanitize: "/opt/saoe/core/toolgate/tools/image_sanitize.ts",
+    },
+  });
+  const read = flags.find((f) => f.startsWith("--allow-read="))!.slice("--allow-read=".length)
+    .split(",");
+  assert.ok(read.includes(module));
+  assert.ok(!read.some((p) => p.endsWith("image_sanitize.ts")), "a tool the capset does not name");
+  assert.ok(grants.some((g) => g.value === module && g.source === "tools[0]=markdown_to_html"));
+});
+
+Deno.test("capsetPermissions() refuses a tool module path that is not a .ts file or is an ancestor of the home", async () => {
+  const home = homeLayout("/srv/saoe");
+  const capset = capsetOf(pipelineSources().find((c) => c.agent === "text_formatter")!);
+  for (const bad of ["/etc/shadow", "/srv", "/"]) {
+    await expectCode(
+      () => capsetPermissions(capset, home, { toolModules: { markdown_to_html: bad } }),
+      "forbidden_grant",
+    );
+  }
+});

@@ -1,0 +1,378 @@
+/**
+ * The runtime every agent process shares: it receives its secrets from the
+ * supervisor over stdin, verifies its trust state, watches its inbox with
+ * `Deno.watchFs` (plus a rare reconciliation scan), runs each entry through
+ * quarantine → 14-step validation → handler → delete (or dead-letter with a
+ * reason), sends signed envelopes into its peers' inboxes, reports signed audit
+ * events on stdout, and stops cleanly on SIGTERM/SIGINT after in-flight work.
+ *
+ * An agent module (`agents/<name>.ts`) only supplies an {@linkcode AgentDefinition}.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { SaoeError } from "../errors.ts";
+import { SigningKey } from "../crypto/ed25519.ts";
+import type { JsonObject } from "../json/strict_parse.ts";
+import { systemClock } from "../time/clock.ts";
+import type { Capset } from "../capset/types.ts";
+import { agentSubdir, type HomeLayout, homeLayout } from "../home/layout.ts";
+import { FileVersionStore } from "../trust/version_store_file.ts";
+import { createValidator, type ValidatedEnvelope } from "../validate/validator.ts";
+import { SqliteReplayStore } from "../validate/replay_store.ts";
+import { MemoryQuotaStore } from "../validate/quota_store.ts";
+import {
+  createEnvelope,
+  envelopeIds,
+  type EnvelopeTemplateRef,
+  signEnvelope,
+} from "../validate/envelope.ts";
+import { type PipelineOptions, processEntry, recoverQuarantine } from "../queue/process.ts";
+import type { EntryOrigin, QueuedEntry } from "../queue/types.ts";
+import { type InboxTransport, watchInbox } from "../queue/inbox.ts";
+import { pollInboxForBenchmark } from "../queue/polling_inbox.ts";
+import { queuePaths } from "../queue/paths.ts";
+import { sendEnvelope } from "../queue/send.ts";
+import { createToolGate, type ToolGate } from "../toolgate/gate.ts";
+import { verifyToolManifest } from "../toolgate/manifest.ts";
+import { toolManifestPath } from "../vault/layout.ts";
+import { type AgentTrust, loadAgentTrust } from "./agent_trust.ts";
+import { type AgentEventFields, EventSink } from "./event_sink.ts";
+import { readHandover, READY_LINE, type ReceivedHandover } from "./protocol.ts";
+import { sendTemplateRefs } from "./template_refs.ts";
+
+/** What to send: the runtime signs it and drops it atomically into the peer's inbox. */
+export interface SendOptions {
+  to: string;
+  template: string;
+  payload: JsonObject;
+  sessionId: string;
+  /** Default: a new random UUID. */
+  envelopeId?: string;
+  humanReadable: string;
+}
+
+/** What a handler can use. */
+export interface AgentContext {
+  readonly agent: string;
+  readonly home: HomeLayout;
+  /** Absolute repository root. */
+  readonly repo: string;
+  readonly capset: Capset;
+  readonly trust: AgentTrust;
+  readonly handover: ReceivedHandover;
+  readonly signer: SigningKey;
+  /** `agents/<me>/store/`: the agent's private state. */
+  readonly storeDir: string;
+  /** Aborted when the agent is asked to stop. */
+  readonly signal: AbortSignal;
+  /** The ToolGate, for agents whose capset names tools. */
+  readonly toolgate: ToolGate | undefined;
+  /** Reports a signed audit event. */
+  emit(fields: AgentEventFields): Promise<void>;
+  /** Signs and sends an envelope; returns its id. */
+  send(options: SendOptions): Promise<string>;
+  /** The reference of a template this agent sends. */
+  templateRef(id: string): EnvelopeTemplateRef;
+}
+
+/** One agent: its name, its handler and any service it runs besides its inbox. */
+export interface AgentDefinition {
+  name: string;
+  /** Acts on a validated envelope; throwing dead-letters it as `handler_error`. */
+  handle?(ctx: AgentContext, validated: ValidatedEnvelope): Promise<void>;
+  /** Starts a service (e.g. intake's HTTP API); returns how to stop it. */
+  start?(ctx: AgentContext): Promise<(() => Promise<void>) | void>;
+}
+
+const QUARANTINE_EVENT_INTERVAL_MS = 60_000;
+/** Exit code when a tool timed out and the process must be replaced. */
+export const EXIT_RESTART = 75;
+/** Exit code when the agent cannot start (bad handover or trust state). */
+export const EXIT_CONFIG = 78;
+
+function message(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 500);
+}
+
+async function countDead(deadDir: string): Promise<number> {
+  let n = 0;
+  for await (const entry of Deno.readDir(deadDir)) if (entry.name.endsWith(".satl")) n++;
+  return n;
+}
+
+async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: AbortSignal) {
+  if (handover.agent !== def.name) {
+    throw new SaoeError("bad_config", `This is agent "${def.name}", not "${handover.agent}"`);
+  }
+  const clock = systemClock;
+  const home = homeLayout(handover.home);
+  const signer = await SigningKey.fromSeed(handover.seed);
+  handover.seed.fill(0);
+  const storeDir = agentSubdir(home, def.name, "store");
+  const versionStore = new FileVersionStore(join(storeDir, "versions.json"));
+  const trust = await loadAgentTrust({
+    home,
+    agent: def.name,
+    ageIdentity: handover.age_identity,
+    rootPin: handover.root_pin,
+    clock,
+    skewMs: handover.skew_ms,
+    versionStore,
+  });
+  const capset = trust.capset;
+  const refs = await sendTemplateRefs(home.vault, trust.vault, capset);
+  const sink = new EventSink({ agent: def.name, signer, clock });
+  let toolgate: ToolGate | undefined;
+  if (capset.tools.length > 0) {
+    const manifest = await verifyToolManifest(await Deno.readFile(toolManifestPath(home.vault)), {
+      dispatcher: trust.root.trusted,
+      clock,
+      skewMs: handover.skew_ms,
+    });
+    const planner = trust.directory.senderKeys("planner", clock.now());
+    if (planner.status !== "ok") {
+      throw new SaoeError("unknown_sender", "Cannot start ToolGate: the planner has no valid key");
+    }
+    const usedPlans = SqliteReplayStore.open(join(storeDir, "plans.db"), { synchronous: "normal" });
+    toolgate = createToolGate({
+      agent: def.name,
+      capset,
+      manifest,
+      repoRoot: handover.repo,
+      plannerKeys: { name: "planner", keys: planner.current, threshold: 1 },
+      clock,
+      skewMs: handover.skew_ms,
+      usedPlans,
+      onEvent: (e) =>
+        e.type === "tool_executed"
+          ? sink.emit({
+            type: "tool_executed",
+            session_id: e.session_id,
+            envelope_id: e.envelope_id,
+            detail: { tool: e.tool, plan_id: e.plan_id, call_id: e.call_id },
+          })
+          : sink.emit({
+            type: "plan_rejected",
+            session_id: e.session_id,
+            envelope_id: e.envelope_id,
+            reason: e.reason,
+            detail: { message: e.message, ...(e.plan_id ? { plan_id: e.plan_id } : {}) },
+          }),
+    });
+  }
+  const ctx: AgentContext = {
+    agent: def.name,
+    home,
+    repo: handover.repo,
+    capset,
+    trust,
+    handover,
+    signer,
+    storeDir,
+    signal,
+    toolgate,
+    emit: (fields) => sink.emit(fields),
+    templateRef(id) {
+      const ref = refs.get(id);
+      if (ref === undefined) {
+        throw new SaoeError(
+          "edge_not_allowed",
+          `Agent "${def.name}" does not send template "${id}"`,
+        );
+      }
+      return ref;
+    },
+    async send(o) {
+      const allowed = capset.sends.some((s) => s.to === o.to && s.templates.includes(o.template));
+      if (!allowed) {
+        throw new SaoeError(
+          "edge_not_allowed",
+          `Cannot send "${o.template}" from "${def.name}" to "${o.to}": the capability set does not allow it`,
+        );
+      }
+      const fields = createEnvelope({
+        sender: def.name,
+        receiver: o.to,
+        template: ctx.templateRef(o.template),
+        payload: o.payload,
+        session_id: o.sessionId,
+        ...(o.envelopeId !== undefined ? { envelope_id: o.envelopeId } : {}),
+        human_readable: o.humanReadable,
+        clock,
+      });
+      const bytes = await signEnvelope({ fields, signer });
+      await sendEnvelope({
+        home,
+        sender: def.name,
+        receiver: o.to,
+        envelopeId: fields.envelope_id,
+        bytes,
+      });
+      await sink.emit({
+        type: "forwarded",
+        session_id: fields.session_id,
+        envelope_id: fields.envelope_id,
+        detail: { to: o.to, template: o.template },
+      });
+      return fields.envelope_id;
+    },
+  };
+  return { ctx, sink, clock, versionStore };
+}
+
+/**
+ * Runs an agent until it is told to stop. Never returns: exits the process.
+ *
+ * @example
+ * ```ts ignore
+ * import { runAgent } from "../core/runtime/agent_runtime.ts";
+ * if (import.meta.main) await runAgent({ name: "sanitization", handle: async (ctx, v) => {} });
+ * ```
+ */
+export async function runAgent(def: AgentDefinition): Promise<never> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  let handover: ReceivedHandover;
+  let state: Awaited<ReturnType<typeof setup>>;
+  try {
+    handover = await readHandover();
+    state = await setup(def, handover, controller.signal);
+  } catch (err: unknown) {
+    const code = err instanceof SaoeError ? ` (${err.code})` : "";
+    console.error(`${def.name}: cannot start: ${message(err)}${code}`);
+    Deno.exit(EXIT_CONFIG);
+  }
+  const { ctx, sink, clock } = state;
+  const paths = queuePaths(ctx.home, def.name);
+  const senders = ctx.capset.receives.map((r) => r.from);
+  let transport: InboxTransport | undefined;
+  let stopService: (() => Promise<void>) | void = undefined;
+  let lastQuarantineEvent = -Infinity;
+  let closeStores = () => {};
+
+  if (senders.length > 0 && def.handle !== undefined) {
+    const handle = def.handle;
+    const replay = SqliteReplayStore.open(join(ctx.storeDir, "replay.db"), {
+      synchronous: "normal",
+    });
+    const common = {
+      me: def.name,
+      directory: ctx.trust.directory,
+      capsets: ctx.trust.capsets,
+      vault: ctx.trust.vault,
+      quota: new MemoryQuotaStore(),
+      clock,
+      skewMs: handover.skew_ms,
+    };
+    const validator = createValidator({ ...common, replay });
+    // an operator retry of a claimed entry: the id must already be claimed by this agent
+    const retryValidator = createValidator({
+      ...common,
+      replay: {
+        async claim(id: string) {
+          await replay.claim(id);
+          return true;
+        },
+      },
+    });
+    const pipeline: PipelineOptions<ValidatedEnvelope> = {
+      quarantineDir: paths.quarantine,
+      deadDir: paths.dead,
+      async validate(entry: QueuedEntry) {
+        const v = await (entry.origin.kind === "retry" ? retryValidator : validator).validateFile(
+          entry.path,
+        );
+        if (entry.origin.kind === "inbox" && v.envelope.sender !== entry.origin.sender) {
+          // only the sender may write its folder: a mismatch means the folder was written by someone else
+          throw new SaoeError(
+            "edge_not_allowed",
+            `Cannot accept envelope ${v.envelope.envelope_id}: signed by "${v.envelope.sender}" but found in the folder of "${entry.origin.sender}"`,
+            envelopeIds(v.envelope),
+          );
+        }
+        await sink.emit({
+          type: "validated",
+          session_id: v.envelope.session_id,
+          envelope_id: v.envelope.envelope_id,
+          detail: { sender: v.envelope.sender, template: v.envelope.template.id },
+        });
+        return v;
+      },
+      handle: (v) => handle(ctx, v),
+      idsOf: (v) => envelopeIds(v.envelope),
+      onRefused: (err, ids) =>
+        sink.emit({
+          type: "rejected",
+          ...(ids.session_id ? { session_id: ids.session_id } : {}),
+          ...(ids.envelope_id ? { envelope_id: ids.envelope_id } : {}),
+          reason: err.code,
+          detail: {
+            message: err.message.slice(0, 500),
+            ...(ids.sender ? { sender: ids.sender } : {}),
+          },
+        }),
+      onHandlerError: (err, ids) =>
+        sink.emit({
+          type: "handler_error",
+          ...(ids.session_id ? { session_id: ids.session_id } : {}),
+          ...(ids.envelope_id ? { envelope_id: ids.envelope_id } : {}),
+          reason: "handler_error",
+          detail: { message: message(err) },
+        }),
+      clock,
+    };
+    await Deno.mkdir(paths.retry, { recursive: true });
+    await recoverQuarantine(pipeline);
+    const onEntry = async (path: string, origin: EntryOrigin) => {
+      // a full dead-letter area stops intake for this agent only, until an operator acts
+      if (await countDead(paths.dead) >= ctx.capset.limits.max_quarantine) {
+        if (clock.now() - lastQuarantineEvent >= QUARANTINE_EVENT_INTERVAL_MS) {
+          lastQuarantineEvent = clock.now();
+          await sink.emit({
+            type: "quarantine_limit_exceeded",
+            reason: "handler_error",
+            detail: { limit: ctx.capset.limits.max_quarantine },
+          });
+        }
+        return;
+      }
+      await processEntry({ ...pipeline, path, origin });
+      if (ctx.toolgate?.stopped === true) {
+        console.error(
+          `${def.name}: a tool timed out; exiting so the supervisor restarts this agent`,
+        );
+        controller.abort();
+      }
+    };
+    const options = {
+      inbox: paths.inbox,
+      senders,
+      retryDir: paths.retry,
+      onEntry,
+      signal: controller.signal,
+      onError: (err: unknown) => console.error(`${def.name}: ${message(err)}`),
+    };
+    transport = handover.transport === "poll"
+      ? await pollInboxForBenchmark(options)
+      : await watchInbox({ ...options, reconcileMs: handover.reconcile_ms });
+    closeStores = () => replay.close();
+  }
+  try {
+    stopService = await def.start?.(ctx);
+  } catch (err: unknown) {
+    console.error(`${def.name}: cannot start its service: ${message(err)}`);
+    Deno.exit(EXIT_CONFIG);
+  }
+  await sink.control(READY_LINE);
+  await new Promise<void>((resolve) => {
+    if (controller.signal.aborted) resolve();
+    else controller.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await transport?.closed;
+  if (typeof stopService === "function") await stopService();
+  closeStores();
+  Deno.exit(ctx.toolgate?.stopped === true ? EXIT_RESTART : 0);
+}

@@ -120,3 +120,18 @@ export function sessionDir(
   assertOneOf(root, SESSION_ROOTS, "session root");
   return join(home[root], assertIdentifier(session, UUID_RE, "session id"));
 }
+
+/** `audit/ledger.db`: the hash-chained audit ledger (supervisor writes, viewer reads). */
+export function ledgerPath(home: HomeLayout): string {
+  return join(home.audit, "ledger.db");
+}
+
+/** `audit/anchor.json`: the latest signed checkpoint, outside the ledger database. */
+export function anchorPath(home: HomeLayout): string {
+  return join(home.audit, "anchor.json");
+}
+
+/** `audit/status.json`: the running supervisor's view of its agents (for `saoe status`). */
+export function statusPath(home: HomeLayout): string {
+  return join(home.audit, "status.json");
+}

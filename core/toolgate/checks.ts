@@ -80,7 +80,7 @@ export function checkCalls(options: CheckCallsOptions): CheckedCall[] {
     const grant = capset.tools.find((t) => t.name === call.tool);
     if (grant === undefined) {
       throw new SaoeError(
-        "forbidden_grant",
+        "tool_not_allowed",
         `Cannot run ${what}: tool ${call.tool} is not granted to ${capset.agent} by its capability set`,
         ids,
       );
@@ -88,7 +88,7 @@ export function checkCalls(options: CheckCallsOptions): CheckedCall[] {
     const entry = manifest.tools.find((t) => t.name === call.tool);
     if (entry === undefined) {
       throw new SaoeError(
-        "forbidden_grant",
+        "tool_not_allowed",
         `Cannot run ${what}: tool ${call.tool} is not in the signed tool manifest`,
         ids,
       );
@@ -108,7 +108,7 @@ export function checkCalls(options: CheckCallsOptions): CheckedCall[] {
       // an argument the capset does not mention is not granted: fail closed
       if (!Object.hasOwn(grant.allowed_args, name)) {
         throw new SaoeError(
-          "forbidden_grant",
+          "tool_not_allowed",
           `Cannot run ${what}: argument ${name} of tool ${call.tool} is not in allowed_args`,
           ids,
         );
@@ -116,7 +116,7 @@ export function checkCalls(options: CheckCallsOptions): CheckedCall[] {
       const problem = argProblem(value, grant.allowed_args[name]!);
       if (problem !== undefined) {
         throw new SaoeError(
-          "forbidden_grant",
+          "tool_not_allowed",
           `Cannot run ${what}: argument ${name} of tool ${call.tool} ${problem}`,
           ids,
         );

@@ -129,7 +129,7 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
       // the worker gets these very bytes, so a later change on disk cannot slip in
       if (!constantTimeEqual(await sha256(bytes), fromHex(entry.sha256, "tool digest"))) {
         throw new SaoeError(
-          "template_hash_mismatch",
+          "tool_hash_mismatch",
           `Cannot load tool ${entry.name}: module ${entry.module} does not match the SHA-256 in the signed tool manifest`,
           { agent: options.agent },
         );
@@ -155,7 +155,7 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
     // a valid plan for another envelope or session must not be re-used here
     if (plan.session_id !== request.sessionId || plan.envelope_id !== request.envelopeId) {
       throw new SaoeError(
-        "receiver_mismatch",
+        "plan_binding",
         `Cannot run plan ${plan.plan_id}: it is bound to session ${plan.session_id} and envelope ${plan.envelope_id}, not to session ${request.sessionId} and envelope ${request.envelopeId}`,
       );
     }

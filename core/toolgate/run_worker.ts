@@ -36,7 +36,7 @@ export class ToolTimeoutError extends SaoeError {
   /** Creates the refusal for `tool` after `timeoutMs`. */
   constructor(tool: string, timeoutMs: number) {
     super(
-      "handler_error",
+      "tool_timeout",
       `Tool ${tool} failed: it did not finish within ${timeoutMs} ms and was terminated`,
     );
     this.name = "ToolTimeoutError";
@@ -46,7 +46,7 @@ export class ToolTimeoutError extends SaoeError {
 /**
  * Runs a tool and returns its output, or throws `handler_error` when the tool
  * fails or replies with something malformed, and {@linkcode ToolTimeoutError}
- * (also `handler_error`) when it exceeds its time limit.
+ * (`tool_timeout`) when it exceeds its time limit.
  */
 export function runToolWorker(options: RunToolOptions): Promise<ToolOutput> {
   const entry = URL.createObjectURL(

@@ -167,7 +167,7 @@ Deno.test("ToolGate stops a tool at its time limit and then refuses every plan",
     ]);
     const result = report.results[0]!;
     assert.ok(!result.ok);
-    assert.equal(result.code, "handler_error");
+    assert.equal(result.code, "tool_timeout");
     assert.match(result.message, /did not finish within 1500 ms and was terminated/);
     assert.ok(performance.now() - started < 20_000);
     // the spinning thread cannot be killed in-process: the gate fails closed until restart
@@ -177,7 +177,7 @@ Deno.test("ToolGate stops a tool at its time limit and then refuses every plan",
     assert.match(after.message, /earlier tool timed out/);
     assert.equal(report.spawned, 1);
     assert.deepEqual(report.events.map((e) => [e.type, e.reason]), [
-      ["plan_rejected", "handler_error"],
+      ["plan_rejected", "tool_timeout"],
       ["plan_rejected", "handler_error"],
     ]);
   } finally {
@@ -256,7 +256,7 @@ Deno.test("ToolGate refuses a plan bound to another session or another envelope"
         envelopeId: bound.envelope_id,
         inputs,
       },
-      "receiver_mismatch",
+      "plan_binding",
       used,
     );
     await refused(
@@ -267,7 +267,7 @@ Deno.test("ToolGate refuses a plan bound to another session or another envelope"
         envelopeId: other.envelope_id,
         inputs,
       },
-      "receiver_mismatch",
+      "plan_binding",
       used,
     );
     assert.equal(used.size, 0, "a refused plan must not be claimed");
@@ -295,7 +295,7 @@ Deno.test("ToolGate runs nothing when one call of a plan names an unregistered t
         envelopeId: bound.envelope_id,
         inputs: new Map([["ok", md("x")], ["bad", md("y")]]),
       },
-      "forbidden_grant",
+      "tool_not_allowed",
       used,
     );
     assert.match(event.message, /shell is not in the signed tool manifest/);
@@ -319,7 +319,7 @@ Deno.test("ToolGate refuses a tool the agent's capability set does not grant", a
       sessionId: bound.session_id,
       envelopeId: bound.envelope_id,
       inputs: new Map([["i", new Uint8Array(1)]]),
-    }, "forbidden_grant");
+    }, "tool_not_allowed");
     assert.match(event.message, /not granted to text_formatter/);
   } finally {
     await dropWorld(world);
@@ -330,7 +330,7 @@ Deno.test("ToolGate refuses args outside the capset's allowed_args or the tool's
   const world = await makeWorld();
   try {
     const cases: [Record<string, unknown>, string][] = [
-      [{ format: "png", resize_max: 4096 }, "forbidden_grant"], // schema allows 16384, capset 2048
+      [{ format: "png", resize_max: 4096 }, "tool_not_allowed"], // schema allows 16384, capset 2048
       [{ format: "png", resize_max: 8 }, "schema"], // below the schema's minimum of 16
       [{ format: "gif", resize_max: 64 }, "schema"],
       [{ format: "png", resize_max: 64, quality: 100 }, "schema"],
@@ -362,7 +362,7 @@ Deno.test("ToolGate refuses args outside the capset's allowed_args or the tool's
       sessionId: bound.session_id,
       envelopeId: bound.envelope_id,
       inputs: new Map([["i", new Uint8Array(1)]]),
-    }, "forbidden_grant");
+    }, "tool_not_allowed");
   } finally {
     await dropWorld(world);
   }
@@ -385,7 +385,7 @@ Deno.test("ToolGate refuses at load a tool module modified after the manifest wa
         envelopeId: bound.envelope_id,
         inputs: new Map([["t", md("x")]]),
       },
-      "template_hash_mismatch",
+      "tool_hash_mismatch",
       used,
     );
     assert.equal(used.size, 0);

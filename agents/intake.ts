@@ -1,0 +1,18 @@
+/**
+ * The intake agent: the pipeline's front door. It receives no envelopes; it
+ * serves the authenticated submission API on its one loopback address and sends
+ * `blog_article_intent` and `image_process_intent` to sanitization (see
+ * `core/intake/`).
+ *
+ * @module
+ */
+import { type AgentDefinition, runAgent } from "../core/runtime/agent_runtime.ts";
+import { startIntake } from "../core/intake/server.ts";
+
+/** The intake agent. */
+export const intake: AgentDefinition = {
+  name: "intake",
+  start: startIntake,
+};
+
+if (import.meta.main) await runAgent(intake);

@@ -1,0 +1,103 @@
+/**
+ * Intake's service: serves the API handler with `Deno.serve` on the one loopback
+ * address its capability set names (the process's `--allow-net` allows nothing
+ * else), wired to the agent runtime: credentials and limits from the handover,
+ * queue depth of `queues/sanitization/intake/`, accepted submissions sent with
+ * `ctx.send`, refusals audited as `intake_refused`. Nothing is printed to stdout
+ * (the audit channel to the supervisor).
+ *
+ * @module
+ */
+import { SaoeError } from "../errors.ts";
+import { inboxDir } from "../home/layout.ts";
+import { inboxDepth } from "../queue/depth.ts";
+import type { AgentContext } from "../runtime/agent_runtime.ts";
+import { systemClock } from "../time/clock.ts";
+import { acceptSubmission, INTAKE_RECEIVER } from "./accept.ts";
+import { createIntakeHandler } from "./handler.ts";
+import type { IntakeRefusal } from "./refusal.ts";
+
+const LOOPBACK_RE = /^127\.0\.0\.1:([0-9]{1,5})$/;
+
+/**
+ * The loopback port a capset's `net` grants, or `bad_config`.
+ *
+ * @example
+ * ```ts
+ * import { listenPort } from "./server.ts";
+ * if (listenPort(["127.0.0.1:8090"]) !== 8090) throw new Error();
+ * ```
+ */
+export function listenPort(net: readonly string[]): number {
+  for (const address of net) {
+    const match = LOOPBACK_RE.exec(address);
+    const port = match === null ? NaN : Number(match[1]);
+    if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
+  }
+  throw new SaoeError(
+    "bad_config",
+    `Cannot start intake: its capability set grants no 127.0.0.1:PORT address (net is ${
+      JSON.stringify(net)
+    })`,
+  );
+}
+
+/**
+ * Starts the intake API for the running agent; resolves once it listens and
+ * returns a function that shuts it down gracefully (in-flight requests finish).
+ *
+ * @example
+ * ```ts ignore
+ * import { runAgent } from "../runtime/agent_runtime.ts";
+ * await runAgent({ name: "intake", start: startIntake });
+ * ```
+ */
+export async function startIntake(ctx: AgentContext): Promise<() => Promise<void>> {
+  const tokens = ctx.handover.operator_tokens;
+  const limits = ctx.handover.intake;
+  if (tokens === undefined || limits === undefined) {
+    throw new SaoeError(
+      "bad_config",
+      "Cannot start intake: the handover carries no operator credentials or intake limits",
+    );
+  }
+  const port = listenPort(ctx.capset.net);
+  const inbox = inboxDir(ctx.home, INTAKE_RECEIVER);
+  const handler = createIntakeHandler({
+    tokens,
+    limits,
+    clock: systemClock,
+    port,
+    queueDepth: () => inboxDepth({ inbox, senders: [ctx.agent] }),
+    accept: (submission, credential) => acceptSubmission(ctx, submission, credential),
+    refused: (refusal: IntakeRefusal) =>
+      ctx.emit({
+        type: "intake_refused",
+        reason: refusal.reason,
+        detail: {
+          status: refusal.status,
+          message: refusal.message.slice(0, 300),
+          ...(refusal.credential !== undefined ? { credential: refusal.credential } : {}),
+        },
+      }),
+  });
+  const listening = Promise.withResolvers<void>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port,
+    // the default logs "Listening on …" to stdout, which carries only signed reports
+    onListen: () => listening.resolve(),
+    onError: (err: unknown) => {
+      console.error(`intake: ${(err instanceof Error ? err.message : String(err)).slice(0, 500)}`);
+      return new Response('{"ok":false,"error":"Internal error","reason":"handler_error"}', {
+        status: 500,
+        headers: { "content-type": "application/json" },
+      });
+    },
+  }, handler);
+  await listening.promise;
+  console.error(`intake: listening on http://127.0.0.1:${port}`);
+  return async () => {
+    await server.shutdown();
+  };
+}

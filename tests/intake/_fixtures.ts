@@ -1,0 +1,315 @@
+/**
+ * A real intake agent process for tests, started the way the supervisor starts
+ * it: a fresh home from `initHome()` (with intake's capset moved to a free port,
+ * so parallel test files never collide on 8090), the exact `agentCommand()` argv
+ * in a cleared environment, and `buildHandover()` on stdin. Its stdout is read as
+ * the supervisor reads it: one signed audit event per line, verified with
+ * intake's public key.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { initHome } from "../../core/ceremony/init_home.ts";
+import { openKeyStore } from "../../core/keys/keystore.ts";
+import { type HomeLayout, inboxFromDir } from "../../core/home/layout.ts";
+import { agentCommand } from "../../core/supervisor/agent_command.ts";
+import { buildHandover } from "../../core/supervisor/handover.ts";
+import { decryptWith } from "../../core/vault/age.ts";
+import { verifyCapset } from "../../core/capset/verify.ts";
+import { capsetPath } from "../../core/vault/layout.ts";
+import { verifyRootChain } from "../../core/trust/chain.ts";
+import { loadRootChain } from "../../core/trust/files.ts";
+import { MemoryVersionStore } from "../../core/trust/version_store_memory.ts";
+import { SigningKey } from "../../core/crypto/ed25519.ts";
+import { parseDsse } from "../../core/dsse/parse.ts";
+import { verifySignatures } from "../../core/dsse/verify.ts";
+import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
+import { createOperatorToken, readOperatorToken } from "../../core/keys/operator_token.ts";
+import { systemClock } from "../../core/time/clock.ts";
+import { parseStrictJson } from "../../core/json/strict_parse.ts";
+
+/** The repository root. */
+export const REPO: string = resolve(import.meta.dirname!, "../..");
+
+/** Options for {@linkcode startIntake}. */
+export interface StartIntakeOptions {
+  /** Override of `intake.max_queue_depth` in the handover. */
+  maxQueueDepth?: number;
+}
+
+/** A running intake process and its home. */
+export interface IntakeProcess {
+  root: string;
+  home: HomeLayout;
+  port: number;
+  url: string;
+  /** The person credential `saoe init` created (`operator`). */
+  person: string;
+  /** An automation credential (`ci`), stored as `keys/operator-ci.token`. */
+  automation: string;
+  /** Verified audit events reported so far, in order. */
+  events: AuditEvent[];
+  /** The exact event bytes of {@linkcode IntakeProcess.events} (what a supervisor appends). */
+  rawEvents: Uint8Array[];
+  /** The folder intake writes: `queues/sanitization/intake/`. */
+  queue: string;
+  /** Waits for an event matching `match`, or fails after `timeoutMs`. */
+  waitForEvent(match: (e: AuditEvent) => boolean, timeoutMs?: number): Promise<AuditEvent>;
+  /** Every raw stdout line that is not an event or the ready line (must stay empty). */
+  strayLines: string[];
+  /** Stops the process and removes the home. */
+  stop(): Promise<void>;
+}
+
+/** A free loopback port (released again before use). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function copySources(port: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "saoe-intake-src-" });
+  for (const sub of ["templates", "capsets"]) {
+    await Deno.mkdir(join(dir, sub));
+    for await (const entry of Deno.readDir(join(REPO, "vault", sub))) {
+      if (entry.isFile) {
+        await Deno.copyFile(join(REPO, "vault", sub, entry.name), join(dir, sub, entry.name));
+      }
+    }
+  }
+  const intakePath = join(dir, "capsets", "intake.json");
+  const capset = JSON.parse(await Deno.readTextFile(intakePath));
+  capset.net = [`127.0.0.1:${port}`];
+  await Deno.writeTextFile(intakePath, JSON.stringify(capset, null, 2));
+  return dir;
+}
+
+/** Starts a real intake agent process on a fresh home. */
+export async function startIntake(options: StartIntakeOptions = {}): Promise<IntakeProcess> {
+  const port = freePort();
+  const sources = await copySources(port);
+  const root = await Deno.makeTempDir({ prefix: "saoe-intake-home-" });
+  const { home, config } = await initHome({ home: root, sources, repo: REPO, clock: systemClock });
+  await Deno.remove(sources, { recursive: true });
+  const automation = await createOperatorToken(home.keys, "ci", "automation");
+  config.operator_tokens.push(automation);
+  if (options.maxQueueDepth !== undefined) config.intake.max_queue_depth = options.maxQueueDepth;
+  const keys = await openKeyStore(home.keys);
+  const supervisor = await keys.loadAgent("supervisor");
+  const rootV = await verifyRootChain({
+    roots: await loadRootChain(home.trust),
+    pin: config.root_pin,
+    clock: systemClock,
+    skewMs: 1000,
+    versionStore: new MemoryVersionStore(),
+  });
+  const capset = await verifyCapset(
+    await decryptWith(
+      supervisor.ageIdentity,
+      await Deno.readFile(capsetPath(home.vault, "intake")),
+    ),
+    { dispatcher: rootV.trusted, clock: systemClock, skewMs: 1000 },
+  );
+  // what the supervisor prepares before spawning: the sender's inbox folder and the agent's state
+  const queue = inboxFromDir(home, "sanitization", "intake");
+  await Deno.mkdir(queue, { recursive: true });
+  for (const sub of ["quarantine", "dead", "store", "retry"]) {
+    await Deno.mkdir(join(home.agents, "intake", sub), { recursive: true });
+  }
+  const intakeKey = await SigningKey.fromSeed((await keys.loadAgent("intake")).seed);
+  const cmd = agentCommand({ capset, home, repo: REPO });
+  const child = new Deno.Command(cmd.deno, {
+    args: cmd.args,
+    cwd: REPO,
+    clearEnv: true,
+    env: {},
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(await buildHandover({ agent: "intake", home, repo: REPO, config, keys }));
+  await writer.close();
+
+  const events: AuditEvent[] = [];
+  const rawEvents: Uint8Array[] = [];
+  const strayLines: string[] = [];
+  const waiters = new Set<() => void>();
+  const ready = Promise.withResolvers<void>();
+  let stderr = "";
+  const stderrDone = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
+  })();
+  const stdoutDone = (async () => {
+    let buffer = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line === '{"ready":true}') {
+          ready.resolve();
+          continue;
+        }
+        try {
+          const env = parseDsse(new TextEncoder().encode(line), 1024 * 1024);
+          await verifySignatures(env, {
+            trusted: [{
+              name: "intake",
+              keys: [{ keyid: intakeKey.keyid, publicKey: intakeKey.publicKey }],
+              threshold: 1,
+            }],
+            signatureCode: "bad_signature",
+            what: "intake event",
+          });
+          events.push(decodeEvent(env.payload));
+          rawEvents.push(env.payload);
+        } catch {
+          strayLines.push(line);
+        }
+        for (const wake of waiters) wake();
+      }
+    }
+    ready.reject(new Error(`intake exited before it was ready:\n${stderr}`));
+  })();
+  const status = child.status;
+  await Promise.race([
+    ready.promise,
+    status.then((s) =>
+      stderrDone.then(() => {
+        throw new Error(`intake exited with ${s.code} before ready:\n${stderr}`);
+      })
+    ),
+  ]);
+
+  async function waitForEvent(
+    match: (e: AuditEvent) => boolean,
+    timeoutMs = 5000,
+  ): Promise<AuditEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = events.find(match);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`No matching event; got ${JSON.stringify(events)}`);
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(done, left);
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          wake();
+        }
+        waiters.add(done);
+      });
+    }
+  }
+
+  return {
+    root,
+    home,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    person: await readOperatorToken(home.keys, "operator"),
+    automation: await readOperatorToken(home.keys, "ci"),
+    events,
+    rawEvents,
+    queue,
+    strayLines,
+    waitForEvent,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
+      await status;
+      await stdoutDone;
+      await stderrDone;
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+/** The exact `deno task saoe` command line (from deno.json), with this Deno. */
+export async function saoeCommand(): Promise<{ deno: string; args: string[] }> {
+  const config = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
+  const [first, ...args] = String(config.tasks.saoe).split(" ");
+  if (first !== "deno") throw new Error("unexpected saoe task");
+  return { deno: Deno.execPath(), args };
+}
+
+/** Runs `saoe <args>` as a user does from the repository root. */
+export async function runSaoe(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { deno, args: base } = await saoeCommand();
+  const out = await new Deno.Command(deno, {
+    args: [...base, ...args],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** Names in a folder, sorted (empty when it does not exist). */
+export async function listNames(dir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+  } catch (err: unknown) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+/** Every path below a folder, recursively, sorted. */
+export async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await listNames(dir)) {
+    const path = join(dir, name);
+    out.push(path);
+    if ((await Deno.lstat(path)).isDirectory) out.push(...await listTree(path));
+  }
+  return out.sort();
+}
+
+/** The envelope payloads and template ids in intake's queue, decoded (not verified). */
+export async function queuedEnvelopes(
+  queue: string,
+): Promise<{ template: string; session_id: string; payload: Record<string, unknown> }[]> {
+  const out = [];
+  for (const name of await listNames(queue)) {
+    const env = parseDsse(await Deno.readFile(join(queue, name)), 8 * 1024 * 1024);
+    const fields = parseStrictJson(env.payload, { maxBytes: 8 * 1024 * 1024 }) as {
+      template: { id: string };
+      session_id: string;
+      payload: Record<string, unknown>;
+    };
+    out.push({
+      template: fields.template.id,
+      session_id: fields.session_id,
+      payload: fields.payload,
+    });
+  }
+  return out;
+}
+
+/** A minimal PNG header (signature + IHDR) declaring `width`x`height`, padded to `size` bytes. */
+export function pngHeader(width: number, height: number, size = 64): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(Math.max(size, 33));
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  bytes.set([8, 6, 0, 0, 0], 24);
+  return bytes;
+}

@@ -46,6 +46,7 @@ export const OTHER_CODES = [
   "tool_not_allowed",
   "tool_hash_mismatch",
   "tool_timeout",
+  "content_hash_mismatch",
   "unauthenticated",
   "bad_credential",
   "queue_full",

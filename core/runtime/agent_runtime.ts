@@ -320,7 +320,10 @@ export async function runAgent(def: AgentDefinition): Promise<never> {
           ...(ids.session_id ? { session_id: ids.session_id } : {}),
           ...(ids.envelope_id ? { envelope_id: ids.envelope_id } : {}),
           reason: "handler_error",
-          detail: { message: message(err) },
+          detail: {
+            message: message(err),
+            ...(err instanceof SaoeError ? { code: err.code } : {}),
+          },
         }),
       clock,
     };
@@ -367,6 +370,15 @@ export async function runAgent(def: AgentDefinition): Promise<never> {
     Deno.exit(EXIT_CONFIG);
   }
   await sink.control(READY_LINE);
+  // an agent whose supervisor died (its parent changed) stops instead of working unaudited
+  const parent = Deno.ppid;
+  const orphanCheck = setInterval(() => {
+    if (Deno.ppid !== parent) {
+      console.error(`${def.name}: the supervisor is gone; stopping`);
+      controller.abort();
+    }
+  }, handover.reconcile_ms);
+  controller.signal.addEventListener("abort", () => clearInterval(orphanCheck), { once: true });
   await new Promise<void>((resolve) => {
     if (controller.signal.aborted) resolve();
     else controller.signal.addEventListener("abort", () => resolve(), { once: true });

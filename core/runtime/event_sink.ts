@@ -12,6 +12,9 @@ import { buildEvent, encodeEvent, type EventFields } from "../ledger/events.ts";
 import type { Clock } from "../time/clock.ts";
 import { utf8 } from "../crypto/bytes.ts";
 
+/** Exit code of an agent whose supervisor is gone. */
+export const EXIT_ORPHANED = 71;
+
 /** Event fields an agent reports (its own id is filled in). */
 export type AgentEventFields = Omit<EventFields, "agent">;
 
@@ -28,12 +31,30 @@ export class EventSink {
   readonly #out: LineWriter;
   #tail: Promise<void> = Promise.resolve();
 
-  /** Creates a sink that signs with `signer` as `agent`. */
-  constructor(options: { agent: string; signer: SigningKey; clock: Clock; out?: LineWriter }) {
+  readonly #onBroken: (err: unknown) => void;
+
+  /**
+   * Creates a sink that signs with `signer` as `agent`. `onBroken` runs when a
+   * report cannot be written (the supervisor is gone): an agent must not go on
+   * working without an audit trail. Default: exit the process.
+   */
+  constructor(
+    options: {
+      agent: string;
+      signer: SigningKey;
+      clock: Clock;
+      out?: LineWriter;
+      onBroken?: (err: unknown) => void;
+    },
+  ) {
     this.#agent = options.agent;
     this.#signer = options.signer;
     this.#clock = options.clock;
     this.#out = options.out ?? Deno.stdout;
+    this.#onBroken = options.onBroken ?? ((err) => {
+      console.error(`${this.#agent}: cannot report to the supervisor (${String(err)}); exiting`);
+      Deno.exit(EXIT_ORPHANED);
+    });
   }
 
   /** Signs one event and queues its line; resolves once it is written. */
@@ -45,9 +66,7 @@ export class EventSink {
       signers: [this.#signer],
     });
     this.#tail = this.#tail.then(async () => await this.#writeAll(await line)).catch(
-      (err: unknown) => {
-        console.error(`${this.#agent}: cannot report an audit event: ${String(err)}`);
-      },
+      (err: unknown) => this.#onBroken(err),
     );
     return this.#tail;
   }

@@ -38,7 +38,6 @@ export async function readToolModule(
   const path = join(repoRoot, module);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    const root = await Deno.realPath(repoRoot);
     const info = await Deno.lstat(path);
     if (!info.isFile || info.isSymlink || info.size > MAX_TOOL_MODULE_BYTES) {
       throw new SaoeError(
@@ -46,8 +45,10 @@ export async function readToolModule(
         `Cannot load tool module ${module}: not a regular file of at most ${MAX_TOOL_MODULE_BYTES} bytes`,
       );
     }
-    // a symlinked folder on the way is invisible to lstat of the file itself
-    if (await Deno.realPath(path) !== join(root, module)) {
+    // a symlinked folder on the way is invisible to lstat of the file itself; the
+    // repo root must already be real (the supervisor resolves it): the agent may
+    // read its tool modules only, not the repository folder
+    if (await Deno.realPath(path) !== path) {
       throw new SaoeError(
         "unsafe_path",
         `Cannot load tool module ${module}: its path goes through a symlink`,

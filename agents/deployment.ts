@@ -1,0 +1,71 @@
+/**
+ * The deployment agent: joins each session's formatted article and sanitised
+ * images in its private store, and publishes the session once the article and
+ * every image it announced are there (an image session never publishes
+ * text-only): images verified against their signed SHA-256 and copied to
+ * `output/<session>/img/`, the body re-sanitised, `output/<session>/index.html`
+ * written atomically, `published` reported exactly once. A part arriving after
+ * publication is refused and dead-lettered; the page is never rewritten.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type AgentDefinition, runAgent } from "../core/runtime/agent_runtime.ts";
+import { SaoeError } from "../core/errors.ts";
+import { systemClock } from "../core/time/clock.ts";
+import { formattedArticle, readPayload, sanitizedImage } from "../core/publish/payloads.ts";
+import { JoinStore } from "../core/publish/join_state.ts";
+import { loadHtmlSanitizer } from "../core/publish/html_sanitizer.ts";
+import { joinPart, type Part } from "../core/publish/publish.ts";
+import type { Envelope } from "../core/validate/envelope.ts";
+
+function partOf(envelope: Envelope): Part {
+  const envelope_id = envelope.envelope_id;
+  switch (envelope.template.id) {
+    case "formatted_article": {
+      const a = readPayload(formattedArticle, envelope.payload, envelope.template.id);
+      return { kind: "article", part: { envelope_id, ...a } };
+    }
+    case "sanitized_image": {
+      const i = readPayload(sanitizedImage, envelope.payload, envelope.template.id);
+      return { kind: "image", part: { envelope_id, ...i } };
+    }
+    default:
+      throw new SaoeError(
+        "edge_not_allowed",
+        `Cannot deploy template ${
+          JSON.stringify(envelope.template.id)
+        }: deployment joins formatted_article and sanitized_image`,
+        { envelope_id, session_id: envelope.session_id },
+      );
+  }
+}
+
+/** The deployment agent. */
+export const deployment: AgentDefinition = {
+  name: "deployment",
+  async start() {
+    // load the sanitiser now so a broken setup shows at start, not at the first article
+    await loadHtmlSanitizer();
+  },
+  async handle(ctx, { envelope }) {
+    const outcome = await joinPart({
+      home: ctx.home,
+      store: new JoinStore(join(ctx.storeDir, "sessions")),
+      session: envelope.session_id,
+      part: partOf(envelope),
+      sanitizer: loadHtmlSanitizer,
+      clock: systemClock,
+    });
+    if (outcome.status === "published") {
+      await ctx.emit({
+        type: "published",
+        session_id: envelope.session_id,
+        envelope_id: envelope.envelope_id,
+        detail: { path: outcome.publication.path, images: outcome.publication.images },
+      });
+    }
+  },
+};
+
+if (import.meta.main) await runAgent(deployment);

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readSupervisorStatus } from "../../core/supervisor/status.ts";
+import {
+  articlePayload,
+  freePort,
+  injectEnvelope,
+  ledgerEvents,
+  makeTestHome,
+  runSaoe,
+  spawnSaoe,
+  startCliPipeline,
+  subjectOf,
+  verifyTestLedger,
+  waitForEvent,
+} from "./_harness.ts";
+
+const processTest = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name:
+    "saoe pipeline runs sanitization end to end and, on SIGTERM, exits 0 with a final checkpoint and a verifying ledger",
+  ...processTest,
+  async fn() {
+    const port = freePort();
+    await using t = await makeTestHome({ intakePort: port });
+    await using cli = await startCliPipeline(t);
+    const home = cli.lines.find((l) => l.kind === "home");
+    assert.equal(home?.home, t.root);
+    const intake = cli.lines.find((l) => l.kind === "intake");
+    assert.equal(intake?.url, `http://127.0.0.1:${port}`);
+    assert.equal(cli.lines.find((l) => l.kind === "viewer")?.url, null);
+    assert.match(String(cli.lines.find((l) => l.kind === "submit")?.command), /saoe submit/);
+    const sanitization = cli.lines.find((l) => l.kind === "agent" && l.name === "sanitization");
+    assert.equal(typeof sanitization?.pid, "number");
+
+    const { session_id, envelope_id } = await injectEnvelope(t, {
+      sender: "intake",
+      receiver: "sanitization",
+      template: "blog_article_intent",
+      payload: articlePayload(),
+    });
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "forwarded" && e.agent === "sanitization" && e.session_id === session_id,
+      "sanitization to forward the injected envelope",
+    );
+    const validated = events.find((e) =>
+      e.type === "validated" && e.agent === "sanitization" && e.envelope_id === envelope_id
+    );
+    assert.ok(validated, "validated event of the injected envelope");
+    assert.equal(validated.session_id, session_id);
+
+    const status = await cli.stop("SIGTERM");
+    assert.equal(status.code, 0, cli.stderr.join("\n"));
+    const stopped = cli.lines.find((l) => l.kind === "stopped");
+    assert.ok(stopped?.checkpoint, "the stopped line reports the final checkpoint");
+
+    const all = await ledgerEvents(t.home);
+    const last = all.at(-1)!;
+    assert.equal(last.type, "checkpoint");
+    assert.equal(last.agent, "supervisor");
+    assert.equal(last.detail?.reason, "shutdown");
+    assert.equal(last.detail?.tree_size, all.length);
+    for (const agent of t.config.agents) {
+      const exited = all.find((e) => e.type === "agent_exited" && subjectOf(e) === agent);
+      assert.equal(exited?.detail?.requested, true, `${agent} was stopped on request`);
+    }
+    const verification = await verifyTestLedger(t);
+    assert.ok(verification.ok, verification.message);
+    assert.equal(verification.size, all.length);
+
+    const supervisorStatus = await readSupervisorStatus(t.home);
+    assert.equal(supervisorStatus?.state, "stopped");
+    assert.deepEqual(supervisorStatus?.agents.map((a) => a.name), t.config.agents);
+    assert.ok(supervisorStatus?.agents.every((a) => a.state === "stopped"));
+  },
+});
+
+Deno.test({
+  name: "saoe pipeline refuses to start when a symlink lies in queues/, naming it",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome();
+    const planted = join(t.home.queues, "sanitization", "intake", "evil.satl");
+    await Deno.mkdir(join(t.home.queues, "sanitization", "intake"), { recursive: true });
+    await Deno.symlink(join(t.home.keys, "master.key"), planted);
+    const { code, stderr } = await runSaoe(["pipeline", "--home", t.root]);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /symbolic link/);
+    assert.ok(stderr.includes(planted), stderr);
+    assert.match(stderr, /\(unsafe_path\)/);
+    // refused before anything ran: no ledger, no agent started
+    assert.deepEqual(await ledgerEvents(t.home), []);
+  },
+});
+
+Deno.test({
+  name: "saoe pipeline refuses to start without a home and says how to create one",
+  ...processTest,
+  async fn() {
+    const missing = join(await Deno.makeTempDir(), "nothing-here");
+    try {
+      const { code, stderr } = await runSaoe(["pipeline", "--home", missing]);
+      assert.equal(code, 1);
+      assert.ok(stderr.includes(missing), stderr);
+      assert.match(stderr, /saoe init/);
+    } finally {
+      await Deno.remove(join(missing, ".."), { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "saoe pipeline --init creates a missing home, runs it, and stops with exit 0",
+  ...processTest,
+  async fn() {
+    const parent = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-init-" }));
+    const root = join(parent, "home");
+    try {
+      const child = await spawnSaoe(["pipeline", "--init", "--home", root, "--json"]);
+      const lines: string[] = [];
+      let buffer = "";
+      const decoder = new TextDecoder();
+      const reader = child.stdout.getReader();
+      const stderr = new Response(child.stderr).text();
+      try {
+        while (!lines.some((l) => l.includes('"kind":"ready"'))) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value);
+          lines.push(...buffer.split("\n").slice(0, -1));
+          buffer = buffer.slice(buffer.lastIndexOf("\n") + 1);
+        }
+      } finally {
+        child.kill("SIGTERM");
+        reader.releaseLock();
+        await child.stdout.cancel();
+      }
+      const status = await child.status;
+      assert.equal(status.code, 0, await stderr);
+      assert.ok(lines.some((l) => l.includes('"kind":"ready"')), await stderr);
+      assert.ok((await Deno.stat(join(root, "config.json"))).isFile);
+      assert.match(await stderr, /init: Home ready/);
+    } finally {
+      await Deno.remove(parent, { recursive: true });
+    }
+  },
+});

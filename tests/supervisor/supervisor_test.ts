@@ -1,0 +1,241 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { SaoeError } from "../../core/errors.ts";
+import { SigningKey } from "../../core/crypto/ed25519.ts";
+import { signStatement } from "../../core/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
+import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
+import { startSupervisor } from "../../core/supervisor/supervisor.ts";
+import {
+  articlePayload,
+  injectEnvelope,
+  ledgerEvents,
+  makeTestHome,
+  REPO,
+  startTestSupervisor,
+  subjectOf,
+  verifyTestLedger,
+  waitFor,
+  waitForEvent,
+  waitUntilUp,
+} from "./_harness.ts";
+
+const processTest = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name: "startSupervisor() restarts sanitization after kill -9 and the new process still forwards",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome();
+    await using running = await startTestSupervisor(t);
+    const { supervisor } = running;
+    const firstPid = await waitUntilUp(supervisor, "sanitization");
+    Deno.kill(firstPid, "SIGKILL");
+    const secondPid = await waitUntilUp(supervisor, "sanitization", { notPid: firstPid });
+    const status = supervisor.agents().find((a) => a.name === "sanitization")!;
+    assert.equal(status.restarts, 1);
+    assert.equal(status.last_exit?.signal, "SIGKILL");
+
+    const { session_id } = await injectEnvelope(t, {
+      sender: "intake",
+      receiver: "sanitization",
+      template: "blog_article_intent",
+      payload: articlePayload("after the crash"),
+    });
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "forwarded" && e.agent === "sanitization" && e.session_id === session_id,
+      "the restarted sanitization to forward",
+    );
+    const exited = events.find((e) =>
+      e.type === "agent_exited" && subjectOf(e) === "sanitization" && e.detail?.pid === firstPid
+    );
+    assert.equal(exited?.agent, "supervisor");
+    assert.equal(exited?.detail?.signal, "SIGKILL");
+    assert.equal(exited?.detail?.requested, false);
+    const restarted = events.find((e) =>
+      e.type === "agent_started" && subjectOf(e) === "sanitization" && e.detail?.pid === secondPid
+    );
+    assert.equal(restarted?.detail?.restarts, 1);
+    assert.ok(events.indexOf(exited!) < events.indexOf(restarted!), "exit before restart");
+    assert.ok(events.some((e) => e.type === "validated" && e.session_id === session_id));
+
+    await supervisor.stop();
+    const verification = await verifyTestLedger(t);
+    assert.ok(verification.ok, verification.message);
+  },
+});
+
+Deno.test({
+  name: "startSupervisor() signs a checkpoint each interval in which the ledger grew",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome({ agents: ["sanitization"] });
+    await using running = await startTestSupervisor(t, { checkpointIntervalMs: 200 });
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "checkpoint" && e.detail?.reason === "interval",
+      "an interval checkpoint",
+    );
+    const checkpoint = events.find((e) => e.type === "checkpoint")!;
+    assert.equal(checkpoint.detail?.tree_size, events.indexOf(checkpoint) + 1);
+    // nothing happened since: no further checkpoint is written
+    await new Promise((r) => setTimeout(r, 600));
+    const later = await ledgerEvents(t.home);
+    assert.equal(later.filter((e) => e.type === "checkpoint").length, 1);
+    await running.supervisor.stop();
+    const verification = await verifyTestLedger(t);
+    assert.ok(verification.ok, verification.message);
+    assert.ok(verification.checkpoints >= 2, "the interval and the final checkpoint verify");
+  },
+});
+
+/** A stand-in agent that reports ready, then one forged line. */
+function hostileAgent(forgedLine: string): string {
+  return `
+for await (const _ of Deno.stdin.readable) { /* the handover: ignored */ }
+const out = new TextEncoder().encode(${JSON.stringify('{"ready":true}\n' + forgedLine + "\n")});
+await Deno.stdout.write(out);
+setInterval(() => {}, 1000);
+`;
+}
+
+Deno.test({
+  name:
+    "startSupervisor() records a sandbox_violation and does not append an event signed with another agent's key",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome({ agents: ["sanitization"] });
+    const forgedSession = crypto.randomUUID();
+    const intake = await SigningKey.fromSeed((await t.keys.loadAgent("intake")).seed);
+    const forged = await signStatement({
+      payloadType: PAYLOAD_TYPES.auditEvent,
+      payload: encodeEvent(buildEvent({
+        type: "published",
+        agent: "sanitization",
+        session_id: forgedSession,
+      })),
+      signers: [intake],
+    });
+    // a repository whose sanitization agent is the hostile script above
+    const fakeRepo = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
+    try {
+      await Deno.mkdir(join(fakeRepo, "agents"));
+      await Deno.writeTextFile(
+        join(fakeRepo, "agents", "sanitization.ts"),
+        hostileAgent(new TextDecoder().decode(forged)),
+      );
+      await using running = await startTestSupervisor(t, { repo: fakeRepo });
+      const events = await waitForEvent(
+        t.home,
+        (e) => e.type === "sandbox_violation",
+        "the sandbox violation",
+      );
+      const violation = events.find((e) => e.type === "sandbox_violation")!;
+      assert.equal(violation.agent, "supervisor");
+      assert.equal(violation.reason, "bad_signature");
+      assert.equal(subjectOf(violation), "sanitization");
+      // the offending process is killed and replaced
+      await waitFor(
+        () => running.supervisor.agents()[0]!.restarts >= 1,
+        { what: "the hostile agent to be restarted" },
+      );
+      await running.supervisor.stop();
+      const all = await ledgerEvents(t.home);
+      assert.ok(!all.some((e) => e.session_id === forgedSession), "the forged event is not in");
+      assert.ok(!all.some((e) => e.type === "published"));
+      assert.ok(running.logs.some((l) => l.includes("SANDBOX VIOLATION")));
+      const verification = await verifyTestLedger(t);
+      assert.ok(verification.ok, verification.message);
+    } finally {
+      await Deno.remove(fakeRepo, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "startSupervisor() kills an agent that writes an endless line and records size_exceeded",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome({ agents: ["sanitization"] });
+    const fakeRepo = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
+    try {
+      await Deno.mkdir(join(fakeRepo, "agents"));
+      await Deno.writeTextFile(
+        join(fakeRepo, "agents", "sanitization.ts"),
+        `for await (const _ of Deno.stdin.readable) { /* handover */ }
+const chunk = new TextEncoder().encode("x".repeat(65536));
+for (;;) await Deno.stdout.write(chunk);
+`,
+      );
+      await using running = await startTestSupervisor(t, { repo: fakeRepo });
+      const events = await waitForEvent(
+        t.home,
+        (e) => e.type === "sandbox_violation",
+        "the sandbox violation",
+      );
+      const violation = events.find((e) => e.type === "sandbox_violation")!;
+      assert.equal(violation.reason, "size_exceeded");
+      await waitFor(
+        () => running.supervisor.agents()[0]!.restarts >= 1,
+        { what: "the agent to be killed and restarted" },
+      );
+    } finally {
+      await Deno.remove(fakeRepo, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "startSupervisor() refuses a hard-linked file in an agent's store before spawning anything",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome();
+    const store = join(t.home.agents, "planner", "store");
+    await Deno.mkdir(store, { recursive: true });
+    const outside = join(t.root, "outside.txt");
+    await Deno.writeTextFile(outside, "not for agents");
+    await Deno.link(outside, join(store, "replay.db"));
+    await assert.rejects(
+      startSupervisor({ home: t.root, repo: REPO, log: () => {} }),
+      (err: unknown) =>
+        err instanceof SaoeError && err.code === "unsafe_path" &&
+        err.message.includes(join(store, "replay.db")) && err.message.includes("hard link"),
+    );
+    assert.deepEqual(await ledgerEvents(t.home), []);
+  },
+});
+
+Deno.test({
+  name: "startSupervisor() refuses a tampered capability set, naming the file and the fix",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome();
+    const path = join(t.home.vault, "capsets", "planner.age");
+    const bytes = await Deno.readFile(path);
+    bytes[bytes.length - 5]! ^= 0xff;
+    await Deno.remove(path);
+    await Deno.writeFile(path, bytes);
+    await assert.rejects(
+      startSupervisor({ home: t.root, repo: REPO, log: () => {} }),
+      (err: unknown) =>
+        err instanceof SaoeError && err.message.includes(path) && err.message.includes("Fix:"),
+    );
+    assert.deepEqual(await ledgerEvents(t.home), []);
+  },
+});
+
+Deno.test({
+  name: "startSupervisor() refuses a home whose root pin does not match trust root v1",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome();
+    const config = JSON.parse(await Deno.readTextFile(t.home.config));
+    config.root_pin = "0".repeat(64);
+    await Deno.writeTextFile(t.home.config, JSON.stringify(config));
+    await assert.rejects(
+      startSupervisor({ home: t.root, repo: REPO, log: () => {} }),
+      (err: unknown) => err instanceof SaoeError && err.code === "root_pin_mismatch",
+    );
+  },
+});

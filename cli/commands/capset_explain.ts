@@ -1,19 +1,90 @@
 /**
- * `saoe capset explain` (being written).
+ * `saoe capset explain AGENT`: the exact command line the supervisor spawns for
+ * an agent, and for each permission the capability set line that produced it.
+ * Everything is verified by the supervisor's own `preflight()` (trust root from
+ * the pin, directory, every capset decrypted with the supervisor's identity and
+ * dispatcher-signed, the tool manifest), and the command is the one it derives
+ * with `agentCommand()` for the home and repository paths it would resolve.
  *
  * @module
  */
+import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
+import { systemClock } from "../../core/time/clock.ts";
 import { type Command, EXIT } from "../command.ts";
+import { openHome } from "../_support/home.ts";
+import { verifyAsSupervisor } from "../_support/agent_command_of.ts";
+import { jsonText, renderTable, shellQuote } from "../_support/output.ts";
+import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 
-/** `saoe capset explain`. */
+const PATH = ["capset", "explain"];
+
+/** `saoe capset explain AGENT`. */
 export const capsetExplainCommand: Command = {
-  path: ["capset", "explain"],
-  summary: "(not available yet)",
-  usage: "",
-  description: "This command is being written.",
+  path: PATH,
+  summary: "the exact Deno command an agent gets, and which capset line grants what",
+  usage: "AGENT",
+  description: [
+    "Verifies the trust root chain from the pin in config.json, the agent's capability set",
+    "(decrypted with the supervisor's key, dispatcher-signed, unexpired) and the signed tool",
+    "manifest, then prints the exact command line the supervisor spawns for AGENT (same",
+    "function, same flags; the supervisor also clears the environment and hands the agent its",
+    "keys over stdin) and, for every permission, the capset field it comes from: trust and",
+    "identity are what every agent gets, sends[i].to=X the inbox folder it may write at X,",
+    "vault[i]=T a template it may decrypt, fs.read/fs.write a shared folder, net[i] a loopback",
+    "port, default-deny the flags no capset can lift.",
+    "",
+    "With --json: {agent, version, expires_at, command: [executable, ...args], grants: [{flag,",
+    "value, source}]}.",
+    "",
+    "Exit codes: 0 printed, 1 a verification failed or the capset derives a forbidden grant,",
+    "2 usage (missing or unknown AGENT).",
+  ].join("\n"),
   options: {},
   run(ctx) {
-    ctx.err("saoe capset explain: not available in this build");
-    return Promise.resolve(EXIT.failure);
+    return withUsage(PATH, ctx, async () => {
+      const [name, extra] = ctx.positionals;
+      if (name === undefined) {
+        throw new UsageError("Missing AGENT, e.g. saoe capset explain planner");
+      }
+      if (extra !== undefined) {
+        throw new UsageError(`Unexpected argument ${JSON.stringify(extra)}`);
+      }
+      const agent = patternOption(name, AGENT_ID_RE, "AGENT", "an agent id such as planner");
+      const { home, config } = await openHome(ctx.global.home);
+      if (!config.agents.includes(agent)) {
+        throw new UsageError(
+          `Unknown agent "${agent}": this home runs ${config.agents.join(", ")}`,
+        );
+      }
+      const view = await verifyAsSupervisor({ home, config, clock: systemClock });
+      const capset = view.capsets.get(agent)!;
+      const cmd = view.commands.get(agent)!;
+      const command = [cmd.deno, ...cmd.args];
+      if (ctx.global.json) {
+        ctx.out(jsonText({
+          agent,
+          version: capset.version,
+          expires_at: capset.expires_at,
+          command,
+          grants: cmd.grants,
+        }));
+        return EXIT.ok;
+      }
+      ctx.out(
+        `Agent ${agent}: capability set v${capset.version}, expires ${capset.expires_at}, verified against trust root v${view.root.version}`,
+      );
+      ctx.out("");
+      ctx.out(
+        `Command (spawned by the supervisor from ${view.repo}, environment cleared, keys over stdin):`,
+      );
+      ctx.out(`  ${command.map(shellQuote).join(" ")}`);
+      ctx.out("");
+      ctx.out("Permissions and the capset lines behind them:");
+      const rows = cmd.grants.map((
+        g,
+      ) => [`--${g.flag}`, g.value === "" ? "(all)" : g.value, g.source]);
+      for (const line of renderTable(["flag", "value", "from"], rows)) ctx.out(`  ${line}`);
+      return EXIT.ok;
+    });
   },
 };

@@ -1,19 +1,106 @@
 /**
- * `saoe init` (being written).
+ * `saoe init`: creates a home (keys, trust root, agent key directory, the signed
+ * and encrypted vault published from the repository's reviewed `vault/` sources,
+ * the signed tool manifest, an operator credential, `config.json` with the root
+ * pin). The work is `initHome()` in `core/ceremony/init_home.ts`; this command
+ * adds the operator's checks and the report.
  *
  * @module
  */
+import { join } from "node:path";
+import { SaoeError } from "../../core/errors.ts";
+import { initHome } from "../../core/ceremony/init_home.ts";
+import { homeLayout } from "../../core/home/layout.ts";
+import { operatorTokenPath } from "../../core/keys/operator_token.ts";
+import { systemClock } from "../../core/time/clock.ts";
 import { type Command, EXIT } from "../command.ts";
+import { repoRoot, vaultSources } from "../_support/repo.ts";
+import { intOption, UsageError, withUsage } from "../_support/usage.ts";
+import { pipelineRunning } from "../_support/pipeline_probe.ts";
+import { jsonText, shellQuote } from "../_support/output.ts";
 
-/** `saoe init`. */
+const PATH = ["init"];
+
+/** `saoe init [--force] [--threshold k --keys n]`. */
 export const initCommand: Command = {
-  path: ["init"],
-  summary: "(not available yet)",
-  usage: "",
-  description: "This command is being written.",
-  options: {},
+  path: PATH,
+  summary: "create a home: keys, trust root, signed vault, operator credential",
+  usage: "[--force] [--threshold K --keys N]",
+  description: [
+    "Creates a SAOE home in --home (default $SAOE_HOME or ./.saoe): dispatcher keys and trust",
+    "root v1 (K of N signatures, default 1 of 1), agent keys and age identities (encrypted under",
+    "keys/, never readable by an agent), the signed agent key directory, every template and",
+    "capability set from the repository's vault/ sources published encrypted and signed, the",
+    "signed tool manifest, an operator credential (keys/operator-operator.token) and config.json",
+    "with the root pin.",
+    "",
+    "An existing home is refused. --force resets it first: it DELETES the home's keys, trust root,",
+    "vault, ledger (with its WAL), queues, agent stores, uploads, media and output. It is refused",
+    "while a pipeline runs on the home.",
+    "",
+    "Exit codes: 0 created, 1 refused (existing home, running pipeline, bad sources), 2 usage.",
+  ].join("\n"),
+  options: {
+    force: { type: "boolean", help: "reset an existing home (deletes keys, ledger and queues)" },
+    threshold: { type: "string", value: "K", help: "dispatcher signatures required (default 1)" },
+    keys: { type: "string", value: "N", help: "dispatcher keys to create (default K)" },
+  },
   run(ctx) {
-    ctx.err("saoe init: not available in this build");
-    return Promise.resolve(EXIT.failure);
+    return withUsage(PATH, ctx, async () => {
+      if (ctx.positionals.length > 0) {
+        throw new UsageError(`Unexpected argument ${JSON.stringify(ctx.positionals[0])}`);
+      }
+      const threshold = intOption(ctx.values.threshold, { name: "threshold", min: 1, max: 32 });
+      const keys = intOption(ctx.values.keys, { name: "keys", min: 1, max: 32 });
+      if (threshold !== undefined && keys !== undefined && keys < threshold) {
+        throw new UsageError(
+          `Invalid --keys ${keys}: it must be at least --threshold ${threshold}`,
+        );
+      }
+      const force = ctx.values.force === true;
+      const home = homeLayout(ctx.global.home);
+      if (force && await pipelineRunning(home)) {
+        throw new SaoeError(
+          "bad_config",
+          `Cannot reset ${home.root}: a pipeline is running on it (stop it with Ctrl-C first)`,
+        );
+      }
+      const progress = (line: string) => ctx.global.json ? ctx.err(line) : ctx.out(line);
+      const created = await initHome({
+        home: home.root,
+        sources: vaultSources(),
+        repo: repoRoot(),
+        clock: systemClock,
+        force,
+        progress,
+        ...(threshold !== undefined ? { threshold } : {}),
+        ...(keys !== undefined ? { keys } : {}),
+      });
+      const credential = operatorTokenPath(home.keys, "operator");
+      // `deno task pipeline` runs from the repository with the default home ./.saoe
+      const next = home.root === join(repoRoot(), ".saoe")
+        ? "deno task pipeline"
+        : `deno task saoe pipeline --home ${shellQuote(home.root)}`;
+      if (ctx.global.json) {
+        ctx.out(jsonText({
+          ok: true,
+          home: home.root,
+          root_pin: created.config.root_pin,
+          credential_file: credential,
+          agents: created.agents,
+          templates: created.templates,
+          next,
+        }));
+        return EXIT.ok;
+      }
+      ctx.out("");
+      ctx.out(`Home:                ${home.root}`);
+      ctx.out(`Root pin:            ${created.config.root_pin} (config.json)`);
+      ctx.out(`Agents:              ${created.agents.join(", ")}`);
+      ctx.out(`Operator credential: ${credential}`);
+      ctx.out("                     (secret, mode 0600; saoe submit reads it from there)");
+      ctx.out(`Next:                ${next}`);
+      return EXIT.ok;
+    });
   },
 };

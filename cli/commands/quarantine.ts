@@ -1,19 +1,224 @@
 /**
- * `saoe quarantine` (being written).
+ * `saoe quarantine list|retry|drop`: the operator's hands on dead letters. Every
+ * refused envelope and every handler failure ends in `agents/<agent>/dead/` with
+ * a reason; `list` shows them, `retry` moves one back for another run (into the
+ * sender's inbox folder, or `agents/<agent>/retry/` when the agent had already
+ * claimed its id: see `core/queue/dead_letter.ts`), `drop` deletes it for good.
+ * Each retry and drop is printed and recorded in `audit/operator_actions.jsonl`
+ * (see `cli/_support/operator_journal.ts` for why not in the ledger).
  *
  * @module
  */
-import { type Command, EXIT } from "../command.ts";
+import { join } from "node:path";
+import { SaoeError } from "../../core/errors.ts";
+import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
+import type { HomeLayout } from "../../core/home/layout.ts";
+import type { HomeConfig } from "../../core/home/config.ts";
+import { type DeadEntry, dropDead, listDead, retryDead } from "../../core/queue/dead_letter.ts";
+import { DEAD_KEY_RE } from "../../core/queue/dead_record.ts";
+import { queuePaths } from "../../core/queue/paths.ts";
+import { formatTimestamp } from "../../core/time/timestamp.ts";
+import { systemClock } from "../../core/time/clock.ts";
+import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { openHome } from "../_support/home.ts";
+import { pipelineRunning } from "../_support/pipeline_probe.ts";
+import { appendOperatorAction, operatorJournalPath } from "../_support/operator_journal.ts";
+import { inert, jsonText, renderTable } from "../_support/output.ts";
+import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 
-/** `saoe quarantine`. */
+const PATH = ["quarantine"];
+const SUBCOMMANDS = ["list", "retry", "drop"] as const;
+
+function agentArg(value: string | undefined, config: HomeConfig): string {
+  if (value === undefined) throw new UsageError("Missing AGENT");
+  const agent = patternOption(value, AGENT_ID_RE, "AGENT", "an agent id such as planner");
+  if (!config.agents.includes(agent)) {
+    throw new UsageError(`Unknown agent "${agent}": this home runs ${config.agents.join(", ")}`);
+  }
+  return agent;
+}
+
+function keyArg(value: string | undefined): string {
+  if (value === undefined) throw new UsageError('Missing KEY (see "saoe quarantine list")');
+  return patternOption(value, DEAD_KEY_RE, "KEY", 'a dead-letter key from "saoe quarantine list"');
+}
+
+async function listOf(home: HomeLayout, agent: string): Promise<DeadEntry[]> {
+  try {
+    return await listDead(queuePaths(home, agent).dead);
+  } catch (err: unknown) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+function entryJson(agent: string, e: DeadEntry): Record<string, unknown> {
+  const r = e.reason;
+  return {
+    agent,
+    key: e.key,
+    code: r?.code ?? null,
+    message: r?.message ?? null,
+    at: r?.at ?? null,
+    ids: r?.ids ?? {},
+    file: r?.file ?? null,
+    sender: r?.sender ?? null,
+    claimed: r?.claimed ?? null,
+    retryable: r !== null && r.kept && e.entryPath !== null,
+    ...(e.problem !== undefined ? { problem: e.problem } : {}),
+  };
+}
+
+async function list(ctx: CommandContext, home: HomeLayout, agents: string[]): Promise<number> {
+  const rows: Record<string, unknown>[] = [];
+  const table: string[][] = [];
+  for (const agent of agents) {
+    for (const entry of await listOf(home, agent)) {
+      const json = entryJson(agent, entry);
+      rows.push(json);
+      const r = entry.reason;
+      table.push([
+        agent,
+        entry.key,
+        r?.code ?? "?",
+        r?.at ?? "-",
+        r?.ids.envelope_id ?? "-",
+        r?.ids.session_id ?? "-",
+        json.retryable ? "yes" : "no",
+        inert(r?.message ?? entry.problem ?? "", 160),
+      ]);
+    }
+  }
+  if (ctx.global.json) {
+    ctx.out(jsonText({ ok: true, entries: rows }));
+    return EXIT.ok;
+  }
+  if (table.length === 0) {
+    ctx.out(`No dead letters${agents.length === 1 ? ` for ${agents[0]}` : ""}`);
+    return EXIT.ok;
+  }
+  const header = ["agent", "key", "code", "at", "envelope", "session", "retry", "message"];
+  for (const line of renderTable(header, table)) ctx.out(line);
+  ctx.out("");
+  ctx.out("Retry one: saoe quarantine retry AGENT KEY   Drop one: saoe quarantine drop AGENT KEY");
+  return EXIT.ok;
+}
+
+async function act(
+  ctx: CommandContext,
+  home: HomeLayout,
+  verb: "retry" | "drop",
+  agent: string,
+  key: string,
+): Promise<number> {
+  const paths = queuePaths(home, agent);
+  const entry = (await listOf(home, agent)).find((e) => e.key === key);
+  if (entry === undefined) {
+    throw new SaoeError(
+      "io_error",
+      `No dead letter ${key} for ${agent} (see "saoe quarantine list ${agent}")`,
+      { agent },
+    );
+  }
+  const running = await pipelineRunning(home);
+  let movedTo: string | undefined;
+  if (verb === "retry") {
+    const sender = entry.reason?.sender;
+    if (entry.reason?.claimed === false && sender !== undefined) {
+      // the supervisor creates inbox folders when it starts; a retry may come first
+      await Deno.mkdir(join(paths.inbox, sender), { recursive: true, mode: 0o700 });
+    }
+    movedTo = await retryDead({
+      deadDir: paths.dead,
+      inbox: paths.inbox,
+      retryDir: paths.retry,
+      key,
+    });
+  } else {
+    await dropDead({ deadDir: paths.dead, key });
+  }
+  const ids = entry.reason?.ids ?? {};
+  await appendOperatorAction(home, {
+    at: formatTimestamp(systemClock.now()),
+    action: verb === "retry" ? "quarantine_retry" : "quarantine_drop",
+    agent,
+    key,
+    ...(entry.reason?.code !== undefined ? { code: entry.reason.code } : {}),
+    ...(ids.envelope_id !== undefined ? { envelope_id: ids.envelope_id } : {}),
+    ...(ids.session_id !== undefined ? { session_id: ids.session_id } : {}),
+    ...(movedTo !== undefined ? { moved_to: movedTo } : {}),
+    pipeline_running: running,
+  });
+  if (ctx.global.json) {
+    ctx.out(jsonText({
+      ok: true,
+      action: verb,
+      agent,
+      key,
+      ...(movedTo !== undefined ? { moved_to: movedTo } : {}),
+      pipeline_running: running,
+      recorded_in: operatorJournalPath(home),
+    }));
+    return EXIT.ok;
+  }
+  if (verb === "retry") {
+    ctx.out(`Retried ${agent} dead letter ${key}: moved to ${movedTo}`);
+    ctx.out(
+      running
+        ? "The agent picks it up now; its result appears in saoe audit events under the same envelope id"
+        : "The agent picks it up when the pipeline next starts",
+    );
+  } else {
+    ctx.out(`Dropped ${agent} dead letter ${key} (entry and reason deleted)`);
+  }
+  ctx.out(`Recorded in ${operatorJournalPath(home)}`);
+  return EXIT.ok;
+}
+
+/** `saoe quarantine list [AGENT] | retry AGENT KEY | drop AGENT KEY`. */
 export const quarantineCommand: Command = {
-  path: ["quarantine"],
-  summary: "(not available yet)",
-  usage: "",
-  description: "This command is being written.",
+  path: PATH,
+  summary: "list, retry or drop dead-lettered envelopes",
+  usage: "list [AGENT] | retry AGENT KEY | drop AGENT KEY",
+  description: [
+    "Every envelope an agent refuses, and every one whose handler fails, is kept in",
+    "agents/<agent>/dead/ with its reason; nothing is dropped silently.",
+    "",
+    "  list [AGENT]     the dead letters of AGENT (or of every agent): key, reason code, time,",
+    "                   envelope and session ids, whether it can be retried, the message",
+    "  retry AGENT KEY  moves the entry back for another run: into the sender's inbox folder",
+    "                   (validated again from scratch), or into agents/<agent>/retry/ when the",
+    "                   agent had already claimed its envelope id (a handler failure)",
+    "  drop AGENT KEY   deletes the entry and its reason for good",
+    "",
+    "Each retry and drop is recorded in audit/operator_actions.jsonl (the pipeline is the",
+    "ledger's single writer); a retried envelope is audited again by the agent in the ledger.",
+    "",
+    "Exit codes: 0 done, 1 refused (no such record, entry not retryable), 2 usage.",
+  ].join("\n"),
   options: {},
   run(ctx) {
-    ctx.err("saoe quarantine: not available in this build");
-    return Promise.resolve(EXIT.failure);
+    return withUsage(PATH, ctx, async () => {
+      const [verb, agentValue, keyValue, extra] = ctx.positionals;
+      if (verb === undefined || !(SUBCOMMANDS as readonly string[]).includes(verb)) {
+        throw new UsageError(
+          verb === undefined
+            ? "Missing subcommand: list, retry or drop"
+            : `Unknown subcommand ${JSON.stringify(verb)}: expected list, retry or drop`,
+        );
+      }
+      const { home, config } = await openHome(ctx.global.home);
+      if (verb === "list") {
+        if (keyValue !== undefined) {
+          throw new UsageError(`Unexpected argument ${JSON.stringify(keyValue)}`);
+        }
+        const agents = agentValue === undefined ? config.agents : [agentArg(agentValue, config)];
+        return await list(ctx, home, agents);
+      }
+      if (extra !== undefined) throw new UsageError(`Unexpected argument ${JSON.stringify(extra)}`);
+      const agent = agentArg(agentValue, config);
+      const key = keyArg(keyValue);
+      return await act(ctx, home, verb as "retry" | "drop", agent, key);
+    });
   },
 };

@@ -1,19 +1,310 @@
 /**
- * `saoe status` (being written).
+ * `saoe status`: the pipeline at a glance. The supervisor's own report
+ * (`audit/status.json`: per agent state, pid, restarts) joined with facts read
+ * live from the home: whether a supervisor holds the ledger (it is running),
+ * inbox depths, dead-letter counts, the ledger head and the last checkpoint
+ * (verified against the supervisor's key from the verified directory).
  *
  * @module
  */
+import { SaoeError } from "../../core/errors.ts";
+import { anchorPath, type HomeLayout } from "../../core/home/layout.ts";
+import type { HomeConfig } from "../../core/home/config.ts";
+import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
+import { inboxDepth } from "../../core/queue/depth.ts";
+import { listDead } from "../../core/queue/dead_letter.ts";
+import { queuePaths } from "../../core/queue/paths.ts";
+import { readAnchor, verifyCheckpoint } from "../../core/ledger/checkpoint.ts";
+import { systemClock } from "../../core/time/clock.ts";
 import { type Command, EXIT } from "../command.ts";
+import { openHome } from "../_support/home.ts";
+import { checkpointKeys, type HomeTrust, verifyHomeTrust } from "../_support/trust.ts";
+import {
+  type AgentExit,
+  readSupervisorStatus,
+  type SupervisorStatus,
+} from "../../core/supervisor/status.ts";
+import { ledgerExists, openLedgerForReading } from "../_support/ledger_access.ts";
+import { pipelineRunning } from "../_support/pipeline_probe.ts";
+import { inert, jsonText, renderTable, shellQuote } from "../_support/output.ts";
+import { UsageError, withUsage } from "../_support/usage.ts";
+
+const PATH = ["status"];
+
+interface AgentRow {
+  agent: string;
+  state: string;
+  pid: number | null;
+  restarts: number | null;
+  last_exit: AgentExit | null;
+  inbox: number;
+  dead: number;
+}
+
+interface StatusReport {
+  ok: true;
+  home: string;
+  pipeline: {
+    running: boolean;
+    /** The supervisor's own state while it runs: running or stopping. */
+    state: string | null;
+    pid: number | null;
+    started_at: string | null;
+    updated_at: string | null;
+    note?: string;
+  };
+  trust: { ok: boolean; root_version?: number; root_expires_at?: string; problem?: string };
+  agents: AgentRow[];
+  ledger: { size: number; head: string } | null;
+  checkpoint:
+    | {
+      tree_size: number;
+      head_hash: string;
+      issued_at: string;
+      verified: boolean;
+      problem?: string;
+    }
+    | null;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function senderFolders(inbox: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(inbox)) {
+      if (entry.isDirectory && AGENT_ID_RE.test(entry.name)) names.push(entry.name);
+    }
+  } catch (err: unknown) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return names;
+}
+
+async function deadCount(dir: string): Promise<number> {
+  try {
+    return (await listDead(dir)).length;
+  } catch (err: unknown) {
+    if (err instanceof Deno.errors.NotFound) return 0;
+    throw err;
+  }
+}
+
+async function agentRows(
+  home: HomeLayout,
+  config: HomeConfig,
+  running: boolean,
+  status: SupervisorStatus | undefined,
+): Promise<AgentRow[]> {
+  const rows: AgentRow[] = [];
+  for (const agent of config.agents) {
+    const paths = queuePaths(home, agent);
+    const reported = running ? status?.agents.find((a) => a.name === agent) : undefined;
+    rows.push({
+      agent,
+      state: running ? reported?.state ?? "unknown" : "stopped",
+      pid: reported?.pid ?? null,
+      restarts: reported?.restarts ?? null,
+      last_exit: reported?.last_exit ?? null,
+      inbox: await inboxDepth({ inbox: paths.inbox, senders: await senderFolders(paths.inbox) }),
+      dead: await deadCount(paths.dead),
+    });
+  }
+  return rows;
+}
+
+async function checkpointOf(
+  home: HomeLayout,
+  trust: HomeTrust | undefined,
+): Promise<StatusReport["checkpoint"]> {
+  const bytes = await readAnchor(anchorPath(home));
+  if (bytes === undefined) return null;
+  if (trust === undefined) {
+    return {
+      tree_size: 0,
+      head_hash: "",
+      issued_at: "",
+      verified: false,
+      problem: "the trust root does not verify",
+    };
+  }
+  try {
+    const payload = await verifyCheckpoint(bytes, {
+      keys: checkpointKeys(trust.directory, systemClock.now()),
+      clock: systemClock,
+    });
+    return {
+      tree_size: payload.tree_size,
+      head_hash: payload.head_hash,
+      issued_at: payload.issued_at,
+      verified: true,
+    };
+  } catch (err: unknown) {
+    return { tree_size: 0, head_hash: "", issued_at: "", verified: false, problem: describe(err) };
+  }
+}
+
+async function gather(root: string): Promise<StatusReport> {
+  const { home, config } = await openHome(root);
+  const running = await pipelineRunning(home);
+  let status: SupervisorStatus | undefined;
+  let note: string | undefined;
+  try {
+    status = await readSupervisorStatus(home);
+  } catch (err: unknown) {
+    note = `the status file cannot be read: ${describe(err)}`;
+  }
+  if (running && status === undefined && note === undefined) {
+    note = "the supervisor holds the ledger but has not written audit/status.json yet";
+  }
+  if (!running && status !== undefined) {
+    note = status.state === "stopped"
+      ? `the pipeline stopped cleanly at ${status.updated_at}`
+      : `the pipeline ended without a clean stop (killed?); its last report was at ${status.updated_at}`;
+  }
+  let trust: HomeTrust | undefined;
+  let trustReport: StatusReport["trust"];
+  try {
+    trust = await verifyHomeTrust({ home, config, clock: systemClock });
+    trustReport = {
+      ok: true,
+      root_version: trust.root.version,
+      root_expires_at: trust.root.expires_at,
+    };
+  } catch (err: unknown) {
+    trustReport = { ok: false, problem: describe(err) };
+  }
+  let ledger: StatusReport["ledger"] = null;
+  if (await ledgerExists(home)) {
+    const open = await openLedgerForReading(home);
+    try {
+      const head = open.head();
+      ledger = { size: head.size, head: head.hash };
+    } finally {
+      open.close();
+    }
+  }
+  return {
+    ok: true,
+    home: home.root,
+    pipeline: {
+      running,
+      state: running ? status?.state ?? null : null,
+      pid: running ? status?.pid ?? null : null,
+      started_at: running ? status?.started_at ?? null : null,
+      updated_at: status?.updated_at ?? null,
+      ...(note !== undefined ? { note } : {}),
+    },
+    trust: trustReport,
+    agents: await agentRows(home, config, running, status),
+    ledger,
+    checkpoint: await checkpointOf(home, trust),
+  };
+}
+
+function exitText(exit: AgentExit | null): string {
+  if (exit === null) return "-";
+  const how = exit.code !== undefined
+    ? `code ${exit.code}`
+    : exit.signal ?? (exit.error !== undefined ? `spawn failed: ${exit.error}` : "?");
+  return `${how} at ${exit.at}`;
+}
+
+function print(report: StatusReport, out: (line: string) => void): void {
+  const p = report.pipeline;
+  out(`Home:        ${report.home}`);
+  const facts = [
+    p.pid !== null ? `supervisor pid ${p.pid}` : "",
+    p.started_at !== null ? `since ${p.started_at}` : "",
+  ].filter((f) => f !== "").join(", ");
+  out(
+    `Pipeline:    ${
+      p.running
+        ? `${p.state === "stopping" ? "stopping" : "running"}${facts === "" ? "" : ` (${facts})`}`
+        : `not running (start it: deno task saoe pipeline --home ${shellQuote(report.home)})`
+    }`,
+  );
+  if (p.note !== undefined) out(`             note: ${inert(p.note, 300)}`);
+  const t = report.trust;
+  out(
+    `Trust root:  ${
+      t.ok
+        ? `v${t.root_version} verified from the pin, expires ${t.root_expires_at}`
+        : `DOES NOT VERIFY: ${inert(t.problem ?? "", 300)}`
+    }`,
+  );
+  out("");
+  const rows = report.agents.map((a) => [
+    a.agent,
+    a.state,
+    a.pid === null ? "-" : String(a.pid),
+    a.restarts === null ? "-" : String(a.restarts),
+    String(a.inbox),
+    String(a.dead),
+    exitText(a.last_exit),
+  ]);
+  const header = ["agent", "state", "pid", "restarts", "inbox", "dead", "last exit"];
+  for (const line of renderTable(header, rows)) {
+    out(line);
+  }
+  out("");
+  out(
+    `Ledger:      ${
+      report.ledger === null
+        ? "none yet (the pipeline creates it)"
+        : `${report.ledger.size} records, head ${report.ledger.head}`
+    }`,
+  );
+  const c = report.checkpoint;
+  out(
+    `Checkpoint:  ${
+      c === null
+        ? "none yet"
+        : c.verified
+        ? `${c.tree_size} records, head ${c.head_hash}, signed ${c.issued_at} (verified)`
+        : `INVALID anchor: ${inert(c.problem ?? "", 300)}`
+    }`,
+  );
+}
 
 /** `saoe status`. */
 export const statusCommand: Command = {
-  path: ["status"],
-  summary: "(not available yet)",
+  path: PATH,
+  summary: "agents, queue depths, dead letters, ledger head and last checkpoint",
   usage: "",
-  description: "This command is being written.",
+  description: [
+    "Shows whether the pipeline runs on the home (a running supervisor holds the ledger's",
+    "writer lock) and, per agent, its state, pid and restarts as the supervisor last reported",
+    "them in audit/status.json, the entries waiting in its inbox (queues/<agent>/*/) and its",
+    "dead-letter records (agents/<agent>/dead/; see saoe quarantine list). Then the ledger head",
+    "(records, hash) and the last checkpoint from audit/anchor.json, verified against the",
+    "supervisor's key after the trust root chain is verified from the pin.",
+    "",
+    "With --json: one object {ok, home, pipeline, trust, agents: [...], ledger, checkpoint}.",
+    "",
+    "Exit codes: 0 shown (also when the pipeline is stopped), 1 no home, 2 usage.",
+  ].join("\n"),
   options: {},
   run(ctx) {
-    ctx.err("saoe status: not available in this build");
-    return Promise.resolve(EXIT.failure);
+    return withUsage(PATH, ctx, async () => {
+      if (ctx.positionals.length > 0) {
+        throw new UsageError(`Unexpected argument ${JSON.stringify(ctx.positionals[0])}`);
+      }
+      let report: StatusReport;
+      try {
+        report = await gather(ctx.global.home);
+      } catch (err: unknown) {
+        if (err instanceof SaoeError) throw err;
+        throw new SaoeError(
+          "io_error",
+          `Cannot read the status of ${ctx.global.home}: ${describe(err)}`,
+        );
+      }
+      if (ctx.global.json) ctx.out(jsonText(report));
+      else print(report, ctx.out);
+      return EXIT.ok;
+    });
   },
 };

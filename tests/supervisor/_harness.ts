@@ -201,8 +201,9 @@ async function collect(
   onLine: (line: string) => void,
 ): Promise<void> {
   let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
+  const decoder = new TextDecoder();
+  for await (const bytes of stream) {
+    buffer += decoder.decode(bytes, { stream: true });
     const parts = buffer.split("\n");
     buffer = parts.pop()!;
     for (const part of parts) onLine(part);

@@ -1,0 +1,91 @@
+/**
+ * Output helpers: every string that came from a file, a ledger record or an
+ * agent is printed as inert text, a table for people, and JSON that is safe on
+ * a terminal too.
+ *
+ * Why: an audit event's `detail.message` or a dead-letter reason can quote bytes
+ * an attacker chose. Printed raw, an escape sequence (`ESC [`, or the one-byte
+ * C1 `CSI` U+009B) could recolour, hide or rewrite lines of the operator's
+ * terminal, and bidi overrides could reorder what they read. `JSON.stringify`
+ * escapes C0 controls but leaves DEL, C1 and bidi controls as raw characters.
+ *
+ * @module
+ */
+
+// C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM
+// deno-lint-ignore no-control-regex
+const UNSAFE_RE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+// the same minus C0, which JSON.stringify already escapes
+const UNSAFE_IN_JSON_RE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+function escapeChar(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Makes `text` inert for a terminal: every control, zero-width and bidi character
+ * becomes a visible `\uXXXX` escape; `max` truncates (with `…`).
+ *
+ * @example
+ * ```ts
+ * import { inert } from "./output.ts";
+ * if (inert("a\u001b[31mb") !== "a\\u001b[31mb") throw new Error();
+ * if (inert("\u009b2J") !== "\\u009b2J") throw new Error();
+ * ```
+ */
+export function inert(text: string, max?: number): string {
+  const cut = max !== undefined && text.length > max ? `${text.slice(0, max)}…` : text;
+  return cut.replace(UNSAFE_RE, escapeChar);
+}
+
+/**
+ * `JSON.stringify` whose output also escapes DEL, C1 and bidi characters, so a
+ * JSON line is inert on a terminal and still valid JSON with the same value.
+ *
+ * @example
+ * ```ts
+ * import { jsonText } from "./output.ts";
+ * const text = jsonText({ m: "\u009b2J" });
+ * if (text !== '{"m":"\\u009b2J"}' || JSON.parse(text).m !== "\u009b2J") throw new Error();
+ * ```
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE_IN_JSON_RE, escapeChar);
+}
+
+/**
+ * Lays rows out as left-aligned columns under a header (cells made inert).
+ *
+ * @example
+ * ```ts
+ * import { renderTable } from "./output.ts";
+ * const lines = renderTable(["agent", "state"], [["planner", "running"]]);
+ * if (lines[1] !== "planner  running") throw new Error(lines.join("\n"));
+ * ```
+ */
+export function renderTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string[] {
+  const cells = [header, ...rows].map((row) => row.map((c) => inert(c)));
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
+  return cells.map((row) =>
+    row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd()
+  );
+}
+
+/**
+ * Quotes one argument for a POSIX shell when it needs it, so a printed command
+ * line can be copied.
+ *
+ * @example
+ * ```ts
+ * import { shellQuote } from "./output.ts";
+ * if (shellQuote("--allow-read=/a,/b") !== "--allow-read=/a,/b") throw new Error();
+ * if (shellQuote("a b") !== "'a b'") throw new Error();
+ * ```
+ */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_./=,:@%+-]+$/.test(arg)) return arg;
+  return `'${arg.replaceAll("'", `'"'"'`)}'`;
+}

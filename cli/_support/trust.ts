@@ -1,0 +1,122 @@
+/**
+ * The operator's view of a home's trust state: the root chain walked from the
+ * pin in `config.json`, the dispatcher-signed agent key directory, and from it
+ * the keys trusted to sign ledger checkpoints (the supervisor's).
+ *
+ * Rollback protection: the CLI checks versions against the supervisor's own
+ * version store (`agents/supervisor/store/versions.json`) but never raises it: it
+ * is a reader, and only the supervisor decides what it has accepted.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { TrustedKeySet } from "../../core/dsse/types.ts";
+import type { HomeConfig } from "../../core/home/config.ts";
+import type { HomeLayout } from "../../core/home/layout.ts";
+import type { Clock } from "../../core/time/clock.ts";
+import { loadRootChain, readDirectoryFile } from "../../core/trust/files.ts";
+import { type VerifiedRoot, verifyRootChain } from "../../core/trust/chain.ts";
+import { verifyDirectory } from "../../core/trust/directory.ts";
+import type { AgentDirectory } from "../../core/trust/agent_directory.ts";
+import type { VersionStore } from "../../core/trust/version_store.ts";
+import { FileVersionStore } from "../../core/trust/version_store_file.ts";
+import { SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
+import { agentSubdir } from "../../core/home/layout.ts";
+
+/**
+ * The supervisor's version store, read-only: `highest` reads it, `raise` does
+ * nothing (a missing file reads as all zeros).
+ *
+ * @example
+ * ```ts
+ * import { ReadOnlyVersionStore } from "./trust.ts";
+ * import { homeLayout } from "../../core/home/layout.ts";
+ * const dir = await Deno.makeTempDir();
+ * const store = new ReadOnlyVersionStore(homeLayout(dir));
+ * await store.raise("root", 3);
+ * if ((await store.highest("root")) !== 0) throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class ReadOnlyVersionStore implements VersionStore {
+  readonly #file: FileVersionStore;
+
+  /** The store of the supervisor of `home`. */
+  constructor(home: HomeLayout) {
+    this.#file = new FileVersionStore(
+      join(agentSubdir(home, SUPERVISOR_ID, "store"), "versions.json"),
+    );
+  }
+
+  /** Highest version the supervisor recorded for `key`, or 0. */
+  highest(key: string): Promise<number> {
+    return this.#file.highest(key);
+  }
+
+  /** Does nothing: the CLI never records what it saw. */
+  raise(_key: string, _version: number): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A home's verified trust state. */
+export interface HomeTrust {
+  root: VerifiedRoot;
+  directory: AgentDirectory;
+}
+
+/** Options for {@linkcode verifyHomeTrust}. */
+export interface VerifyHomeTrustOptions {
+  home: HomeLayout;
+  config: HomeConfig;
+  clock: Clock;
+}
+
+/**
+ * Verifies the root chain from the pin, then the key directory against the root
+ * in force; throws the refusal of the first check that fails.
+ *
+ * @example
+ * ```ts ignore
+ * const { root, directory } = await verifyHomeTrust({ home, config, clock: systemClock });
+ * ```
+ */
+export async function verifyHomeTrust(options: VerifyHomeTrustOptions): Promise<HomeTrust> {
+  const { home, config, clock } = options;
+  const versionStore = new ReadOnlyVersionStore(home);
+  const root = await verifyRootChain({
+    roots: await loadRootChain(home.trust),
+    pin: config.root_pin,
+    clock,
+    skewMs: config.skew_ms,
+    versionStore,
+  });
+  const directory = await verifyDirectory(await readDirectoryFile(home.trust), {
+    root,
+    clock,
+    skewMs: config.skew_ms,
+    versionStore,
+  });
+  return { root, directory };
+}
+
+/**
+ * The keys trusted to sign this home's ledger checkpoints: every key the verified
+ * directory lists for the supervisor, current or past its window (a checkpoint
+ * vouches for history signed while its key was valid; a compromised key is
+ * revoked by removing it from the directory, which drops it here too).
+ *
+ * @example
+ * ```ts ignore
+ * const keys = checkpointKeys(directory, Date.now());
+ * ```
+ */
+export function checkpointKeys(directory: AgentDirectory, nowMs: number): TrustedKeySet {
+  const keys = directory.senderKeys(SUPERVISOR_ID, nowMs);
+  const all = keys.status === "ok"
+    ? [...keys.current, ...keys.retired]
+    : keys.status === "revoked"
+    ? [...keys.retired]
+    : [];
+  return { name: "supervisor checkpoint key", keys: all, threshold: 1 };
+}

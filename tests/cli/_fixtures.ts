@@ -1,0 +1,143 @@
+/**
+ * Shared fixtures of the CLI tests: a real home made by `initHome`, the CLI run
+ * as a user runs it (a subprocess with exactly the `deno task saoe` flags from
+ * deno.json), a ledger seeded by the supervisor's own checkpoint key, dead
+ * letters written by the queue module, and a held writer lock standing in for a
+ * running pipeline.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { initHome, SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
+import { type HomeLayout, ledgerPath } from "../../core/home/layout.ts";
+import { anchorPath } from "../../core/home/layout.ts";
+import { type HomeConfig, readHomeConfig } from "../../core/home/config.ts";
+import { openKeyStore } from "../../core/keys/keystore.ts";
+import { SigningKey } from "../../core/crypto/ed25519.ts";
+import { type AuditEvent, encodeEvent } from "../../core/ledger/events.ts";
+import { lockPathFor, openLedger } from "../../core/ledger/ledger.ts";
+import { WriterLock } from "../../core/ledger/writer_lock.ts";
+import { writeDeadRecord } from "../../core/queue/dead_record.ts";
+import type { DeadReason } from "../../core/queue/dead_record.ts";
+import { queuePaths } from "../../core/queue/paths.ts";
+import { systemClock } from "../../core/time/clock.ts";
+
+/** The repository root. */
+export const REPO: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** A temp home; `cleanup()` removes it. */
+export interface TestHome {
+  root: string;
+  home: HomeLayout;
+  config: HomeConfig;
+  cleanup(): Promise<void>;
+}
+
+/** Creates a complete home in a fresh temp folder (symlink-free path). */
+export async function makeHome(prefix = "saoe-cli-"): Promise<TestHome> {
+  const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix }));
+  const root = join(tmp, "home");
+  const created = await initHome({
+    home: root,
+    sources: join(REPO, "vault"),
+    repo: REPO,
+    clock: systemClock,
+  });
+  return {
+    root,
+    home: created.home,
+    config: await readHomeConfig(created.home.config),
+    cleanup: () => Deno.remove(tmp, { recursive: true }),
+  };
+}
+
+/** The runtime flags of `deno task saoe`, read from deno.json (so the tests run what users run). */
+export async function cliArgs(): Promise<string[]> {
+  const deno = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
+  const task = String(deno.tasks.saoe).split(/\s+/);
+  if (task[0] !== "deno") throw new Error(`unexpected saoe task ${deno.tasks.saoe}`);
+  return task.slice(1);
+}
+
+/** What one CLI run produced. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `saoe <args>` in a subprocess from the repository root. */
+export async function runCli(args: string[]): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...await cliArgs(), ...args],
+    cwd: REPO,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The supervisor's checkpoint key from the home's key store. */
+export async function supervisorKey(home: HomeLayout): Promise<SigningKey> {
+  const secrets = await (await openKeyStore(home.keys)).loadAgent(SUPERVISOR_ID);
+  return await SigningKey.fromSeed(secrets.seed);
+}
+
+/** Appends `events` to the home's ledger as the supervisor would; optionally checkpoints. */
+export async function seedLedger(
+  home: HomeLayout,
+  events: readonly AuditEvent[],
+  options: { checkpoint?: boolean } = {},
+): Promise<void> {
+  const ledger = await openLedger({
+    path: ledgerPath(home),
+    checkpointKey: await supervisorKey(home),
+    anchorPath: anchorPath(home),
+  });
+  try {
+    ledger.append(events.map(encodeEvent));
+    if (options.checkpoint) await ledger.checkpoint();
+  } finally {
+    ledger.close();
+  }
+}
+
+/** Holds the ledger writer lock (as a running supervisor does) until `release()`. */
+export async function holdWriterLock(home: HomeLayout): Promise<WriterLock> {
+  await Deno.mkdir(home.audit, { recursive: true });
+  return await WriterLock.acquire(lockPathFor(ledgerPath(home)));
+}
+
+/** Dead-letters a fake entry for `agent` the way the queue does; returns its key. */
+export async function addDeadLetter(
+  home: HomeLayout,
+  agent: string,
+  reason: Partial<DeadReason> & { sender?: string } = {},
+): Promise<{ key: string; envelopeId: string }> {
+  const paths = queuePaths(home, agent);
+  await Deno.mkdir(paths.quarantine, { recursive: true });
+  await Deno.mkdir(paths.dead, { recursive: true });
+  const envelopeId = crypto.randomUUID();
+  const file = `${envelopeId}.satl`;
+  const path = join(paths.quarantine, file);
+  await Deno.writeTextFile(path, "{}");
+  const key = await writeDeadRecord({
+    deadDir: paths.dead,
+    path,
+    reason: {
+      code: "schema",
+      message: "Invalid payload: title is missing",
+      ids: { envelope_id: envelopeId, session_id: crypto.randomUUID(), sender: "intake" },
+      at: new Date().toISOString(),
+      file,
+      sender: "intake",
+      claimed: false,
+      kept: true,
+      ...reason,
+    },
+  });
+  return { key, envelopeId };
+}

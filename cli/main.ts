@@ -10,6 +10,7 @@ import { isSaoeError } from "../core/errors.ts";
 import { type Command, type CommandContext, EXIT, type OptionSpec } from "./command.ts";
 import { COMMANDS } from "./registry.ts";
 import { commandHelp, mainHelp } from "./help.ts";
+import { inert, jsonText } from "./_support/output.ts";
 
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   home: { type: "string", value: "DIR", help: "SAOE home (default $SAOE_HOME or ./.saoe)" },
@@ -48,7 +49,11 @@ export async function main(args: string[]): Promise<number> {
   }
   const found = findCommand(args);
   if (found === undefined) {
-    err(`saoe: unknown command "${args.slice(0, 2).join(" ")}": run "saoe --help" for the list`);
+    err(
+      `saoe: unknown command "${
+        inert(args.slice(0, 2).join(" "))
+      }": run "saoe --help" for the list`,
+    );
     return EXIT.usage;
   }
   const { command, rest } = found;
@@ -72,7 +77,11 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (e: unknown) {
     const message = e instanceof Error ? e.message : String(e);
-    err(`saoe ${command.path.join(" ")}: ${message}; see "saoe ${command.path.join(" ")} --help"`);
+    err(
+      `saoe ${command.path.join(" ")}: ${inert(message)}; see "saoe ${
+        command.path.join(" ")
+      } --help"`,
+    );
     return EXIT.usage;
   }
   const values = parsed.values as CommandContext["values"];
@@ -92,13 +101,14 @@ export async function main(args: string[]): Promise<number> {
     return await command.run(ctx);
   } catch (e: unknown) {
     if (isSaoeError(e)) {
-      if (json) out(JSON.stringify({ ok: false, error: e.code, message: e.message }));
-      else err(`saoe ${command.path.join(" ")}: ${e.message} (${e.code})`);
+      // messages can quote attacker-chosen text (file names, ids): print it inert
+      if (json) out(jsonText({ ok: false, error: e.code, message: e.message }));
+      else err(`saoe ${command.path.join(" ")}: ${inert(e.message)} (${e.code})`);
       return EXIT.failure;
     }
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    if (json) out(JSON.stringify({ ok: false, error: "internal_error", message }));
-    else err(`saoe ${command.path.join(" ")}: internal error: ${message}`);
+    if (json) out(jsonText({ ok: false, error: "internal_error", message }));
+    else err(`saoe ${command.path.join(" ")}: internal error: ${inert(message)}`);
     return EXIT.failure;
   }
 }

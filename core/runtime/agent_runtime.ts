@@ -270,16 +270,16 @@ export async function runAgent(def: AgentDefinition): Promise<never> {
       clock,
       skewMs: handover.skew_ms,
     };
-    const validator = createValidator({ ...common, replay });
-    // an operator retry of a claimed entry: the id must already be claimed by this agent
+    // a claim interrupted by a crash is resumed (the recovered entry runs again);
+    // an envelope already handled or dead-lettered is a replay
+    const validator = createValidator({
+      ...common,
+      replay: { claim: async (id: string) => (await replay.claimOrResume(id)) !== "refused" },
+    });
+    // an operator retry: the id must be claimed here and not handled yet
     const retryValidator = createValidator({
       ...common,
-      replay: {
-        async claim(id: string) {
-          await replay.claim(id);
-          return true;
-        },
-      },
+      replay: { claim: (id: string) => replay.reopen(id) },
     });
     const pipeline: PipelineOptions<ValidatedEnvelope> = {
       quarantineDir: paths.quarantine,
@@ -304,7 +304,15 @@ export async function runAgent(def: AgentDefinition): Promise<never> {
         });
         return v;
       },
-      handle: (v) => handle(ctx, v),
+      async handle(v) {
+        try {
+          await handle(ctx, v);
+        } catch (err: unknown) {
+          await replay.finish(v.envelope.envelope_id, "failed");
+          throw err;
+        }
+        await replay.finish(v.envelope.envelope_id, "done");
+      },
       idsOf: (v) => envelopeIds(v.envelope),
       onRefused: (err, ids) =>
         sink.emit({

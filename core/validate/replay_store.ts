@@ -88,6 +88,9 @@ export interface SqliteReplayStoreOptions {
 export class SqliteReplayStore implements ReplayStore {
   #db: DatabaseSync;
   #insert: StatementSync;
+  #state: StatementSync;
+  #finish: StatementSync;
+  #reopen: StatementSync;
   #clock: Clock;
 
   private constructor(db: DatabaseSync, clock: Clock) {
@@ -96,6 +99,9 @@ export class SqliteReplayStore implements ReplayStore {
     this.#insert = db.prepare(
       "INSERT INTO replay (envelope_id, claimed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
     );
+    this.#state = db.prepare("SELECT state FROM replay WHERE envelope_id = ?");
+    this.#finish = db.prepare("UPDATE replay SET state = ? WHERE envelope_id = ? AND state = 0");
+    this.#reopen = db.prepare("UPDATE replay SET state = 0 WHERE envelope_id = ? AND state <> 1");
   }
 
   /** Opens (creating if needed) the replay database at `path`. */
@@ -105,9 +111,11 @@ export class SqliteReplayStore implements ReplayStore {
       db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec(`PRAGMA synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+      // state: 0 claimed and in progress, 1 handled, 2 handler failed (dead-lettered)
       db.exec(
         "CREATE TABLE IF NOT EXISTS replay (" +
-          "envelope_id TEXT PRIMARY KEY NOT NULL, claimed_at INTEGER NOT NULL) WITHOUT ROWID",
+          "envelope_id TEXT PRIMARY KEY NOT NULL, claimed_at INTEGER NOT NULL, " +
+          "state INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
       );
       return new SqliteReplayStore(db, options.clock ?? systemClock);
     } catch (err: unknown) {
@@ -122,6 +130,49 @@ export class SqliteReplayStore implements ReplayStore {
       assertIdentifier(envelopeId, UUID_RE, "envelope id");
       const result = this.#insert.run(envelopeId, Math.trunc(this.#clock.now()));
       return Promise.resolve(Number(result.changes) === 1);
+    } catch (err: unknown) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Claims `envelopeId`, or resumes a claim this store holds in progress: after a
+   * crash between the claim and the end of the handler the recovered entry must
+   * run again (at-least-once into the handler), while an envelope already handled
+   * or dead-lettered stays refused. Agents process their inbox one entry at a
+   * time and recover quarantine before watching, so an in-progress claim is
+   * always their own interrupted work.
+   */
+  claimOrResume(envelopeId: string): Promise<"claimed" | "resumed" | "refused"> {
+    try {
+      assertIdentifier(envelopeId, UUID_RE, "envelope id");
+      const inserted = Number(this.#insert.run(envelopeId, Math.trunc(this.#clock.now())).changes);
+      if (inserted === 1) return Promise.resolve("claimed");
+      const row = this.#state.get(envelopeId) as { state?: number } | undefined;
+      return Promise.resolve(row?.state === 0 ? "resumed" : "refused");
+    } catch (err: unknown) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Records how the handler of a claimed envelope ended. */
+  finish(envelopeId: string, outcome: "done" | "failed"): Promise<void> {
+    try {
+      this.#finish.run(outcome === "done" ? 1 : 2, envelopeId);
+      return Promise.resolve();
+    } catch (err: unknown) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Re-opens a claim for an operator retry: true when the envelope was claimed
+   * here and not handled (failed or interrupted), false otherwise.
+   */
+  reopen(envelopeId: string): Promise<boolean> {
+    try {
+      assertIdentifier(envelopeId, UUID_RE, "envelope id");
+      return Promise.resolve(Number(this.#reopen.run(envelopeId).changes) === 1);
     } catch (err: unknown) {
       return Promise.reject(err);
     }

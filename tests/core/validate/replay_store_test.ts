@@ -101,3 +101,47 @@ Deno.test("MemoryReplayStore claims each id once", async () => {
   assert.equal(await store.claim(ID), false);
   assert.equal(store.size, 1);
 });
+
+Deno.test("SqliteReplayStore.claimOrResume() resumes an interrupted claim but refuses a handled or failed one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/replay.db`;
+    const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    {
+      using store = SqliteReplayStore.open(path, { synchronous: "normal" });
+      assert.equal(await store.claimOrResume(a), "claimed");
+      assert.equal(await store.claimOrResume(b), "claimed");
+      assert.equal(await store.claimOrResume(c), "claimed");
+      await store.finish(b, "done");
+      await store.finish(c, "failed");
+    } // the process "crashes" here: a is claimed, never finished
+    using store = SqliteReplayStore.open(path, { synchronous: "normal" });
+    assert.equal(await store.claimOrResume(a), "resumed");
+    assert.equal(await store.claimOrResume(b), "refused");
+    assert.equal(await store.claimOrResume(c), "refused");
+    // plain claim() never resumes
+    assert.equal(await store.claim(a), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteReplayStore.reopen() lets an operator retry a failed claim but never a handled or unknown one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    using store = SqliteReplayStore.open(`${dir}/replay.db`, { synchronous: "normal" });
+    const [done, failed, unknown] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    await store.claimOrResume(done);
+    await store.finish(done, "done");
+    await store.claimOrResume(failed);
+    await store.finish(failed, "failed");
+    assert.equal(await store.reopen(failed), true);
+    assert.equal(await store.reopen(done), false);
+    assert.equal(await store.reopen(unknown), false);
+    // finishing only moves an in-progress claim
+    await store.finish(done, "failed");
+    assert.equal(await store.reopen(done), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

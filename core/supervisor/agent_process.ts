@@ -17,6 +17,7 @@ import { formatTimestamp } from "../time/timestamp.ts";
 import type { AgentCommand } from "./agent_command.ts";
 import { nextBackoffMs } from "./backoff.ts";
 import { readLines } from "./line_reader.ts";
+import type { AuditEvent } from "../ledger/events.ts";
 import { MAX_REPORT_LINE_BYTES, type ReportLine } from "./report_line.ts";
 import type { AgentExit, AgentStatus } from "./status.ts";
 
@@ -42,7 +43,7 @@ export interface AgentProcessOptions {
   /** Checks one stdout line (throws on anything that is not a valid report). */
   checkLine(line: Uint8Array): Promise<ReportLine>;
   /** A checked event's exact bytes, for the ledger. */
-  onEvent(bytes: Uint8Array): void;
+  onEvent(bytes: Uint8Array, event: AuditEvent): void;
   /** A supervisor event about this agent, for the ledger. */
   onSupervisorEvent(fields: SupervisorEventFields): void;
   /** The agent's status changed. */
@@ -315,7 +316,7 @@ export class AgentProcess {
           if (this.#status.state === "starting") this.#set({ state: "up" });
           this.#settled.resolve();
         } else {
-          this.#o.onEvent(report.bytes);
+          this.#o.onEvent(report.bytes, report.event);
         }
       },
     }).catch((err: unknown) => {

@@ -35,6 +35,7 @@ import { type Ledger, openLedger } from "../ledger/ledger.ts";
 import { FileVersionStore } from "../trust/version_store_file.ts";
 import { AgentProcess, type SupervisorEventFields } from "./agent_process.ts";
 import { EventBatcher } from "./event_batcher.ts";
+import { CausalOrder } from "./causal_order.ts";
 import { createAgentFolders } from "./folders.ts";
 import { buildHandover } from "./handover.ts";
 import { preflight } from "./preflight.ts";
@@ -255,6 +256,7 @@ class Running implements Supervisor {
   readonly #log: (line: string) => void;
   readonly #ledger: Ledger;
   readonly #batcher: EventBatcher;
+  readonly #order: CausalOrder;
   readonly #agents: AgentProcess[] = [];
   readonly #startedAt: string;
   readonly #stopTimeoutMs: number;
@@ -287,6 +289,7 @@ class Running implements Supervisor {
       ...(options.batchDelayMs !== undefined ? { delayMs: options.batchDelayMs } : {}),
       onError: (err) => this.#log(`supervisor: cannot append to the ledger: ${describe(err)}`),
     });
+    this.#order = new CausalOrder({ emit: (bytes) => this.#batcher.push(bytes) });
     this.#lastCheckpointSize = init.ledger.head().size;
     for (const agent of init.config.agents) {
       const command = verified.commands.get(agent)!;
@@ -308,7 +311,7 @@ class Running implements Supervisor {
             }),
           checkLine: (line) =>
             checkReportLine(line, { agent, directory: verified.directory, clock: init.clock }),
-          onEvent: (bytes) => this.#batcher.push(bytes),
+          onEvent: (bytes, event) => this.#order.push(event, bytes),
           onSupervisorEvent: (fields) => this.#emit(fields),
           onChange: (status) => {
             this.#writeStatus();
@@ -411,6 +414,7 @@ class Running implements Supervisor {
     this.#state = "stopping";
     this.#writeStatus();
     await Promise.all(this.#agents.map((a) => a.stop(this.#stopTimeoutMs)));
+    this.#order.close();
     await this.#checkpointing;
     const report: StopReport = {};
     try {

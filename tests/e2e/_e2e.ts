@@ -1,0 +1,67 @@
+/**
+ * Helpers for end-to-end tests: a real `saoe pipeline` on a temp home, real
+ * `saoe submit` processes, and causal-order checks over the ledger.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { AuditEvent } from "../../core/ledger/events.ts";
+import type { CliPipeline } from "../supervisor/_harness.ts";
+import { runSaoe } from "../supervisor/_harness.ts";
+
+/** The intake URL a `saoe pipeline --json` process printed. */
+export async function intakeUrl(pipeline: CliPipeline): Promise<string> {
+  const line = await pipeline.waitForLine((l) => l.kind === "intake", "the intake line");
+  return String(line.url);
+}
+
+/** Result of `saoe submit --json`. */
+export interface Submitted {
+  ok: boolean;
+  session_id: string;
+  article: string;
+  outcome?: string;
+  reason?: string;
+}
+
+/** Runs `saoe submit … --json` and returns its parsed answer and exit code. */
+export async function submit(
+  home: string,
+  url: string,
+  args: string[],
+): Promise<{ code: number; result: Submitted; stderr: string }> {
+  const out = await runSaoe(["submit", "--home", home, "--url", url, "--json", ...args]);
+  let result: Submitted;
+  try {
+    result = JSON.parse(out.stdout);
+  } catch {
+    throw new Error(
+      `saoe submit printed no JSON (exit ${out.code}):\n${out.stdout}\n${out.stderr}`,
+    );
+  }
+  return { code: out.code, result, stderr: out.stderr };
+}
+
+/**
+ * Asserts the ledger shows the session in causal order: every `validated`
+ * envelope was `forwarded` earlier, `published` comes after every other event of
+ * the session and happens exactly once.
+ */
+export function assertCausalOrder(events: readonly AuditEvent[], session: string): void {
+  const mine = events.filter((e) => e.session_id === session);
+  assert.ok(mine.length > 0, `no events for session ${session}`);
+  const forwarded = new Set<string>();
+  for (const e of mine) {
+    if (e.type === "forwarded" && e.envelope_id) forwarded.add(e.envelope_id);
+    if (e.type === "validated") {
+      assert.ok(
+        e.envelope_id !== undefined && forwarded.has(e.envelope_id),
+        `${e.agent} validated ${e.envelope_id} before anyone forwarded it`,
+      );
+    }
+  }
+  const published = mine.filter((e) => e.type === "published");
+  assert.equal(published.length, 1, `session ${session} published ${published.length} times`);
+  assert.equal(mine.at(-1)?.type, "published", "published is the last event of the session");
+  assert.equal(mine[0]?.agent, "intake", "the session starts at intake");
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { CausalOrder } from "../../core/supervisor/causal_order.ts";
+import type { AuditEvent } from "../../core/ledger/events.ts";
+
+const AT = "2026-01-01T00:00:00.000Z";
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function setup(holdMs = 50) {
+  const out: string[] = [];
+  const order = new CausalOrder({ emit: (b) => out.push(new TextDecoder().decode(b)), holdMs });
+  const push = (type: AuditEvent["type"], id: string | undefined, label: string) =>
+    order.push({ type, at: AT, agent: "planner", ...(id ? { envelope_id: id } : {}) }, enc(label));
+  return { out, order, push };
+}
+
+Deno.test("CausalOrder holds a validated event until the forwarded of its envelope is written", () => {
+  const { out, order, push } = setup();
+  const id = crypto.randomUUID();
+  push("validated", id, "validated");
+  push("plan_issued", undefined, "other");
+  assert.deepEqual(out, ["other"]);
+  push("forwarded", id, "forwarded");
+  assert.deepEqual(out, ["other", "forwarded", "validated"]);
+  order.close();
+});
+
+Deno.test("CausalOrder passes a receipt at once when its forwarded was already written", () => {
+  const { out, order, push } = setup();
+  const id = crypto.randomUUID();
+  push("forwarded", id, "f");
+  push("rejected", id, "r");
+  assert.deepEqual(out, ["f", "r"]);
+  order.close();
+});
+
+Deno.test("CausalOrder writes a held event after holdMs when no forwarded ever comes", async () => {
+  const { out, order, push } = setup(30);
+  push("rejected", crypto.randomUUID(), "planted");
+  assert.deepEqual(out, []);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(out, ["planted"]);
+  order.close();
+});
+
+Deno.test("CausalOrder.close() writes everything still held", () => {
+  const { out, order, push } = setup(10_000);
+  push("validated", crypto.randomUUID(), "a");
+  push("validated", crypto.randomUUID(), "b");
+  order.close();
+  assert.deepEqual(out.sort(), ["a", "b"]);
+});

@@ -6,8 +6,13 @@
  */
 import assert from "node:assert/strict";
 import type { AuditEvent } from "../../core/ledger/events.ts";
-import type { CliPipeline } from "../supervisor/_harness.ts";
-import { runSaoe } from "../supervisor/_harness.ts";
+import { join } from "node:path";
+import { sha256Hex } from "../../core/crypto/bytes.ts";
+import { SigningKey } from "../../core/crypto/ed25519.ts";
+import type { JsonObject } from "../../core/json/strict_parse.ts";
+import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
+import type { CliPipeline, TestHome } from "../supervisor/_harness.ts";
+import { REPO, runSaoe } from "../supervisor/_harness.ts";
 
 /** The intake URL a `saoe pipeline --json` process printed. */
 export async function intakeUrl(pipeline: CliPipeline): Promise<string> {
@@ -64,4 +69,32 @@ export function assertCausalOrder(events: readonly AuditEvent[], session: string
   assert.equal(published.length, 1, `session ${session} published ${published.length} times`);
   assert.equal(mine.at(-1)?.type, "published", "published is the last event of the session");
   assert.equal(mine[0]?.agent, "intake", "the session starts at intake");
+}
+
+/** Signs an envelope with `sender`'s real key and returns its bytes and ids (not delivered). */
+export async function signedEnvelope(
+  t: TestHome,
+  options: { sender: string; receiver: string; template: string; payload: JsonObject },
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; envelope_id: string; session_id: string }> {
+  const templateBytes = await Deno.readFile(
+    join(REPO, "vault/templates", `${options.template}.json`),
+  );
+  const version = JSON.parse(new TextDecoder().decode(templateBytes)).version as number;
+  const secrets = await t.keys.loadAgent(options.sender);
+  const fields = createEnvelope({
+    sender: options.sender,
+    receiver: options.receiver,
+    template: { id: options.template, version, sha256: await sha256Hex(templateBytes) },
+    payload: options.payload,
+    human_readable: "crafted by a test",
+  });
+  const bytes = await signEnvelope({ fields, signer: await SigningKey.fromSeed(secrets.seed) });
+  return { bytes, envelope_id: fields.envelope_id, session_id: fields.session_id };
+}
+
+/** Drops bytes into `folder` as `<name>` the way a sender does (temp file, then rename). */
+export async function plant(folder: string, name: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(folder, `.tmp-${crypto.randomUUID()}`);
+  await Deno.writeFile(temp, bytes);
+  await Deno.rename(temp, join(folder, name));
 }

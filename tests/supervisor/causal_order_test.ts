@@ -8,8 +8,12 @@ const enc = (s: string) => new TextEncoder().encode(s);
 function setup(holdMs = 50) {
   const out: string[] = [];
   const order = new CausalOrder({ emit: (b) => out.push(new TextDecoder().decode(b)), holdMs });
-  const push = (type: AuditEvent["type"], id: string | undefined, label: string) =>
-    order.push({ type, at: AT, agent: "planner", ...(id ? { envelope_id: id } : {}) }, enc(label));
+  const push = (
+    type: AuditEvent["type"],
+    id: string | undefined,
+    label: string,
+    agent = "planner",
+  ) => order.push({ type, at: AT, agent, ...(id ? { envelope_id: id } : {}) }, enc(label));
   return { out, order, push };
 }
 
@@ -17,17 +21,18 @@ Deno.test("CausalOrder holds a validated event until the forwarded of its envelo
   const { out, order, push } = setup();
   const id = crypto.randomUUID();
   push("validated", id, "validated");
-  push("plan_issued", undefined, "other");
-  assert.deepEqual(out, ["other"]);
-  push("forwarded", id, "forwarded");
-  assert.deepEqual(out, ["other", "forwarded", "validated"]);
+  push("plan_issued", undefined, "after-validated");
+  push("intake_accepted", undefined, "other-agent", "intake");
+  assert.deepEqual(out, ["other-agent"], "another agent's events are not held");
+  push("forwarded", id, "forwarded", "sanitization");
+  assert.deepEqual(out, ["other-agent", "forwarded", "validated", "after-validated"]);
   order.close();
 });
 
 Deno.test("CausalOrder passes a receipt at once when its forwarded was already written", () => {
   const { out, order, push } = setup();
   const id = crypto.randomUUID();
-  push("forwarded", id, "f");
+  push("forwarded", id, "f", "sanitization");
   push("rejected", id, "r");
   assert.deepEqual(out, ["f", "r"]);
   order.close();
@@ -48,4 +53,15 @@ Deno.test("CausalOrder.close() writes everything still held", () => {
   push("validated", crypto.randomUUID(), "b");
   order.close();
   assert.deepEqual(out.sort(), ["a", "b"]);
+});
+
+Deno.test("CausalOrder keeps one agent's events in the order it reported them", () => {
+  const { out, order, push } = setup(10_000);
+  const planted = crypto.randomUUID();
+  const own = crypto.randomUUID();
+  push("validated", planted, "validated-planted");
+  push("forwarded", own, "forwarded-own");
+  assert.deepEqual(out, [], "the forward waits behind the agent's earlier receipt");
+  order.close();
+  assert.deepEqual(out, ["validated-planted", "forwarded-own"]);
 });

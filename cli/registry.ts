@@ -13,6 +13,13 @@ import { auditVerifyCommand } from "./commands/audit_verify.ts";
 import { auditCheckpointCommand } from "./commands/audit_checkpoint.ts";
 import { capsetExplainCommand } from "./commands/capset_explain.ts";
 import { quarantineCommand } from "./commands/quarantine.ts";
+import { capsetCheckCommand } from "./commands/capset_check.ts";
+import { publishCommand } from "./commands/publish.ts";
+import { keysRotateCommand } from "./commands/keys_rotate.ts";
+import { keysSignRootCommand } from "./commands/keys_sign_root.ts";
+import { keysRevokeCommand } from "./commands/keys_revoke.ts";
+import { keysStatusCommand } from "./commands/keys_status.ts";
+import { keysRenewCommand } from "./commands/keys_renew.ts";
 import { versionCommand } from "./commands/version.ts";
 
 /** All registered commands. */
@@ -26,5 +33,12 @@ export const COMMANDS: readonly Command[] = [
   auditCheckpointCommand,
   capsetExplainCommand,
   quarantineCommand,
+  capsetCheckCommand,
+  publishCommand,
+  keysRotateCommand,
+  keysSignRootCommand,
+  keysRevokeCommand,
+  keysStatusCommand,
+  keysRenewCommand,
   versionCommand,
 ];

@@ -52,6 +52,8 @@ export interface MakeTestHomeOptions {
    * port, so pipelines of tests running in parallel do not collide on 8090.
    */
   intakePort?: number;
+  /** Edits of capset sources before init, by agent (e.g. smaller limits). */
+  capsetEdits?: Readonly<Record<string, (source: JsonObject) => void>>;
 }
 
 /** A loopback port free right now. */
@@ -63,16 +65,20 @@ export function freePort(): number {
 }
 
 /** Copies the repository's vault sources, with intake listening on `port`. */
-async function vaultSources(port: number): Promise<string> {
+async function vaultSources(
+  port: number,
+  edits: Readonly<Record<string, (source: JsonObject) => void>> = {},
+): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "saoe-sources-" });
   for (const sub of ["capsets", "templates"]) {
     await Deno.mkdir(join(dir, sub));
     for await (const entry of Deno.readDir(join(REPO, "vault", sub))) {
       if (!entry.isFile || !entry.name.endsWith(".json")) continue;
       let text = await Deno.readTextFile(join(REPO, "vault", sub, entry.name));
-      if (sub === "capsets" && entry.name === "intake.json") {
+      if (sub === "capsets") {
         const source = JSON.parse(text);
-        source.net = [`127.0.0.1:${port}`];
+        if (entry.name === "intake.json") source.net = [`127.0.0.1:${port}`];
+        edits[entry.name.slice(0, -".json".length)]?.(source);
         text = JSON.stringify(source, null, 2);
       }
       await Deno.writeTextFile(join(dir, sub, entry.name), text);
@@ -84,7 +90,7 @@ async function vaultSources(port: number): Promise<string> {
 /** Creates a home with `initHome` in a fresh temp folder (resolved with realPath). */
 export async function makeTestHome(options: MakeTestHomeOptions = {}): Promise<TestHome> {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-sup-" }));
-  const sources = await vaultSources(options.intakePort ?? freePort());
+  const sources = await vaultSources(options.intakePort ?? freePort(), options.capsetEdits);
   try {
     const { home } = await initHome({ home: root, sources, repo: REPO, clock: systemClock });
     if (options.agents !== undefined) {

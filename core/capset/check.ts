@@ -1,9 +1,12 @@
 /**
  * The CI check over a whole set of capability sets (`saoe capset check`): every
- * capset must derive permissions without a forbidden grant, every edge must be
- * declared by both ends, every template an edge names must be in the agent's
- * vault scope, and every template and tool named must exist. Pure: the caller
- * verifies signatures and expiry and passes the decoded capsets.
+ * capset must derive permissions without a forbidden grant (the capset → flags
+ * function refuses reading another agent's inbox or state, keys, config, and
+ * writing the vault, trust root or ledger), every edge must be declared by both
+ * ends and allowed by its template's policy, every template an edge names must
+ * be in the agent's vault scope, and every template and tool named must exist.
+ * Pure: the caller verifies signatures and expiry (or decodes the reviewed
+ * sources) and passes the decoded capsets, template ids and policies.
  *
  * @module
  */
@@ -21,13 +24,22 @@ export type FindingReason =
   | "edge_not_sent"
   | "template_not_in_vault"
   | "unknown_template"
-  | "unknown_tool";
+  | "unknown_tool"
+  | "policy_contradiction";
 
 /** One problem, naming the agent whose capset has it. */
 export interface Finding {
   agent: string;
   reason: FindingReason;
   detail: string;
+  /** Set when the problem lies in a template's own content (its policy), not in the capset. */
+  template?: string;
+}
+
+/** The part of a template's policy an edge must satisfy. */
+export interface EdgePolicy {
+  allowed_senders: readonly string[];
+  allowed_receivers: readonly string[];
 }
 
 /** Inputs of {@linkcode checkCapsets}. */
@@ -38,6 +50,21 @@ export interface CheckCapsetsOptions {
   /** Tool names in the tool manifest. */
   tools: ReadonlySet<string>;
   home: HomeLayout;
+  /**
+   * Absolute tool module paths by tool name (as the supervisor passes them), so
+   * the forbidden-grant check sees the exact grants an agent would get.
+   */
+  toolModules?: Readonly<Record<string, string>>;
+  /**
+   * Template policies by template id; when given, every edge (from a `sends` or a
+   * `receives`) is checked against its template's allowed senders and receivers.
+   */
+  policies?: ReadonlyMap<string, EdgePolicy>;
+  /**
+   * Agents whose capset exists but could not be decoded or verified (reported
+   * on its own): edges to them are not judged, so one bad file gives one finding.
+   */
+  unverifiable?: ReadonlySet<string>;
 }
 
 function edgeTemplates(
@@ -66,7 +93,11 @@ function checkOne(
   const findings: Finding[] = [];
   const add = (reason: FindingReason, detail: string) => findings.push({ agent, reason, detail });
   try {
-    capsetPermissions(capset, options.home);
+    capsetPermissions(
+      capset,
+      options.home,
+      options.toolModules === undefined ? {} : { toolModules: options.toolModules },
+    );
   } catch (err: unknown) {
     if (!isSaoeError(err, "forbidden_grant")) throw err;
     add("forbidden_grant", err.message);
@@ -106,6 +137,7 @@ function checkOne(
       }
     }
     if (!byAgent.has(edge.peer)) {
+      if (options.unverifiable?.has(edge.peer)) continue;
       add("unknown_peer", `edge ${arrow} names agent "${edge.peer}", which has no capability set`);
       continue;
     }
@@ -128,6 +160,49 @@ function checkOne(
           `edge ${arrow} with template "${t}" is not in the sends of "${edge.peer}"`,
         );
       }
+    }
+  }
+  return findings;
+}
+
+// every edge once, whichever end declares it: the validator checks the policy of
+// an envelope's template against the real sender and receiver, so an edge the
+// policy refuses is a capset grant that can never be used (or a policy too tight)
+function checkPolicies(
+  byAgent: ReadonlyMap<string, Capset>,
+  policies: ReadonlyMap<string, EdgePolicy>,
+): Finding[] {
+  const edges = new Map<string, { from: string; to: string; template: string }>();
+  const addEdge = (from: string, to: string, template: string) =>
+    edges.set(JSON.stringify([from, to, template]), { from, to, template });
+  for (const capset of byAgent.values()) {
+    for (const s of capset.sends) s.templates.forEach((t) => addEdge(capset.agent, s.to, t));
+    for (const r of capset.receives) r.templates.forEach((t) => addEdge(r.from, capset.agent, t));
+  }
+  const findings: Finding[] = [];
+  for (const { from, to, template } of edges.values()) {
+    const policy = policies.get(template);
+    if (policy === undefined) continue;
+    const arrow = `edge ${from} -> ${to} with template "${template}"`;
+    if (!policy.allowed_senders.includes(from)) {
+      findings.push({
+        agent: from,
+        reason: "policy_contradiction",
+        template,
+        detail: `${arrow} is refused by the template's policy: allowed_senders is [${
+          policy.allowed_senders.join(", ")
+        }]`,
+      });
+    }
+    if (!policy.allowed_receivers.includes(to)) {
+      findings.push({
+        agent: to,
+        reason: "policy_contradiction",
+        template,
+        detail: `${arrow} is refused by the template's policy: allowed_receivers is [${
+          policy.allowed_receivers.join(", ")
+        }]`,
+      });
     }
   }
   return findings;
@@ -168,6 +243,7 @@ export function checkCapsets(options: CheckCapsetsOptions): Finding[] {
     byAgent.set(capset.agent, capset);
   }
   for (const capset of byAgent.values()) findings.push(...checkOne(capset, byAgent, options));
+  if (options.policies !== undefined) findings.push(...checkPolicies(byAgent, options.policies));
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return findings.sort((a, b) =>
     cmp(a.agent, b.agent) || cmp(a.reason, b.reason) || cmp(a.detail, b.detail)

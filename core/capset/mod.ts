@@ -11,3 +11,7 @@ export * from "./verify.ts";
 export * from "./store.ts";
 export * from "./permissions.ts";
 export * from "./check.ts";
+export * from "./check_report.ts";
+export * from "./check_sources.ts";
+export * from "./check_home_templates.ts";
+export * from "./check_home.ts";

@@ -107,3 +107,69 @@ Deno.test("checkCapsets() reports a tool the tool manifest does not list", () =>
   assert.deepEqual(findings.map((f) => [f.agent, f.reason]), [["text_formatter", "unknown_tool"]]);
   assert.match(findings[0]!.detail, /"shell_exec"/);
 });
+
+const WRITER_READER = [
+  capsetOf(source("writer", { sends: [{ to: "reader", templates: ["note"] }], vault: ["note"] })),
+  capsetOf(
+    source("reader", { receives: [{ from: "writer", templates: ["note"] }], vault: ["note"] }),
+  ),
+];
+
+function checkPolicy(policy: { allowed_senders: string[]; allowed_receivers: string[] }) {
+  return checkCapsets({
+    capsets: WRITER_READER,
+    templates: new Set(["note"]),
+    tools: new Set(),
+    home,
+    policies: new Map([["note", policy]]),
+  });
+}
+
+Deno.test("checkCapsets() accepts edges their template's policy allows", () => {
+  assert.deepEqual(checkPolicy({ allowed_senders: ["writer"], allowed_receivers: ["reader"] }), []);
+});
+
+Deno.test("checkCapsets() reports an edge its template's policy refuses, once per end", () => {
+  const findings = checkPolicy({ allowed_senders: ["reader"], allowed_receivers: ["writer"] });
+  assert.deepEqual(findings.map((f) => [f.agent, f.reason, f.template]), [
+    ["reader", "policy_contradiction", "note"],
+    ["writer", "policy_contradiction", "note"],
+  ]);
+  assert.match(findings[0]!.detail, /allowed_receivers is \[writer\]/);
+  assert.match(findings[1]!.detail, /allowed_senders is \[reader\]/);
+});
+
+Deno.test("checkCapsets() does not re-report edges to an agent whose capset did not verify", () => {
+  const findings = checkCapsets({
+    capsets: [WRITER_READER[0]!],
+    templates: new Set(["note"]),
+    tools: new Set(),
+    home,
+    unverifiable: new Set(["reader"]),
+  });
+  assert.deepEqual(findings, []);
+  const without = checkCapsets({
+    capsets: [WRITER_READER[0]!],
+    templates: new Set(["note"]),
+    tools: new Set(),
+    home,
+  });
+  assert.deepEqual(without.map((f) => f.reason), ["unknown_peer"]);
+});
+
+Deno.test("checkCapsets() derives flags with the given tool modules and judges those grants too", () => {
+  const capsets = [capsetOf(source("formatter", { tools: [{ name: "md", allowed_args: {} }] }))];
+  const check = (module: string) =>
+    checkCapsets({
+      capsets,
+      templates: new Set(),
+      tools: new Set(["md"]),
+      home,
+      toolModules: { md: module },
+    });
+  assert.deepEqual(check("/opt/saoe/core/toolgate/tools/md.ts"), []);
+  // a "tool module" inside the key store would be a read grant on a secret
+  const findings = check(`${HOME}/keys/md.ts`);
+  assert.deepEqual(findings.map((f) => f.reason), ["forbidden_grant"]);
+  assert.match(findings[0]!.detail, /key store/);
+});

@@ -47,6 +47,7 @@ export const OTHER_CODES = [
   "tool_hash_mismatch",
   "tool_timeout",
   "content_hash_mismatch",
+  "not_confirmed",
   "unauthenticated",
   "bad_credential",
   "queue_full",

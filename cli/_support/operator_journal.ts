@@ -1,7 +1,7 @@
 /**
  * The operator journal `audit/operator_actions.jsonl`: one JSON line per
- * operator action on queued data (`saoe quarantine retry|drop`), appended by the
- * CLI.
+ * operator action on queued data (`saoe quarantine retry|drop`) or on the vault
+ * (`saoe publish`), appended by the CLI.
  *
  * Why not the ledger: the supervisor is the ledger's single writer while it runs,
  * and the ledger's event types (design section 7) have none for an operator
@@ -19,7 +19,10 @@ import { utf8 } from "../../core/crypto/bytes.ts";
 import { jsonText } from "./output.ts";
 
 /** One recorded operator action. */
-export interface OperatorAction {
+export type OperatorAction = QuarantineAction | PublishAction;
+
+/** A dead-letter entry retried or dropped. */
+export interface QuarantineAction {
   at: string;
   action: "quarantine_retry" | "quarantine_drop";
   agent: string;
@@ -32,6 +35,25 @@ export interface OperatorAction {
   /** Where a retried entry was moved. */
   moved_to?: string;
   /** Whether a supervisor was running (the agent picks a retry up at once). */
+  pipeline_running: boolean;
+}
+
+/** A template or capability set published (`saoe publish`). */
+export interface PublishAction {
+  at: string;
+  action: "publish";
+  kind: "template" | "capset";
+  /** Template id, or the agent of a capability set. */
+  id: string;
+  version: number;
+  previous_version: number;
+  /** Hex SHA-256 of the exact source bytes the operator confirmed. */
+  sha256: string;
+  /** How the hash was confirmed. */
+  confirmed_by: "terminal" | "flag";
+  /** Vault files written. */
+  files: string[];
+  /** Whether a supervisor was running (it picks the change up on SIGHUP or restart). */
   pipeline_running: boolean;
 }
 

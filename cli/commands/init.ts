@@ -18,14 +18,38 @@ import { repoRoot, vaultSources } from "../_support/repo.ts";
 import { intOption, UsageError, withUsage } from "../_support/usage.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { jsonText, shellQuote } from "../_support/output.ts";
+import { checkExportPassphrase } from "../../core/ceremony/dispatcher_export.ts";
+import { promptPassphrase, readPassphraseFile } from "../../core/ceremony/passphrase.ts";
+import { stdinTerminal } from "../../core/ceremony/terminal.ts";
 
 const PATH = ["init"];
 
-/** `saoe init [--force] [--threshold k --keys n]`. */
+/** The export passphrase: from `--passphrase-file`, else typed twice on the terminal. */
+async function exportPassphrase(file: string | undefined, exportPath: string): Promise<string> {
+  let passphrase: string;
+  if (file !== undefined) {
+    passphrase = await readPassphraseFile(file);
+  } else if (Deno.stdin.isTerminal()) {
+    passphrase = await promptPassphrase(stdinTerminal(), {
+      what: `the dispatcher key file ${exportPath}`,
+      confirm: true,
+    });
+  } else {
+    throw new SaoeError(
+      "bad_credential",
+      "Cannot export the dispatcher keys: standard input is not a terminal to ask the passphrase on (use --passphrase-file F)",
+    );
+  }
+  checkExportPassphrase(passphrase);
+  return passphrase;
+}
+
+/** `saoe init [--force] [--threshold k --keys n] [--offline-dispatcher --export FILE]`. */
 export const initCommand: Command = {
   path: PATH,
   summary: "create a home: keys, trust root, signed vault, operator credential",
-  usage: "[--force] [--threshold K --keys N]",
+  usage:
+    "[--force] [--threshold K --keys N] [--offline-dispatcher --export FILE [--passphrase-file F]]",
   description: [
     "Creates a SAOE home in --home (default $SAOE_HOME or ./.saoe): dispatcher keys and trust",
     "root v1 (K of N signatures, default 1 of 1), agent keys and age identities (encrypted under",
@@ -38,12 +62,32 @@ export const initCommand: Command = {
     "vault, ledger (with its WAL), queues, agent stores, uploads, media and output. It is refused",
     "while a pipeline runs on the home.",
     "",
+    "--offline-dispatcher --export FILE keeps the dispatcher signing keys off this host: they sign",
+    "everything init signs, are written to FILE (outside the home, never overwritten) encrypted",
+    "with a passphrase (typed twice, or read from --passphrase-file F), and are not kept in",
+    "keys/dispatcher/. The pipeline runs with public material only; `saoe publish` then needs",
+    "--dispatcher-key FILE. See docs/operations.md.",
+    "",
     "Exit codes: 0 created, 1 refused (existing home, running pipeline, bad sources), 2 usage.",
   ].join("\n"),
   options: {
     force: { type: "boolean", help: "reset an existing home (deletes keys, ledger and queues)" },
     threshold: { type: "string", value: "K", help: "dispatcher signatures required (default 1)" },
     keys: { type: "string", value: "N", help: "dispatcher keys to create (default K)" },
+    "offline-dispatcher": {
+      type: "boolean",
+      help: "export the dispatcher keys (--export FILE) instead of keeping them in the home",
+    },
+    export: {
+      type: "string",
+      value: "FILE",
+      help: "where --offline-dispatcher writes the passphrase-encrypted dispatcher keys",
+    },
+    "passphrase-file": {
+      type: "string",
+      value: "F",
+      help: "read the export passphrase from F instead of the terminal",
+    },
   },
   run(ctx) {
     return withUsage(PATH, ctx, async () => {
@@ -57,6 +101,19 @@ export const initCommand: Command = {
           `Invalid --keys ${keys}: it must be at least --threshold ${threshold}`,
         );
       }
+      const offline = ctx.values["offline-dispatcher"] === true;
+      const exportPath = ctx.values.export === undefined ? undefined : String(ctx.values.export);
+      const passphraseFile = ctx.values["passphrase-file"] === undefined
+        ? undefined
+        : String(ctx.values["passphrase-file"]);
+      if (offline && exportPath === undefined) {
+        throw new UsageError("--offline-dispatcher needs --export FILE (where the keys go)");
+      }
+      if (!offline && (exportPath !== undefined || passphraseFile !== undefined)) {
+        throw new UsageError(
+          "--export and --passphrase-file are only used with --offline-dispatcher",
+        );
+      }
       const force = ctx.values.force === true;
       const home = homeLayout(ctx.global.home);
       if (force && await pipelineRunning(home)) {
@@ -66,6 +123,11 @@ export const initCommand: Command = {
         );
       }
       const progress = (line: string) => ctx.global.json ? ctx.err(line) : ctx.out(line);
+      // asked before anything is created: a typo or Ctrl-C here leaves no half-made home
+      const offlineDispatcher = exportPath === undefined ? undefined : {
+        exportPath,
+        passphrase: await exportPassphrase(passphraseFile, exportPath),
+      };
       const created = await initHome({
         home: home.root,
         sources: vaultSources(),
@@ -75,6 +137,7 @@ export const initCommand: Command = {
         progress,
         ...(threshold !== undefined ? { threshold } : {}),
         ...(keys !== undefined ? { keys } : {}),
+        ...(offlineDispatcher !== undefined ? { offlineDispatcher } : {}),
       });
       const credential = operatorTokenPath(home.keys, "operator");
       // `deno task pipeline` runs from the repository with the default home ./.saoe
@@ -89,6 +152,7 @@ export const initCommand: Command = {
           credential_file: credential,
           agents: created.agents,
           templates: created.templates,
+          ...(exportPath !== undefined ? { dispatcher_key_file: exportPath } : {}),
           next,
         }));
         return EXIT.ok;
@@ -99,6 +163,13 @@ export const initCommand: Command = {
       ctx.out(`Agents:              ${created.agents.join(", ")}`);
       ctx.out(`Operator credential: ${credential}`);
       ctx.out("                     (secret, mode 0600; saoe submit reads it from there)");
+      if (exportPath !== undefined) {
+        ctx.out(`Dispatcher keys:     ${exportPath}`);
+        ctx.out(
+          "                     (passphrase-encrypted, NOT kept in the home: move it off this",
+        );
+        ctx.out("                     host; saoe publish --dispatcher-key FILE needs it)");
+      }
       ctx.out(`Next:                ${next}`);
       return EXIT.ok;
     });

@@ -1,19 +1,290 @@
 /**
- * `saoe publish` (being written).
+ * `saoe publish FILE`: the publishing gate (FT-010). Shows what changes (a
+ * unified diff against the published version), the new version and the sha256 of
+ * the exact bytes of FILE, then asks the operator to type that sha256. Only a
+ * matching hash publishes; a wrong hash, end of input or Ctrl-C exits 1 with the
+ * vault byte-for-byte unchanged. A non-terminal stdin is refused before anything
+ * is shown unless `--confirm-sha256 HEX` is given (a script must already know
+ * what it publishes: it cannot read the hash off the screen and echo it back).
+ *
+ * The work is in `core/ceremony/publish.ts`; this command gathers the signing
+ * keys (the key store, or `--dispatcher-key FILE` on a home whose dispatcher
+ * keys are kept offline), the confirmation, and records the action in the
+ * operator journal.
  *
  * @module
  */
-import { type Command, EXIT } from "../command.ts";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { SaoeError } from "../../core/errors.ts";
+import type { SigningKey } from "../../core/crypto/ed25519.ts";
+import { openKeyStore } from "../../core/keys/keystore.ts";
+import { systemClock } from "../../core/time/clock.ts";
+import { formatTimestamp } from "../../core/time/timestamp.ts";
+import { MAX_TEMPLATE_BYTES } from "../../core/vault/template_types.ts";
+import type { HomeLayout } from "../../core/home/layout.ts";
+import type { VerifiedRoot } from "../../core/trust/chain.ts";
+import { applyPublish, preparePublish, type PublishPlan } from "../../core/ceremony/publish.ts";
+import { dispatcherSigners } from "../../core/ceremony/dispatcher_signers.ts";
+import { readDispatcherExport } from "../../core/ceremony/dispatcher_export.ts";
+import { promptPassphrase, readPassphraseFile } from "../../core/ceremony/passphrase.ts";
+import { confirmSha256, requireSha256 } from "../../core/ceremony/confirm_hash.ts";
+import { stdinTerminal } from "../../core/ceremony/terminal.ts";
+import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { openHome } from "../_support/home.ts";
+import { ReadOnlyVersionStore, verifyHomeTrust } from "../_support/trust.ts";
+import { readSmallFile } from "../_support/safe_read.ts";
+import { appendOperatorAction, operatorJournalPath } from "../_support/operator_journal.ts";
+import { pipelineRunning } from "../_support/pipeline_probe.ts";
+import { inert, jsonText } from "../_support/output.ts";
+import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 
-/** `saoe publish`. */
+const PATH = ["publish"];
+
+function stringList(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+function inside(parent: string, path: string): boolean {
+  const rel = relative(resolve(parent), resolve(path));
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+interface SignerSource {
+  files: string[];
+  passphraseFile: string | undefined;
+}
+
+/** A threshold of the root's dispatcher keys, from the key store or the offline files. */
+async function loadSigners(
+  home: HomeLayout,
+  root: VerifiedRoot,
+  from: SignerSource,
+): Promise<SigningKey[]> {
+  if (from.files.length === 0) {
+    const keys = await openKeyStore(home.keys);
+    const seeds = await keys.loadDispatchers();
+    if (seeds.length === 0) {
+      throw new SaoeError(
+        "bad_config",
+        `Cannot publish: the dispatcher signing keys are not on this host (${
+          join(home.keys, "dispatcher")
+        } is empty: the home was created with --offline-dispatcher). Bring the exported key file and pass --dispatcher-key FILE; its passphrase is asked on the terminal, or read from --passphrase-file F`,
+      );
+    }
+    return await dispatcherSigners({ trusted: root.trusted, seeds, from: "the key store" });
+  }
+  const seeds: Uint8Array<ArrayBuffer>[] = [];
+  for (const file of from.files) {
+    let passphrase: string;
+    if (from.passphraseFile !== undefined) {
+      passphrase = await readPassphraseFile(from.passphraseFile);
+    } else if (Deno.stdin.isTerminal()) {
+      passphrase = await promptPassphrase(stdinTerminal(), {
+        what: `the dispatcher key file ${file}`,
+        confirm: false,
+      });
+    } else {
+      throw new SaoeError(
+        "bad_credential",
+        `Cannot open the dispatcher key file ${file}: standard input is not a terminal to ask its passphrase on (use --passphrase-file F)`,
+      );
+    }
+    seeds.push(...await readDispatcherExport({ path: file, passphrase }));
+  }
+  return await dispatcherSigners({
+    trusted: root.trusted,
+    seeds,
+    from: from.files.join(", "),
+  });
+}
+
+function preview(plan: PublishPlan, file: string, show: (line: string) => void): void {
+  const what = plan.kind === "template" ? `template ${plan.id}` : `capability set of ${plan.id}`;
+  const from = plan.publishedVersion === 0 ? "none published" : `${plan.publishedVersion}`;
+  show(`Publishing the ${what} from ${inert(file)}`);
+  show(`Version:  ${plan.version} (published now: ${from})`);
+  show(`Readers:  ${plan.readers.join(", ")} (encrypted to exactly these)`);
+  if (plan.diff.lines.length === 0) {
+    show("Changes:  none in the content (only the version and signature are new)");
+  } else {
+    show(`Changes:  ${plan.diff.added} line(s) added, ${plan.diff.removed} removed`);
+    for (const line of plan.diff.lines) show(`  ${inert(line)}`);
+  }
+  for (const note of plan.notes) show(`Note:     ${inert(note)}`);
+  show(`sha256:   ${plan.sha256}  (of the exact bytes of ${inert(file)})`);
+}
+
+function pickup(running: boolean): string {
+  return running
+    ? "a pipeline is running on this home: it uses the change after SIGHUP (kill -HUP the saoe pipeline process) or a restart"
+    : "no pipeline is running on this home: the next `saoe pipeline` start uses the change";
+}
+
+async function run(ctx: CommandContext): Promise<number> {
+  if (ctx.positionals.length !== 1) {
+    throw new UsageError(
+      ctx.positionals.length === 0
+        ? "Missing FILE (a template or capability set source)"
+        : `Unexpected argument ${JSON.stringify(ctx.positionals[1])}`,
+    );
+  }
+  const file = ctx.positionals[0]!;
+  const given = ctx.values["confirm-sha256"];
+  const confirmFlag = given === undefined ? undefined : patternOption(
+    String(given).toLowerCase(),
+    /^[0-9a-f]{64}$/,
+    "--confirm-sha256",
+    "64 hex characters",
+  );
+  const keyFiles = stringList(ctx.values["dispatcher-key"]);
+  const passphraseFile = ctx.values["passphrase-file"] === undefined
+    ? undefined
+    : String(ctx.values["passphrase-file"]);
+  if (passphraseFile !== undefined && keyFiles.length === 0) {
+    throw new UsageError("--passphrase-file is only used with --dispatcher-key FILE");
+  }
+  // before anything is computed or shown: a script must not learn the hash here to echo it back
+  const terminal = Deno.stdin.isTerminal();
+  if (confirmFlag === undefined && !terminal) {
+    throw new SaoeError(
+      "not_confirmed",
+      "Not published: standard input is not a terminal, so nobody can type the sha256; a script must pass the sha256 of the file it means to publish with --confirm-sha256 HEX",
+    );
+  }
+
+  const { home, config } = await openHome(ctx.global.home);
+  if (inside(home.vault, file)) {
+    throw new SaoeError(
+      "unsafe_path",
+      `Cannot publish ${file}: it is inside the vault ${home.vault}, where plaintext must never be; publish from the reviewed sources outside the home`,
+      { file },
+    );
+  }
+  const clock = systemClock;
+  const { root, directory } = await verifyHomeTrust({ home, config, clock });
+  const keys = await openKeyStore(home.keys);
+  const source = await readSmallFile(file, {
+    maxBytes: MAX_TEMPLATE_BYTES,
+    what: `the source ${file}`,
+  });
+  const versionStore = new ReadOnlyVersionStore(home);
+  const signers = await loadSigners(home, root, { files: keyFiles, passphraseFile });
+  const plan = await preparePublish({
+    home,
+    config,
+    root,
+    directory,
+    keys,
+    source,
+    sourceName: file,
+    clock,
+    versionStore,
+  });
+  preview(plan, file, ctx.global.json ? ctx.err : ctx.out);
+  if (confirmFlag !== undefined) requireSha256(plan.sha256, confirmFlag, "--confirm-sha256");
+  else await confirmSha256(stdinTerminal(), plan.sha256);
+
+  const outcome = await applyPublish({
+    plan,
+    home,
+    config,
+    root,
+    directory,
+    keys,
+    signers,
+    clock,
+    versionStore,
+  });
+  const running = await pipelineRunning(home);
+  await appendOperatorAction(home, {
+    at: formatTimestamp(clock.now()),
+    action: "publish",
+    kind: outcome.kind,
+    id: outcome.id,
+    version: outcome.version,
+    previous_version: outcome.previousVersion,
+    sha256: outcome.sha256,
+    confirmed_by: confirmFlag !== undefined ? "flag" : "terminal",
+    files: outcome.files,
+    pipeline_running: running,
+  });
+  if (ctx.global.json) {
+    ctx.out(jsonText({
+      ok: true,
+      kind: outcome.kind,
+      id: outcome.id,
+      version: outcome.version,
+      previous_version: outcome.previousVersion,
+      sha256: outcome.sha256,
+      expires_at: outcome.expiresAt,
+      files: outcome.files,
+      diff: plan.diff.lines,
+      notes: plan.notes,
+      pipeline_running: running,
+      recorded_in: operatorJournalPath(home),
+      pickup: pickup(running),
+    }));
+    return EXIT.ok;
+  }
+  const what = outcome.kind === "template"
+    ? `template ${outcome.id}`
+    : `capability set of ${outcome.id}`;
+  ctx.out(`Published the ${what} version ${outcome.version} (valid until ${outcome.expiresAt})`);
+  for (const path of outcome.files) ctx.out(`Wrote:    ${path}`);
+  ctx.out(`Recorded: ${operatorJournalPath(home)}`);
+  ctx.out(`Pickup:   ${pickup(running)}`);
+  return EXIT.ok;
+}
+
+/** `saoe publish FILE [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]`. */
 export const publishCommand: Command = {
-  path: ["publish"],
-  summary: "(not available yet)",
-  usage: "",
-  description: "This command is being written.",
-  options: {},
+  path: PATH,
+  summary: "publish a template or capability set after typing its sha256",
+  usage: "FILE [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]",
+  description: [
+    "Publishes FILE, a template source (templates/<id>.json shape) or a capability set source",
+    "(capsets/<agent>.json shape), into the home's vault. It shows the diff against the version",
+    "published now, the new version (it must be higher, else the publish is refused as a",
+    "rollback) and the sha256 of the exact bytes of FILE, then asks you to type that sha256.",
+    "",
+    "Only the right hash publishes. A wrong hash, end of input (Ctrl-D) or Ctrl-C exits 1 and",
+    "leaves the vault byte-for-byte unchanged. When standard input is not a terminal the publish",
+    "is refused before anything is shown unless --confirm-sha256 HEX gives the hash: a script",
+    "must already know what it publishes.",
+    "",
+    "A template is encrypted to exactly the agents whose current capability sets name it, with a",
+    "dispatcher-signed manifest. A capability set is signed with a fresh validity window",
+    "(config.json validity.capset_days) and encrypted to its agent, its peers and the supervisor.",
+    "Plaintext is never written into the vault. The action is recorded in",
+    "audit/operator_actions.jsonl; a running pipeline uses the change after SIGHUP or a restart.",
+    "",
+    "Signing needs a threshold of the trust root's dispatcher keys: from the home's key store,",
+    "or, for a home created with --offline-dispatcher, from --dispatcher-key FILE (the exported",
+    "file, repeatable for k-of-n holders; its passphrase is asked on the terminal or read from",
+    "--passphrase-file F).",
+    "",
+    "Exit codes: 0 published, 1 refused (not confirmed, rollback, bad source, keys missing), 2 usage.",
+  ].join("\n"),
+  options: {
+    "confirm-sha256": {
+      type: "string",
+      value: "HEX",
+      help: "the sha256 of FILE, for non-interactive use (must match)",
+    },
+    "dispatcher-key": {
+      type: "string",
+      multiple: true,
+      value: "FILE",
+      help: "an exported dispatcher key file (homes made with --offline-dispatcher)",
+    },
+    "passphrase-file": {
+      type: "string",
+      value: "F",
+      help: "read the dispatcher key file's passphrase from F instead of the terminal",
+    },
+  },
   run(ctx) {
-    ctx.err("saoe publish: not available in this build");
-    return Promise.resolve(EXIT.failure);
+    return withUsage(PATH, ctx, () => run(ctx));
   },
 };

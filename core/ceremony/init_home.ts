@@ -7,6 +7,11 @@
  * whose capsets name them with signed manifests, and `config.json` with the root
  * pin last: a crash part-way leaves no config, and the home counts as incomplete.
  *
+ * With `offlineDispatcher`, the dispatcher seeds sign everything above as usual,
+ * are then written to a passphrase-encrypted export file outside the home, and
+ * are never stored in `keys/dispatcher/`: the pipeline host keeps public material
+ * only (see `docs/operations.md`).
+ *
  * @module
  */
 import { join } from "node:path";
@@ -34,6 +39,11 @@ import { BUILTIN_TOOLS } from "../toolgate/builtin_tools.ts";
 import { describeTool, signToolManifest } from "../toolgate/manifest.ts";
 import { writeFileAtomic } from "../fs/atomic_write.ts";
 import { HOME_FOLDERS, type HomeLayout, homeLayout } from "../home/layout.ts";
+import {
+  checkExportPassphrase,
+  checkExportPath,
+  writeDispatcherExport,
+} from "./dispatcher_export.ts";
 import { type HomeConfig, writeHomeConfig } from "../home/config.ts";
 
 const DAY_MS = 86_400_000;
@@ -58,6 +68,22 @@ export interface InitHomeOptions {
   keys?: number;
   /** Progress lines for the operator. */
   progress?: (line: string) => void;
+  /**
+   * Keep the dispatcher keys off this host: export them to `exportPath` (outside
+   * the home, must not exist) encrypted with `passphrase`, and do not store them
+   * in the key store.
+   */
+  offlineDispatcher?: OfflineDispatcherOptions;
+}
+
+/** Where and how {@linkcode initHome} exports the dispatcher keys in offline mode. */
+export interface OfflineDispatcherOptions {
+  /** The export file; refused when inside the home or already present. */
+  exportPath: string;
+  /** At least 12 characters. Never logged. */
+  passphrase: string;
+  /** scrypt work factor (log2 N); default the library's (18). Lower only in tests. */
+  workFactor?: number;
 }
 
 /** What {@linkcode initHome} created. */
@@ -128,6 +154,12 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
     );
   }
   const home = homeLayout(options.home);
+  const offline = options.offlineDispatcher;
+  if (offline !== undefined) {
+    // checked before anything is deleted or created
+    checkExportPassphrase(offline.passphrase);
+    await checkExportPath(offline.exportPath, home.root);
+  }
   const populated = await exists(home.config) || await exists(home.keys) ||
     await exists(home.trust);
   if (populated && !options.force) {
@@ -183,9 +215,11 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
 
   progress(`Creating ${keyCount} dispatcher key(s), threshold ${threshold}`);
   const dispatchers: SigningKey[] = [];
+  const offlineSeeds: Uint8Array<ArrayBuffer>[] = [];
   for (let i = 1; i <= keyCount; i++) {
     const seed = generateSeed();
-    await keys.saveDispatcher(i, seed);
+    if (offline === undefined) await keys.saveDispatcher(i, seed);
+    else offlineSeeds.push(seed);
     dispatchers.push(await SigningKey.fromSeed(seed));
   }
   const rootBytes = await signRoot({
@@ -274,6 +308,22 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
     validForMs: validity.manifest_days * DAY_MS,
   });
   await writeFileAtomic(toolManifestPath(home.vault), toolManifest);
+
+  if (offline !== undefined) {
+    // before config.json: a failed export leaves an incomplete home, not one nobody can sign for
+    progress(`Exporting the dispatcher key(s) to ${offline.exportPath} (passphrase-encrypted)`);
+    try {
+      await writeDispatcherExport({
+        path: offline.exportPath,
+        seeds: offlineSeeds,
+        passphrase: offline.passphrase,
+        clock: options.clock,
+        ...(offline.workFactor !== undefined ? { workFactor: offline.workFactor } : {}),
+      });
+    } finally {
+      for (const seed of offlineSeeds) seed.fill(0);
+    }
+  }
 
   progress("Creating the operator credential");
   const operator = await createOperatorToken(home.keys, "operator", "person");

@@ -8,6 +8,15 @@
  *
  * An agent module (`agents/<name>.ts`) only supplies an {@linkcode AgentDefinition}.
  *
+ * Trust is loaded once, at start; the supervisor restarts an agent to give it a
+ * new trust state (key rotation, revocation, renewal). So that a running agent
+ * never has to read a statement signed under a newer root mid-flight, every
+ * template in its vault scope is verified and cached at start. Expiry still
+ * applies while it runs: the root and the key directory are checked on every
+ * envelope (`expired` at validation step 3), the capability set and template
+ * manifests by their own stores, and the tool manifest before every plan
+ * (`plan_rejected` with `expired`).
+ *
  * @module
  */
 import { join } from "node:path";
@@ -40,6 +49,11 @@ import { type AgentTrust, loadAgentTrust } from "./agent_trust.ts";
 import { type AgentEventFields, EventSink } from "./event_sink.ts";
 import { readHandover, READY_LINE, type ReceivedHandover } from "./protocol.ts";
 import { sendTemplateRefs } from "./template_refs.ts";
+import type { SenderKeyLookup, SenderKeys } from "../validate/ports.ts";
+import type { Clock } from "../time/clock.ts";
+import { parseTimestamp } from "../time/timestamp.ts";
+import { templateDir } from "../vault/layout.ts";
+import type { VaultReader } from "../vault/reader.ts";
 
 /** What to send: the runtime signs it and drops it atomically into the peer's inbox. */
 export interface SendOptions {
@@ -101,6 +115,124 @@ async function countDead(deadDir: string): Promise<number> {
   return n;
 }
 
+/** A statement whose expiry is re-checked while the agent runs. */
+export interface ExpiringStatement {
+  /** For the message, e.g. `agent key directory v3`. */
+  what: string;
+  expires_at: string;
+}
+
+/**
+ * Refuses (`expired`) once any of `statements` has expired (beyond the skew).
+ *
+ * @example
+ * ```ts
+ * import { checkNotExpired } from "./agent_runtime.ts";
+ * const at = Date.parse("2026-01-02T00:00:00Z");
+ * checkNotExpired([{ what: "trust root v1", expires_at: "2026-01-03T00:00:00Z" }], at, 0);
+ * ```
+ */
+export function checkNotExpired(
+  statements: readonly ExpiringStatement[],
+  nowMs: number,
+  skewMs: number,
+): void {
+  for (const s of statements) {
+    if (nowMs > parseTimestamp(s.expires_at)! + skewMs) {
+      throw new SaoeError("expired", `Cannot rely on the ${s.what}: it expired at ${s.expires_at}`);
+    }
+  }
+}
+
+/**
+ * The key directory as the validator reads it, refusing with `expired` once the
+ * directory or the root that vouches for it has expired (trust is loaded once;
+ * without this a long-running agent would keep trusting them past their expiry).
+ *
+ * @example
+ * ```ts
+ * import { expiringDirectory } from "./agent_runtime.ts";
+ * const directory = { senderKeys: () => ({ status: "unknown" as const }) };
+ * const lookup = expiringDirectory(directory, {
+ *   statements: [{ what: "agent key directory v1", expires_at: "2026-01-01T00:00:00Z" }],
+ *   skewMs: 0,
+ * });
+ * let code = "";
+ * try {
+ *   lookup.senderKeys("planner", Date.parse("2026-02-01T00:00:00Z"));
+ * } catch (err) {
+ *   code = (err as { code: string }).code;
+ * }
+ * if (code !== "expired") throw new Error();
+ * ```
+ */
+export function expiringDirectory(
+  directory: SenderKeyLookup,
+  options: { statements: readonly ExpiringStatement[]; skewMs: number },
+): SenderKeyLookup {
+  return {
+    senderKeys(agent: string, nowMs: number): SenderKeys {
+      checkNotExpired(options.statements, nowMs, options.skewMs);
+      return directory.senderKeys(agent, nowMs);
+    },
+  };
+}
+
+/** Options for {@linkcode guardToolManifestExpiry}. */
+export interface ToolManifestGuardOptions {
+  manifest: ExpiringStatement;
+  clock: Clock;
+  skewMs: number;
+  /** Reports the refusal (a `plan_rejected` event). */
+  onRefused(err: SaoeError, request: { sessionId: string; envelopeId: string }): Promise<void>;
+}
+
+/** A ToolGate that refuses every plan (`expired`) once the tool manifest has expired. */
+export function guardToolManifestExpiry(
+  gate: ToolGate,
+  options: ToolManifestGuardOptions,
+): ToolGate {
+  return {
+    get stopped() {
+      return gate.stopped;
+    },
+    async execute(request) {
+      try {
+        checkNotExpired([options.manifest], options.clock.now(), options.skewMs);
+      } catch (err: unknown) {
+        if (err instanceof SaoeError) await options.onRefused(err, request);
+        throw err;
+      }
+      return await gate.execute(request);
+    },
+  };
+}
+
+const MANIFEST_NAME_RE = /^([1-9][0-9]{0,9})\.manifest\.json$/;
+
+/**
+ * Verifies and caches the newest version of every template in `scope` (a template
+ * that does not resolve now is left to be refused when an envelope names it).
+ */
+async function warmTemplates(
+  vaultDir: string,
+  vault: VaultReader,
+  scope: readonly string[],
+): Promise<void> {
+  for (const id of scope) {
+    let newest = 0;
+    try {
+      for await (const entry of Deno.readDir(templateDir(vaultDir, id))) {
+        const m = MANIFEST_NAME_RE.exec(entry.name);
+        if (m !== null) newest = Math.max(newest, Number(m[1]));
+      }
+      if (newest > 0) await vault.resolve(id, newest, scope);
+    } catch {
+      // refused later, per envelope, with its reason code
+    }
+  }
+}
+
 async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: AbortSignal) {
   if (handover.agent !== def.name) {
     throw new SaoeError("bad_config", `This is agent "${def.name}", not "${handover.agent}"`);
@@ -122,6 +254,7 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
   });
   const capset = trust.capset;
   const refs = await sendTemplateRefs(home.vault, trust.vault, capset);
+  await warmTemplates(home.vault, trust.vault, capset.vault);
   const sink = new EventSink({ agent: def.name, signer, clock });
   let toolgate: ToolGate | undefined;
   if (capset.tools.length > 0) {
@@ -135,7 +268,7 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
       throw new SaoeError("unknown_sender", "Cannot start ToolGate: the planner has no valid key");
     }
     const usedPlans = SqliteReplayStore.open(join(storeDir, "plans.db"), { synchronous: "normal" });
-    toolgate = createToolGate({
+    const gate = createToolGate({
       agent: def.name,
       capset,
       manifest,
@@ -143,7 +276,12 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
       plannerKeys: { name: "planner", keys: planner.current, threshold: 1 },
       clock,
       skewMs: handover.skew_ms,
-      usedPlans,
+      // a plan interrupted by a crash may run again for its own (resumed) envelope:
+      // the plan is bound to that envelope, whose replay claim is the real gate
+      usedPlans: {
+        claim: async (id: string) => (await usedPlans.claimOrResume(id)) !== "refused",
+        finish: (id: string) => usedPlans.finish(id, "done"),
+      },
       onEvent: (e) =>
         e.type === "tool_executed"
           ? sink.emit({
@@ -159,6 +297,19 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
             reason: e.reason,
             detail: { message: e.message, ...(e.plan_id ? { plan_id: e.plan_id } : {}) },
           }),
+    });
+    toolgate = guardToolManifestExpiry(gate, {
+      manifest: { what: `tool manifest v${manifest.version}`, expires_at: manifest.expires_at },
+      clock,
+      skewMs: handover.skew_ms,
+      onRefused: (err, request) =>
+        sink.emit({
+          type: "plan_rejected",
+          session_id: request.sessionId,
+          envelope_id: request.envelopeId,
+          reason: err.code,
+          detail: { message: err.message.slice(0, 500) },
+        }),
     });
   }
   const ctx: AgentContext = {
@@ -263,7 +414,16 @@ export async function runAgent(def: AgentDefinition): Promise<never> {
     });
     const common = {
       me: def.name,
-      directory: ctx.trust.directory,
+      directory: expiringDirectory(ctx.trust.directory, {
+        statements: [
+          { what: `trust root v${ctx.trust.root.version}`, expires_at: ctx.trust.root.expires_at },
+          {
+            what: `agent key directory v${ctx.trust.directory.version}`,
+            expires_at: ctx.trust.directory.expires_at,
+          },
+        ],
+        skewMs: handover.skew_ms,
+      }),
       capsets: ctx.trust.capsets,
       vault: ctx.trust.vault,
       quota: new MemoryQuotaStore(),

@@ -22,10 +22,17 @@ import { type Plan, verifyPlan } from "./plan.ts";
 import type { ToolOutput } from "./protocol.ts";
 import { runToolWorker, ToolTimeoutError } from "./run_worker.ts";
 
-/** At-most-once claim of plan ids; `claim` must be atomic and permanent. */
+/**
+ * At-most-once claim of plan ids; `claim` must be atomic and permanent. A store
+ * may let a claim interrupted by a crash be taken again (the plan is bound to one
+ * envelope, whose own replay protection decides whether it may run again); it is
+ * told with `finish` once the plan's tools all ran, after which it never may.
+ */
 export interface UsedPlans {
   /** Returns true the first time `planId` is claimed, false ever after. */
   claim(planId: string): Promise<boolean>;
+  /** Records that every call of the plan ran (optional). */
+  finish?(planId: string): Promise<void>;
 }
 
 /** Audit events ToolGate reports. */
@@ -238,6 +245,7 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
         call_id: call.id,
       });
     }
+    await options.usedPlans.finish?.(plan.plan_id);
     return { plan_id: plan.plan_id, outputs };
   }
 

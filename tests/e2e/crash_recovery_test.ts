@@ -9,6 +9,7 @@ import { readOperatorToken } from "../../core/keys/operator_token.ts";
 import { submitArticle } from "../../core/intake/client.ts";
 import { writeHomeConfig } from "../../core/home/config.ts";
 import { sampleJpeg } from "../../scripts/demo/sample_image.ts";
+import type { HomeLayout } from "../../core/home/layout.ts";
 import {
   ledgerEvents,
   makeTestHome,
@@ -20,6 +21,43 @@ import {
 } from "../supervisor/_harness.ts";
 
 const ARTICLES = 50;
+
+/** What became of the sessions that did not publish: their events, dead letters, inboxes. */
+async function diagnose(home: HomeLayout, sessions: string[]): Promise<string> {
+  const all = await ledgerEvents(home);
+  const published = new Set(all.filter((e) => e.type === "published").map((e) => e.session_id));
+  const lines: string[] = [];
+  for (const s of sessions.filter((x) => !published.has(x))) {
+    lines.push(`session ${s}:`);
+    for (const e of all.filter((x) => x.session_id === s)) {
+      lines.push(
+        `  ${e.agent} ${e.type} ${e.envelope_id ?? ""} ${e.reason ?? ""} ${
+          JSON.stringify(e.detail ?? {})
+        }`,
+      );
+    }
+  }
+  for (const e of all.filter((x) => x.type === "agent_exited" || x.type === "handler_error")) {
+    lines.push(`${e.type} ${JSON.stringify(e.detail ?? {})}`);
+  }
+  for await (const agent of Deno.readDir(home.agents)) {
+    for (const sub of ["dead", "quarantine", "retry"]) {
+      try {
+        for await (const f of Deno.readDir(`${home.agents}/${agent.name}/${sub}`)) {
+          lines.push(`${agent.name}/${sub}/${f.name}`);
+        }
+      } catch { /* absent */ }
+    }
+  }
+  for await (const q of Deno.readDir(home.queues)) {
+    for await (const s of Deno.readDir(`${home.queues}/${q.name}`)) {
+      for await (const f of Deno.readDir(`${home.queues}/${q.name}/${s.name}`)) {
+        lines.push(`queues/${q.name}/${s.name}/${f.name}`);
+      }
+    }
+  }
+  return lines.join("\n");
+}
 
 Deno.test({
   name:
@@ -62,7 +100,9 @@ Deno.test({
       const all = await ledgerEvents(t.home);
       const published = new Set(all.filter((e) => e.type === "published").map((e) => e.session_id));
       return sessions.every((s) => published.has(s)) && all;
-    }, { what: "every session to be published", timeoutMs: 240_000 });
+    }, { what: "every session to be published", timeoutMs: 240_000 }).catch(async (err) => {
+      throw new Error(`${err}\n${await diagnose(t.home, sessions)}`);
+    });
 
     for (const session of sessions) {
       const count = events.filter((e) => e.type === "published" && e.session_id === session).length;

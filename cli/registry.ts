@@ -20,6 +20,9 @@ import { keysSignRootCommand } from "./commands/keys_sign_root.ts";
 import { keysRevokeCommand } from "./commands/keys_revoke.ts";
 import { keysStatusCommand } from "./commands/keys_status.ts";
 import { keysRenewCommand } from "./commands/keys_renew.ts";
+import { devEnvelopeCommand } from "./commands/dev_envelope.ts";
+import { devInjectCommand } from "./commands/dev_inject.ts";
+import { attackCommand } from "./commands/attack.ts";
 import { versionCommand } from "./commands/version.ts";
 
 /** All registered commands. */
@@ -40,5 +43,8 @@ export const COMMANDS: readonly Command[] = [
   keysRevokeCommand,
   keysStatusCommand,
   keysRenewCommand,
+  devEnvelopeCommand,
+  devInjectCommand,
+  attackCommand,
   versionCommand,
 ];

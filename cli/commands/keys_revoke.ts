@@ -1,19 +1,86 @@
 /**
- * `saoe keys revoke` (being written).
+ * `saoe keys revoke AGENT`: removes every key of an agent from the key
+ * directory (`core/ceremony/keys_revoke.ts`). A running pipeline stops the
+ * agent at once, does not restart it (status `revoked`) and restarts the others
+ * so they refuse its envelopes (`revoked_key`).
  *
  * @module
  */
-import { type Command, EXIT } from "../command.ts";
+import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
+import { systemClock } from "../../core/time/clock.ts";
+import { bringDispatcherSeeds } from "../../core/ceremony/keys_bring.ts";
+import { revokeAgent } from "../../core/ceremony/keys_revoke.ts";
+import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { jsonText } from "../_support/output.ts";
+import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 
-/** `saoe keys revoke`. */
+const PATH = ["keys", "revoke"];
+
+async function run(ctx: CommandContext): Promise<number> {
+  const given = ctx.positionals[0];
+  if (given === undefined) throw new UsageError("Missing AGENT");
+  if (ctx.positionals.length > 1) {
+    throw new UsageError(`Unexpected argument ${JSON.stringify(ctx.positionals[1])}`);
+  }
+  const agent = patternOption(given, AGENT_ID_RE, "AGENT", "an agent id such as planner");
+  const files = ctx.values["dispatcher-key"];
+  const passphraseFile = ctx.values["passphrase-file"];
+  const dispatcherSeeds = await bringDispatcherSeeds({
+    files: files === undefined ? [] : (Array.isArray(files) ? files : [files]).map(String),
+    ...(passphraseFile !== undefined ? { passphraseFile: String(passphraseFile) } : {}),
+  });
+  const result = await revokeAgent({
+    home: ctx.global.home,
+    agent,
+    clock: systemClock,
+    dispatcherSeeds,
+    ...(ctx.global.json ? {} : { progress: (line: string) => ctx.err(line) }),
+  });
+  if (ctx.global.json) {
+    ctx.out(jsonText({ ok: true, ...result }));
+    return EXIT.ok;
+  }
+  ctx.out(
+    `Revoked "${agent}": directory v${result.directoryVersion} lists no key for it (${result.removed.length} removed)`,
+  );
+  ctx.out(
+    result.recordedBy === "supervisor"
+      ? "Pickup: a pipeline is running: it stops the agent now, restarts the others and records key_rotated"
+      : "Pickup: no pipeline is running: key_rotated is recorded; the agent will not be started",
+  );
+  ctx.out(`Re-admit it with new keys: saoe keys rotate ${agent}`);
+  return EXIT.ok;
+}
+
+/** `saoe keys revoke AGENT`. */
 export const keysRevokeCommand: Command = {
-  path: ["keys", "revoke"],
-  summary: "(not available yet)",
-  usage: "",
-  description: "This command is being written.",
-  options: {},
+  path: PATH,
+  summary: "revoke every key of an agent (its envelopes are refused at once)",
+  usage: "AGENT [--dispatcher-key FILE [--passphrase-file F]]",
+  description: [
+    "Removes every key of AGENT from the agent key directory (directory v(N+1), signed by the",
+    "dispatcher keys), re-encrypts the vault without it and deletes its secrets from the key",
+    "store. A running pipeline stops AGENT immediately and does not restart it (saoe status",
+    "shows it revoked), then restarts the other agents one at a time so each loads the new",
+    "directory and refuses AGENT's envelopes with revoked_key. The supervisor cannot be revoked.",
+    'Re-admit a revoked agent with new keys: "saoe keys rotate AGENT".',
+    "",
+    "Exit codes: 0 revoked, 1 refused, 2 usage.",
+  ].join("\n"),
+  options: {
+    "dispatcher-key": {
+      type: "string",
+      multiple: true,
+      value: "FILE",
+      help: "an exported dispatcher key file (homes made with --offline-dispatcher)",
+    },
+    "passphrase-file": {
+      type: "string",
+      value: "F",
+      help: "read the dispatcher key file's passphrase from F instead of the terminal",
+    },
+  },
   run(ctx) {
-    ctx.err("saoe keys revoke: not available in this build");
-    return Promise.resolve(EXIT.failure);
+    return withUsage(PATH, ctx, () => run(ctx));
   },
 };

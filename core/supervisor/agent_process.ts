@@ -83,6 +83,8 @@ function exitText(exit: AgentExit): string {
  */
 export class AgentProcess {
   readonly #o: AgentProcessOptions;
+  #command: AgentCommand;
+  #flagsSha256: string;
   #status: AgentStatus;
   #child: Deno.ChildProcess | undefined;
   #stopping = false;
@@ -90,10 +92,16 @@ export class AgentProcess {
   #loop: Promise<void> | undefined;
   #lastDelay: number | undefined;
   #settled = Promise.withResolvers<void>();
+  /** Set while a requested restart replaces the process: its exit is no crash. */
+  #restartRequested = false;
+  /** Resolves when the process started by a requested restart is ready (or exits). */
+  #restarted: PromiseWithResolvers<void> | undefined;
 
   /** Prepares the agent; nothing runs before {@linkcode AgentProcess.start}. */
   constructor(options: AgentProcessOptions) {
     this.#o = options;
+    this.#command = options.command;
+    this.#flagsSha256 = options.flagsSha256;
     this.#status = { name: options.name, state: "stopped", restarts: 0 };
   }
 
@@ -152,6 +160,67 @@ export class AgentProcess {
     await this.done;
   }
 
+  /** True once the restart loop has ended (stopped, or never started). */
+  get ended(): boolean {
+    return this.#loop === undefined || this.#stopping;
+  }
+
+  /**
+   * Replaces the running process with a fresh one (new command line and new
+   * handover, e.g. after a key rotation): SIGTERM (the runtime drains its
+   * in-flight work), SIGKILL after `timeoutMs`, then a respawn at once (no
+   * backoff). Resolves when the new process reported ready or exited, or after
+   * `readyTimeoutMs`. Does nothing once the agent is being stopped.
+   */
+  async restart(options: {
+    command: AgentCommand;
+    flagsSha256: string;
+    timeoutMs: number;
+    readyTimeoutMs: number;
+  }): Promise<void> {
+    this.#command = options.command;
+    this.#flagsSha256 = options.flagsSha256;
+    if (this.#stopping || this.#loop === undefined) return;
+    const restarted = Promise.withResolvers<void>();
+    this.#restarted = restarted;
+    const child = this.#child;
+    if (child === undefined) {
+      // between processes (backing off): spawn the next one now
+      this.#wake?.();
+    } else {
+      this.#restartRequested = true;
+      this.#signal("SIGTERM");
+    }
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const killLater = new Promise<void>((resolve) => {
+      timers.push(setTimeout(() => {
+        if (this.#child === child && child !== undefined) {
+          this.#o.log(
+            `supervisor: agent "${this.#o.name}" did not stop within ${options.timeoutMs} ms; killing it`,
+          );
+          this.#signal("SIGKILL");
+        }
+        resolve();
+      }, options.timeoutMs));
+    });
+    const give = new Promise<void>((resolve) => {
+      timers.push(setTimeout(resolve, options.timeoutMs + options.readyTimeoutMs));
+    });
+    try {
+      await Promise.race([restarted.promise, this.done, give]);
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      void killLater;
+      if (this.#restarted === restarted) this.#restarted = undefined;
+    }
+  }
+
+  /** Marks an agent that is not running because its keys are revoked. */
+  markRevoked(): void {
+    this.#set({ state: "revoked" });
+    this.#settled.resolve();
+  }
+
   /** Stops restarting and kills the process now. */
   kill(): void {
     this.#stopping = true;
@@ -174,9 +243,11 @@ export class AgentProcess {
 
   async #run(): Promise<void> {
     // no await before the first spawn: agents started in a row spawn in that order
-    const { name, command, clock, flagsSha256 } = this.#o;
+    const { name, clock } = this.#o;
     let first = true;
     while (!this.#stopping) {
+      const command = this.#command;
+      const flagsSha256 = this.#flagsSha256;
       if (!first) this.#status.restarts++;
       first = false;
       const spawnedAt = clock.now();
@@ -228,16 +299,25 @@ export class AgentProcess {
         at: formatTimestamp(clock.now()),
       };
       const uptime = clock.now() - spawnedAt;
-      this.#exited(exit, child.pid, uptime);
+      const requested = this.#restartRequested;
+      this.#restartRequested = false;
+      this.#exited(exit, child.pid, uptime, requested);
+      if (requested) {
+        // replaced on purpose (a reload), not a crash: respawn at once
+        this.#lastDelay = undefined;
+        continue;
+      }
       if (!await this.#backoff(exit, uptime)) break;
     }
     this.#set({ state: "stopped" });
     this.#settled.resolve();
   }
 
-  #exited(exit: AgentExit, pid: number | undefined, uptimeMs: number): void {
+  #exited(exit: AgentExit, pid: number | undefined, uptimeMs: number, replaced = false): void {
     this.#status.last_exit = exit;
     this.#settled.resolve();
+    // the process a restart started exited before it was ready: stop waiting for it
+    if (!replaced) this.#restarted?.resolve();
     this.#o.onSupervisorEvent({
       type: "agent_exited",
       detail: {
@@ -247,7 +327,8 @@ export class AgentProcess {
         ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
         ...(exit.error !== undefined ? { error: exit.error } : {}),
         uptime_ms: uptimeMs,
-        requested: this.#stopping,
+        requested: this.#stopping || replaced,
+        ...(replaced ? { replaced: true } : {}),
       },
     });
   }
@@ -315,6 +396,7 @@ export class AgentProcess {
         if (report.kind === "ready") {
           if (this.#status.state === "starting") this.#set({ state: "up" });
           this.#settled.resolve();
+          this.#restarted?.resolve();
         } else {
           this.#o.onEvent(report.bytes, report.event);
         }

@@ -17,3 +17,5 @@ export * from "./status.ts";
 export * from "./event_batcher.ts";
 export * from "./agent_process.ts";
 export * from "./supervisor.ts";
+export * from "./reload.ts";
+export * from "./trust_watch.ts";

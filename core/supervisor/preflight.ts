@@ -2,9 +2,13 @@
  * What the supervisor verifies before it starts anything: the trust root chain
  * from the pinned v1, the agent key directory, every agent's capability set
  * (decrypted with the supervisor's own age identity, dispatcher-signed, for that
- * agent, not rolled back), the tool manifest, and the exact command line of each
+ * agent, not rolled back), the tool manifest, the manifest of the newest version
+ * of every template (signed, unexpired), and the exact command line of each
  * agent (the capset → flags function refuses a forbidden grant). Any failure is a
- * refusal that names the file and the fix; nothing has been spawned yet.
+ * refusal that names the file and the fix; nothing has been spawned yet. An
+ * expired statement's fix is the command that renews it (`saoe keys renew …`).
+ * The same verification runs again when the trust state changes while the
+ * pipeline runs (`supervisor.ts`, reload).
  *
  * @module
  */
@@ -19,7 +23,13 @@ import type { AgentDirectory } from "../trust/agent_directory.ts";
 import type { VersionStore } from "../trust/version_store.ts";
 import { MAX_CAPSET_BYTES, verifyCapset } from "../capset/verify.ts";
 import type { Capset } from "../capset/types.ts";
-import { capsetPath, toolManifestPath } from "../vault/layout.ts";
+import { join } from "node:path";
+import { PAYLOAD_TYPES } from "../dsse/types.ts";
+import { verifyStatement } from "../dsse/verify.ts";
+import { TEMPLATE_ID_RE } from "../ids/patterns.ts";
+import { capsetPath, templateManifestPath, toolManifestPath } from "../vault/layout.ts";
+import { MAX_MANIFEST_BYTES } from "../vault/limits.ts";
+import { decodeTemplateManifest } from "../vault/template_types.ts";
 import { decryptWith } from "../vault/age.ts";
 import {
   MAX_TOOL_MANIFEST_BYTES,
@@ -60,18 +70,52 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function step<T>(file: string, fix: string, run: () => Promise<T>): Promise<T> {
+/** Which `saoe keys renew` target re-signs a statement. */
+type RenewTarget = "root" | "directory" | "capsets" | "manifests" | "tools";
+
+interface Step {
+  file: string;
+  fix: string;
+  /** Named in the fix when the statement expired. */
+  renew?: RenewTarget;
+  home: HomeLayout;
+}
+
+async function step<T>(where: Step, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err: unknown) {
     const code = err instanceof SaoeError ? err.code : "bad_config";
+    const fix = code === "expired" && where.renew !== undefined
+      ? `renew it with "saoe keys renew ${where.renew} --home ${where.home.root}" (then start the pipeline again)`
+      : where.fix;
     throw new SaoeError(
       code,
-      `Refusing to start: ${file} failed verification: ${describe(err)}. Fix: ${fix}`,
-      { file },
+      `Refusing to start: ${where.file} failed verification: ${describe(err)}. Fix: ${fix}`,
+      { file: where.file },
       { cause: err },
     );
   }
+}
+
+async function newestTemplateVersions(vault: string): Promise<Map<string, number>> {
+  const newest = new Map<string, number>();
+  const folder = join(vault, "templates");
+  let ids: Deno.DirEntry[];
+  try {
+    ids = await Array.fromAsync(Deno.readDir(folder));
+  } catch (err: unknown) {
+    if (err instanceof Deno.errors.NotFound) return newest;
+    throw err;
+  }
+  for (const entry of ids) {
+    if (!entry.isDirectory || !TEMPLATE_ID_RE.test(entry.name)) continue;
+    for await (const file of Deno.readDir(join(folder, entry.name))) {
+      const m = /^([1-9][0-9]{0,9})\.manifest\.json$/.exec(file.name);
+      if (m !== null) newest.set(entry.name, Math.max(newest.get(entry.name) ?? 0, Number(m[1])));
+    }
+  }
+  return newest;
 }
 
 /**
@@ -87,8 +131,12 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
   const { home, config, clock, versionStore } = options;
   const skewMs = config.skew_ms;
   const root = await step(
-    rootFolder(home.trust),
-    `check the trust root files and the root_pin in ${home.config}; ${REINIT}`,
+    {
+      file: rootFolder(home.trust),
+      fix: `check the trust root files and the root_pin in ${home.config}; ${REINIT}`,
+      renew: "root",
+      home,
+    },
     async () =>
       await verifyRootChain({
         roots: await loadRootChain(home.trust),
@@ -99,8 +147,12 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
       }),
   );
   const directory = await step(
-    directoryFile(home.trust),
-    `re-sign the agent key directory with the dispatcher keys; ${REINIT}`,
+    {
+      file: directoryFile(home.trust),
+      fix: `re-sign the agent key directory with the dispatcher keys; ${REINIT}`,
+      renew: "directory",
+      home,
+    },
     async () =>
       await verifyDirectory(await readTrustFile(directoryFile(home.trust), 1024 * 1024), {
         root,
@@ -113,8 +165,13 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
   for (const agent of config.agents) {
     const path = capsetPath(home.vault, agent);
     const capset = await step(
-      path,
-      `re-publish the capability set of "${agent}" from vault/capsets/${agent}.json; ${REINIT}`,
+      {
+        file: path,
+        fix:
+          `re-publish the capability set of "${agent}" from vault/capsets/${agent}.json; ${REINIT}`,
+        renew: "capsets",
+        home,
+      },
       async () => {
         const cipher = await readTrustFile(path, 2 * MAX_CAPSET_BYTES);
         const plain = await decryptWith(options.ageIdentity, cipher);
@@ -131,8 +188,7 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
   }
   const manifestPath = toolManifestPath(home.vault);
   const toolManifest = await step(
-    manifestPath,
-    `re-sign the tool manifest; ${REINIT}`,
+    { file: manifestPath, fix: `re-sign the tool manifest; ${REINIT}`, renew: "tools", home },
     async () =>
       await verifyToolManifest(await readTrustFile(manifestPath, MAX_TOOL_MANIFEST_BYTES), {
         dispatcher: root.trusted,
@@ -140,11 +196,37 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
         skewMs,
       }),
   );
+  // the manifests agents will verify when they resolve a template (each newest version)
+  for (const [id, version] of await newestTemplateVersions(home.vault)) {
+    const path = templateManifestPath(home.vault, id, version);
+    await step(
+      {
+        file: path,
+        fix: `re-publish template ${id} with "saoe publish"; ${REINIT}`,
+        renew: "manifests",
+        home,
+      },
+      async () =>
+        await verifyStatement(await readTrustFile(path, MAX_MANIFEST_BYTES), {
+          payloadType: PAYLOAD_TYPES.templateManifest,
+          trusted: [root.trusted],
+          signatureCode: "dispatcher_signature",
+          what: `manifest of template ${id}@${version}`,
+          decode: decodeTemplateManifest,
+          clock,
+          skewMs,
+          maxBytes: MAX_MANIFEST_BYTES,
+        }),
+    );
+  }
   const commands = new Map<string, AgentCommand>();
   for (const [agent, capset] of capsets) {
     const command = await step(
-      capsetPath(home.vault, agent),
-      `remove the forbidden grant from vault/capsets/${agent}.json and re-publish it`,
+      {
+        file: capsetPath(home.vault, agent),
+        fix: `remove the forbidden grant from vault/capsets/${agent}.json and re-publish it`,
+        home,
+      },
       () =>
         Promise.resolve(agentCommand({
           capset,

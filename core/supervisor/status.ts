@@ -13,8 +13,11 @@ import { timestamp } from "../time/timestamp.ts";
 import { writeFileAtomic } from "../fs/atomic_write.ts";
 import { type HomeLayout, statusPath } from "../home/layout.ts";
 
-/** An agent's state: spawned, ready, waiting to restart, or stopped for good. */
-export const AGENT_STATES = ["starting", "up", "backing-off", "stopped"] as const;
+/**
+ * An agent's state: spawned, ready, waiting to restart, stopped for good, or not
+ * running because the key directory lists no valid key for it (`saoe keys revoke`).
+ */
+export const AGENT_STATES = ["starting", "up", "backing-off", "stopped", "revoked"] as const;
 
 /** One agent state. */
 export type AgentState = typeof AGENT_STATES[number];

@@ -12,6 +12,22 @@
  * agents (SIGTERM, then SIGKILL after a grace period), drains their last events
  * and writes a final checkpoint.
  *
+ * Key ceremonies while it runs (`saoe keys rotate|revoke|renew`, `saoe publish`):
+ * the supervisor watches `trust/` and `vault/` (and reloads on SIGHUP or
+ * {@linkcode Supervisor.reload}), re-runs the whole startup verification on the
+ * new state and, only if it verifies, applies it: an agent whose keys were
+ * revoked is killed and not restarted (status `revoked`), every other agent is
+ * restarted one at a time (SIGTERM drains its in-flight work; its inbox waits for
+ * the new process, so nothing is dropped) so it loads the new root, directory,
+ * capsets and its new secrets, the revoked agent's receivers first; then
+ * `key_rotated` records what changed (`detail.kind`: `dispatcher`, `agent`,
+ * `revoked`, `renewed` when only statement versions changed, `reloaded` for any
+ * other verified change such as a published template). A state that does not verify (a ceremony
+ * half written, a planted file) is not applied: the agents keep running on the
+ * state verified before. Agents load their trust once at start, which is why
+ * they are restarted rather than told; a report line of an agent is checked
+ * against the directory it was started with or the one in force.
+ *
  * @module
  */
 import { join } from "node:path";
@@ -33,12 +49,18 @@ import { openKeyStore } from "../keys/keystore.ts";
 import { buildEvent, encodeEvent } from "../ledger/events.ts";
 import { type Ledger, openLedger } from "../ledger/ledger.ts";
 import { FileVersionStore } from "../trust/version_store_file.ts";
+import type { VersionStore } from "../trust/version_store.ts";
+import type { AgentDirectory } from "../trust/agent_directory.ts";
+import type { AgentCommand } from "./agent_command.ts";
 import { AgentProcess, type SupervisorEventFields } from "./agent_process.ts";
+import { diffTrust, type TrustDiff, trustFingerprint } from "./reload.ts";
+import { type TrustWatch, watchTrust } from "./trust_watch.ts";
+import type { CurrentKeys } from "./report_line.ts";
 import { EventBatcher } from "./event_batcher.ts";
 import { CausalOrder } from "./causal_order.ts";
 import { createAgentFolders } from "./folders.ts";
 import { buildHandover } from "./handover.ts";
-import { preflight } from "./preflight.ts";
+import { preflight, type VerifiedHome } from "./preflight.ts";
 import { checkReportLine } from "./report_line.ts";
 import type { AgentStatus, SupervisorStatus } from "./status.ts";
 import { writeSupervisorStatus } from "./status.ts";
@@ -70,6 +92,25 @@ export interface StartSupervisorOptions {
   readyTimeoutMs?: number;
   /** The Deno executable agents run with; default `Deno.execPath()`. */
   deno?: string;
+  /** Watch `trust/` and `vault/` and reload on a change; default true. */
+  watchTrust?: boolean;
+  /** Quiet time after a change before the reload; default 300 ms. */
+  watchDebounceMs?: number;
+}
+
+/** What a reload did. */
+export interface ReloadReport {
+  /** The new state verified and was applied. */
+  applied: boolean;
+  /** Why not: nothing changed, the new state did not verify, or the supervisor is stopping. */
+  reason?: "unchanged" | "refused" | "stopping";
+  /** The refusal, when `refused`. */
+  error?: string;
+  diff?: TrustDiff;
+  /** Agents restarted, in order. */
+  restarted?: string[];
+  /** Agents stopped because they hold no valid key. */
+  revoked?: string[];
 }
 
 /** The final checkpoint, or why there is none. */
@@ -105,6 +146,13 @@ export interface Supervisor {
   stop(): Promise<StopReport>;
   /** Kills every agent now (a second Ctrl-C); a pending or later `stop()` still completes. */
   kill(): void;
+  /**
+   * Re-verifies the home and applies a changed trust state (what a change under
+   * `trust/` or `vault/`, or SIGHUP, triggers). Concurrent calls share one run.
+   */
+  reload(): Promise<ReloadReport>;
+  /** Root and directory versions in force. */
+  trustVersions(): { root: number; directory: number };
 }
 
 function describe(err: unknown): string {
@@ -183,19 +231,21 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
   }
   const storeDir = agentSubdir(home, SUPERVISOR_AGENT, "store");
   await Deno.mkdir(storeDir, { recursive: true, mode: 0o700 });
+  const versionStore = new FileVersionStore(join(storeDir, "versions.json"));
+  // before verifying: a change made during the verification is seen as a change later
+  const fingerprint = await trustFingerprint(home);
   const verified = await preflight({
     home,
     config,
     ageIdentity: secrets.ageIdentity,
     repo,
     clock,
-    versionStore: new FileVersionStore(join(storeDir, "versions.json")),
+    versionStore,
     ...(options.deno !== undefined ? { deno: options.deno } : {}),
   });
   await createAgentFolders(home, verified.capsets.values());
-  const flagsSha256 = new Map<string, string>();
+  const flagsSha256 = await commandHashes(verified.commands);
   for (const [agent, command] of verified.commands) {
-    flagsSha256.set(agent, await sha256Hex(utf8(JSON.stringify(command.args))));
     const exists = await Deno.lstat(command.entry).then((i) => i.isFile, () => false);
     if (!exists) {
       log(`supervisor: warning: ${command.entry} does not exist; agent "${agent}" will fail`);
@@ -226,7 +276,23 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
     ledger,
     verified,
     flagsSha256,
+    versionStore,
+    fingerprint,
   });
+}
+
+async function commandHashes(
+  commands: ReadonlyMap<string, AgentCommand>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [agent, command] of commands) {
+    out.set(agent, await sha256Hex(utf8(JSON.stringify(command.args))));
+  }
+  return out;
+}
+
+function hasCurrentKey(directory: AgentDirectory, agent: string, nowMs: number): boolean {
+  return directory.senderKeys(agent, nowMs).status === "ok";
 }
 
 interface RunningInit {
@@ -239,8 +305,10 @@ interface RunningInit {
   keys: Awaited<ReturnType<typeof openKeyStore>>;
   signer: SigningKey;
   ledger: Ledger;
-  verified: Awaited<ReturnType<typeof preflight>>;
+  verified: VerifiedHome;
   flagsSha256: Map<string, string>;
+  versionStore: VersionStore;
+  fingerprint: string;
 }
 
 class Running implements Supervisor {
@@ -269,9 +337,30 @@ class Running implements Supervisor {
   #statusWriting = false;
   #statusDirty = false;
   #statusDone: Promise<void> = Promise.resolve();
+  readonly #options: StartSupervisorOptions;
+  readonly #keys: RunningInit["keys"];
+  readonly #versionStore: VersionStore;
+  #verified: VerifiedHome;
+  #flagsSha256: Map<string, string>;
+  #fingerprint: string;
+  /** The directory each agent's current process was handed over with. */
+  readonly #startedWith = new Map<string, AgentDirectory>();
+  #reloadChain: Promise<unknown> = Promise.resolve();
+  #pendingReload: Promise<ReloadReport> | undefined;
+  #watch: TrustWatch | undefined;
+  readonly #onHangup = () => {
+    this.#log("supervisor: SIGHUP: re-verifying the trust state");
+    void this.reload();
+  };
 
   constructor(init: RunningInit) {
     const { options, verified, home } = init;
+    this.#options = options;
+    this.#keys = init.keys;
+    this.#versionStore = init.versionStore;
+    this.#verified = verified;
+    this.#flagsSha256 = init.flagsSha256;
+    this.#fingerprint = init.fingerprint;
     this.home = home;
     this.repo = init.repo;
     this.config = init.config;
@@ -291,37 +380,33 @@ class Running implements Supervisor {
     });
     this.#order = new CausalOrder({ emit: (bytes) => this.#batcher.push(bytes) });
     this.#lastCheckpointSize = init.ledger.head().size;
+    const now = init.clock.now();
     for (const agent of init.config.agents) {
-      const command = verified.commands.get(agent)!;
-      this.#agents.push(
-        new AgentProcess({
-          name: agent,
-          command,
-          flagsSha256: init.flagsSha256.get(agent)!,
-          cwd: init.repo,
-          clock: init.clock,
-          handover: () =>
-            buildHandover({
-              agent,
-              home,
-              repo: init.repo,
-              config: init.config,
-              keys: init.keys,
-              ...(options.transport !== undefined ? { transport: options.transport } : {}),
-            }),
-          checkLine: (line) =>
-            checkReportLine(line, { agent, directory: verified.directory, clock: init.clock }),
-          onEvent: (bytes, event) => this.#order.push(event, bytes),
-          onSupervisorEvent: (fields) => this.#emit(fields),
-          onChange: (status) => {
-            this.#writeStatus();
-            options.onAgentChange?.(status);
-          },
-          log: init.log,
-        }),
-      );
+      const process = this.#makeAgent(agent);
+      this.#agents.push(process);
+      // an agent the directory lists no valid key for is not started: its reports and
+      // envelopes would be refused everywhere (saoe keys revoke)
+      if (hasCurrentKey(verified.directory, agent, now)) process.start();
+      else {
+        process.markRevoked();
+        this.#log(
+          `supervisor: agent "${agent}" is revoked (no valid key in the directory); not started`,
+        );
+      }
     }
-    for (const agent of this.#agents) agent.start();
+    if (options.watchTrust !== false) {
+      this.#watch = watchTrust({
+        paths: [home.trust, home.vault],
+        ...(options.watchDebounceMs !== undefined ? { debounceMs: options.watchDebounceMs } : {}),
+        onChange: () => void this.reload(),
+        onError: (err) => this.#log(`supervisor: cannot watch the trust state: ${describe(err)}`),
+      });
+    }
+    try {
+      Deno.addSignalListener("SIGHUP", this.#onHangup);
+    } catch {
+      // no SIGHUP on this platform: the watch and reload() remain
+    }
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     let readyTimer: ReturnType<typeof setTimeout> | undefined;
     this.ready = Promise.race([
@@ -343,6 +428,198 @@ class Running implements Supervisor {
 
   agents(): AgentStatus[] {
     return this.#agents.map((a) => a.status());
+  }
+
+  trustVersions(): { root: number; directory: number } {
+    return { root: this.#verified.root.version, directory: this.#verified.directory.version };
+  }
+
+  #makeAgent(agent: string): AgentProcess {
+    const home = this.home;
+    const options = this.#options;
+    return new AgentProcess({
+      name: agent,
+      command: this.#verified.commands.get(agent)!,
+      flagsSha256: this.#flagsSha256.get(agent)!,
+      cwd: this.repo,
+      clock: this.#clock,
+      handover: () => {
+        this.#startedWith.set(agent, this.#verified.directory);
+        return buildHandover({
+          agent,
+          home,
+          repo: this.repo,
+          config: this.config,
+          keys: this.#keys,
+          ...(options.transport !== undefined ? { transport: options.transport } : {}),
+        });
+      },
+      checkLine: (line) =>
+        checkReportLine(line, { agent, directory: this.#keysOf(agent), clock: this.#clock }),
+      onEvent: (bytes, event) => this.#order.push(event, bytes),
+      onSupervisorEvent: (fields) => this.#emit(fields),
+      onChange: (status) => {
+        this.#writeStatus();
+        options.onAgentChange?.(status);
+      },
+      log: this.#log,
+    });
+  }
+
+  /**
+   * The keys a report line of `agent` may be signed with: those of the directory
+   * its process was started with (a process started before a rotation still
+   * holds its old key) and those of the directory in force.
+   */
+  #keysOf(agent: string): CurrentKeys {
+    const directories = [...new Set([this.#startedWith.get(agent), this.#verified.directory])]
+      .filter((d): d is AgentDirectory => d !== undefined);
+    return {
+      currentKeys(name: string, nowMs: number) {
+        const keys = [];
+        let refusal: unknown;
+        for (const directory of directories) {
+          try {
+            keys.push(...directory.currentKeys(name, nowMs));
+          } catch (err: unknown) {
+            refusal = err;
+          }
+        }
+        if (keys.length === 0) throw refusal;
+        return keys;
+      },
+    };
+  }
+
+  reload(): Promise<ReloadReport> {
+    // one queued run covers every request made before it starts
+    if (this.#pendingReload !== undefined) return this.#pendingReload;
+    const run = this.#reloadChain.then(() => {
+      this.#pendingReload = undefined;
+      return this.#reload();
+    });
+    this.#pendingReload = run;
+    this.#reloadChain = run.catch(() => {});
+    return run;
+  }
+
+  async #reload(): Promise<ReloadReport> {
+    if (this.#state !== "running") return { applied: false, reason: "stopping" };
+    const fingerprint = await trustFingerprint(this.home);
+    if (fingerprint === this.#fingerprint) return { applied: false, reason: "unchanged" };
+    let verified: VerifiedHome;
+    try {
+      const secrets = await this.#keys.loadAgent(SUPERVISOR_AGENT);
+      secrets.seed.fill(0);
+      verified = await preflight({
+        home: this.home,
+        config: this.config,
+        ageIdentity: secrets.ageIdentity,
+        repo: this.repo,
+        clock: this.#clock,
+        versionStore: this.#versionStore,
+        ...(this.#options.deno !== undefined ? { deno: this.#options.deno } : {}),
+      });
+      await createAgentFolders(this.home, verified.capsets.values());
+    } catch (err: unknown) {
+      // a ceremony half written, or a planted file: keep what verified before
+      const why = describe(err).replace(/^Refusing to start: /, "");
+      this.#log(
+        `supervisor: a change to the trust state is not applied (agents keep the state verified before): ${why}`,
+      );
+      return { applied: false, reason: "refused", error: why };
+    }
+    if (this.#state !== "running") return { applied: false, reason: "stopping" };
+    const before = this.#verified;
+    const now = this.#clock.now();
+    const diff = diffTrust(before, verified, this.config.agents, now);
+    this.#verified = verified;
+    this.#flagsSha256 = await commandHashes(verified.commands);
+    this.#fingerprint = fingerprint;
+    const revoked = this.config.agents.filter((a) => !hasCurrentKey(verified.directory, a, now));
+    for (const agent of revoked) {
+      const process = this.#agentProcess(agent);
+      if (process.status().state === "revoked") continue;
+      this.#log(`supervisor: agent "${agent}" holds no valid key any more; stopping it`);
+      // revoked means untrusted: no drain, its remaining work is not wanted
+      process.kill();
+      await process.done;
+      process.markRevoked();
+    }
+    // the revoked agents' receivers first: until restarted they hold the old directory
+    const receivers = this.config.agents.filter((a) =>
+      verified.capsets.get(a)?.receives.some((r) => revoked.includes(r.from)) === true
+    );
+    const order = [...new Set([...receivers, ...this.config.agents])]
+      .filter((a) => !revoked.includes(a));
+    const restarted: string[] = [];
+    const readyTimeoutMs = this.#options.readyTimeoutMs ?? 30_000;
+    for (const agent of order) {
+      if (this.#state !== "running") break;
+      const command = verified.commands.get(agent)!;
+      const flagsSha256 = this.#flagsSha256.get(agent)!;
+      const current = this.#agentProcess(agent);
+      if (current.ended) {
+        // stopped for good earlier (revoked, now restored): a fresh supervised process
+        const index = this.#agents.indexOf(current);
+        const fresh = this.#makeAgent(agent);
+        this.#agents[index] = fresh;
+        fresh.start();
+        await Promise.race([
+          fresh.firstSettled,
+          new Promise((r) => setTimeout(r, readyTimeoutMs)),
+        ]);
+      } else {
+        await current.restart({
+          command,
+          flagsSha256,
+          timeoutMs: this.#stopTimeoutMs,
+          readyTimeoutMs,
+        });
+      }
+      restarted.push(agent);
+    }
+    const capsetVersions = (h: VerifiedHome) =>
+      [...h.capsets].map(([a, c]) => `${a}:${c.version}`).sort().join(",");
+    const versionsChanged = diff.rootVersion !== diff.previousRootVersion ||
+      diff.directoryVersion !== diff.previousDirectoryVersion ||
+      before.toolManifest.version !== verified.toolManifest.version ||
+      capsetVersions(before) !== capsetVersions(verified);
+    // every applied reload is recorded: what a ceremony changed, seen from here
+    this.#emit({
+      type: "key_rotated",
+      detail: {
+        kind: diff.dispatcherKeysChanged
+          ? "dispatcher"
+          : diff.revoked.length > 0
+          ? "revoked"
+          : diff.rotated.length + diff.restored.length > 0
+          ? "agent"
+          : versionsChanged
+          ? "renewed"
+          : "reloaded",
+        root_version: diff.rootVersion,
+        previous_root_version: diff.previousRootVersion,
+        directory_version: diff.directoryVersion,
+        previous_directory_version: diff.previousDirectoryVersion,
+        tool_manifest_version: verified.toolManifest.version,
+        rotated: diff.rotated,
+        revoked: diff.revoked,
+        restored: diff.restored,
+        restarted,
+      },
+    });
+    this.#log(
+      `supervisor: trust state reloaded (root v${diff.rootVersion}, directory v${diff.directoryVersion}); restarted ${restarted.length} agent(s)${
+        revoked.length > 0 ? `, revoked: ${revoked.join(", ")}` : ""
+      }`,
+    );
+    this.#writeStatus();
+    return { applied: true, diff, restarted, revoked };
+  }
+
+  #agentProcess(agent: string): AgentProcess {
+    return this.#agents.find((a) => a.name === agent)!;
   }
 
   #emit(fields: SupervisorEventFields): void {
@@ -412,6 +689,12 @@ class Running implements Supervisor {
   async #stop(): Promise<StopReport> {
     clearInterval(this.#interval);
     this.#state = "stopping";
+    this.#watch?.close();
+    try {
+      Deno.removeSignalListener("SIGHUP", this.#onHangup);
+    } catch {
+      // never added
+    }
     this.#writeStatus();
     await Promise.all(this.#agents.map((a) => a.stop(this.#stopTimeoutMs)));
     this.#order.close();

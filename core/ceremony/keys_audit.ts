@@ -1,0 +1,91 @@
+/**
+ * Where a key ceremony's `key_rotated` event goes. The ledger has a single
+ * writer: while a supervisor runs it holds the writer lock, and it records
+ * `key_rotated` itself when it picks the change up (it compares the trust state
+ * before and after, see `core/supervisor/reload.ts`). When no pipeline runs the
+ * ceremony appends the event itself, holding the same lock, in the supervisor's
+ * name (as `saoe audit checkpoint` does) with `detail.recorded_by: "saoe keys"`.
+ * The lock decides, not a probe: a supervisor starting in between makes the
+ * open fail and the supervisor's own start then sees the new state as given.
+ *
+ * @module
+ */
+import { SaoeError } from "../errors.ts";
+import type { JsonObject } from "../json/strict_parse.ts";
+import type { Clock } from "../time/clock.ts";
+import { type HomeLayout, ledgerPath } from "../home/layout.ts";
+import { buildEvent, encodeEvent } from "../ledger/events.ts";
+import { lockPathFor, openLedger } from "../ledger/ledger.ts";
+import { SUPERVISOR_ID } from "./init_home.ts";
+
+/** Who records a ceremony's event: the ceremony itself, or the running supervisor. */
+export type KeyEventRecorder = "ledger" | "supervisor";
+
+/**
+ * True when a process holds the ledger writer lock of `home` (a running
+ * supervisor). Opens the lock file read-only and never writes it.
+ *
+ * @example
+ * ```ts
+ * import { supervisorRunning } from "./keys_audit.ts";
+ * import { homeLayout } from "../home/layout.ts";
+ * const dir = await Deno.makeTempDir();
+ * if (await supervisorRunning(homeLayout(dir))) throw new Error();
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function supervisorRunning(home: HomeLayout): Promise<boolean> {
+  const path = lockPathFor(ledgerPath(home));
+  const info = await Deno.lstat(path).catch(() => undefined);
+  if (info === undefined || !info.isFile) return false;
+  const file = await Deno.open(path, { read: true });
+  try {
+    const locked = await file.tryLock(true);
+    if (locked) await file.unlock();
+    return !locked;
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Appends `key_rotated` with `detail` when no supervisor holds the ledger;
+ * returns who records it.
+ *
+ * @example
+ * ```ts ignore
+ * const by = await recordKeyEvent(home, { kind: "agent", agent: "planner" }, systemClock);
+ * ```
+ */
+export async function recordKeyEvent(
+  home: HomeLayout,
+  detail: JsonObject,
+  clock: Clock,
+): Promise<KeyEventRecorder> {
+  if (await supervisorRunning(home)) return "supervisor";
+  let ledger;
+  try {
+    ledger = await openLedger({ path: ledgerPath(home), clock });
+  } catch (err: unknown) {
+    // a supervisor that started between the probe and the open records it instead
+    if (await supervisorRunning(home)) return "supervisor";
+    throw err instanceof SaoeError ? err : new SaoeError(
+      "io_error",
+      `Cannot record the key event in ${ledgerPath(home)}: ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+    );
+  }
+  try {
+    ledger.append([
+      encodeEvent(buildEvent({
+        type: "key_rotated",
+        agent: SUPERVISOR_ID,
+        detail: { ...detail, recorded_by: "saoe keys" },
+      }, clock)),
+    ]);
+  } finally {
+    ledger.close();
+  }
+  return "ledger";
+}

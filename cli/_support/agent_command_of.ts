@@ -18,7 +18,8 @@ import type { ToolManifest } from "../../core/toolgate/manifest.ts";
 import type { Capset } from "../../core/capset/types.ts";
 import { type AgentCommand, agentCommand } from "../../core/supervisor/agent_command.ts";
 import { SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
-import { ReadOnlyVersionStore } from "./trust.ts";
+import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts";
+import { supervisorVersionsPath } from "../../core/home/layout.ts";
 import { repoRoot } from "./repo.ts";
 
 /** Options for {@linkcode verifyAsSupervisor}. */
@@ -60,7 +61,7 @@ export async function verifyAsSupervisor(
     ageIdentity: secrets.ageIdentity,
     repo,
     clock: options.clock,
-    versionStore: new ReadOnlyVersionStore(home),
+    versionStore: new ReadOnlyVersionStore(supervisorVersionsPath(home)),
   });
   return { ...verified, home, repo };
 }

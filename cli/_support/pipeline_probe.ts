@@ -10,7 +10,7 @@
  */
 import { ledgerPath } from "../../core/home/layout.ts";
 import type { HomeLayout } from "../../core/home/layout.ts";
-import { lockPathFor } from "../../core/ledger/ledger.ts";
+import { ledgerWriterRunning } from "../../core/ledger/ledger.ts";
 
 /**
  * True when another process holds the ledger writer lock of `home`.
@@ -24,16 +24,6 @@ import { lockPathFor } from "../../core/ledger/ledger.ts";
  * await Deno.remove(dir);
  * ```
  */
-export async function pipelineRunning(home: HomeLayout): Promise<boolean> {
-  const path = lockPathFor(ledgerPath(home));
-  const info = await Deno.lstat(path).catch(() => undefined);
-  if (info === undefined || !info.isFile) return false;
-  const file = await Deno.open(path, { read: true });
-  try {
-    const locked = await file.tryLock(true);
-    if (locked) await file.unlock();
-    return !locked;
-  } finally {
-    file.close();
-  }
+export function pipelineRunning(home: HomeLayout): Promise<boolean> {
+  return ledgerWriterRunning(ledgerPath(home));
 }

@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { TrustedKeySet } from "../../core/dsse/types.ts";
 import type { HomeConfig } from "../../core/home/config.ts";
 import type { HomeLayout } from "../../core/home/layout.ts";
@@ -18,46 +17,9 @@ import { loadRootChain, readDirectoryFile } from "../../core/trust/files.ts";
 import { type VerifiedRoot, verifyRootChain } from "../../core/trust/chain.ts";
 import { verifyDirectory } from "../../core/trust/directory.ts";
 import type { AgentDirectory } from "../../core/trust/agent_directory.ts";
-import type { VersionStore } from "../../core/trust/version_store.ts";
-import { FileVersionStore } from "../../core/trust/version_store_file.ts";
-import { SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
-import { agentSubdir } from "../../core/home/layout.ts";
 
-/**
- * The supervisor's version store, read-only: `highest` reads it, `raise` does
- * nothing (a missing file reads as all zeros).
- *
- * @example
- * ```ts
- * import { ReadOnlyVersionStore } from "./trust.ts";
- * import { homeLayout } from "../../core/home/layout.ts";
- * const dir = await Deno.makeTempDir();
- * const store = new ReadOnlyVersionStore(homeLayout(dir));
- * await store.raise("root", 3);
- * if ((await store.highest("root")) !== 0) throw new Error();
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export class ReadOnlyVersionStore implements VersionStore {
-  readonly #file: FileVersionStore;
-
-  /** The store of the supervisor of `home`. */
-  constructor(home: HomeLayout) {
-    this.#file = new FileVersionStore(
-      join(agentSubdir(home, SUPERVISOR_ID, "store"), "versions.json"),
-    );
-  }
-
-  /** Highest version the supervisor recorded for `key`, or 0. */
-  highest(key: string): Promise<number> {
-    return this.#file.highest(key);
-  }
-
-  /** Does nothing: the CLI never records what it saw. */
-  raise(_key: string, _version: number): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { SUPERVISOR_ID, supervisorVersionsPath } from "../../core/home/layout.ts";
+import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts";
 
 /** A home's verified trust state. */
 export interface HomeTrust {
@@ -83,7 +45,7 @@ export interface VerifyHomeTrustOptions {
  */
 export async function verifyHomeTrust(options: VerifyHomeTrustOptions): Promise<HomeTrust> {
   const { home, config, clock } = options;
-  const versionStore = new ReadOnlyVersionStore(home);
+  const versionStore = new ReadOnlyVersionStore(supervisorVersionsPath(home));
   const root = await verifyRootChain({
     roots: await loadRootChain(home.trust),
     pin: config.root_pin,

@@ -14,7 +14,8 @@ import type { CheckReport } from "../../core/capset/check_report.ts";
 import { systemClock } from "../../core/time/clock.ts";
 import { type Command, EXIT } from "../command.ts";
 import { repoRoot } from "../_support/repo.ts";
-import { ReadOnlyVersionStore } from "../_support/trust.ts";
+import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts";
+import { supervisorVersionsPath } from "../../core/home/layout.ts";
 import { homeLayout } from "../../core/home/layout.ts";
 import { inert, jsonText } from "../_support/output.ts";
 import { UsageError, withUsage } from "../_support/usage.ts";
@@ -92,7 +93,7 @@ export const capsetCheckCommand: Command = {
           // the supervisor runs agents and tools from the symlink-free repository path
           repo: await Deno.realPath(repoRoot()),
           clock: systemClock,
-          versionStore: new ReadOnlyVersionStore(homeLayout(root)),
+          versionStore: new ReadOnlyVersionStore(supervisorVersionsPath(homeLayout(root))),
         });
       }
       if (ctx.global.json) {

@@ -31,7 +31,9 @@ import { confirmSha256, requireSha256 } from "../../core/ceremony/confirm_hash.t
 import { stdinTerminal } from "../../core/ceremony/terminal.ts";
 import { type Command, type CommandContext, EXIT } from "../command.ts";
 import { openHome } from "../_support/home.ts";
-import { ReadOnlyVersionStore, verifyHomeTrust } from "../_support/trust.ts";
+import { verifyHomeTrust } from "../_support/trust.ts";
+import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts";
+import { supervisorVersionsPath } from "../../core/home/layout.ts";
 import { readSmallFile } from "../_support/safe_read.ts";
 import { appendOperatorAction, operatorJournalPath } from "../_support/operator_journal.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
@@ -168,7 +170,7 @@ async function run(ctx: CommandContext): Promise<number> {
     maxBytes: MAX_TEMPLATE_BYTES,
     what: `the source ${file}`,
   });
-  const versionStore = new ReadOnlyVersionStore(home);
+  const versionStore = new ReadOnlyVersionStore(supervisorVersionsPath(home));
   const signers = await loadSigners(home, root, { files: keyFiles, passphraseFile });
   const plan = await preparePublish({
     home,

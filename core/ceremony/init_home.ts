@@ -48,8 +48,8 @@ import { type HomeConfig, writeHomeConfig } from "../home/config.ts";
 
 const DAY_MS = 86_400_000;
 
-/** The supervisor's identity in the key directory (signs checkpoints and its own events). */
-export const SUPERVISOR_ID = "supervisor";
+export { SUPERVISOR_ID } from "../home/layout.ts";
+import { SUPERVISOR_ID } from "../home/layout.ts";
 
 /** Options for {@linkcode initHome}. */
 export interface InitHomeOptions {

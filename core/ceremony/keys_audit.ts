@@ -15,7 +15,7 @@ import type { JsonObject } from "../json/strict_parse.ts";
 import type { Clock } from "../time/clock.ts";
 import { type HomeLayout, ledgerPath } from "../home/layout.ts";
 import { buildEvent, encodeEvent } from "../ledger/events.ts";
-import { lockPathFor, openLedger } from "../ledger/ledger.ts";
+import { ledgerWriterRunning, openLedger } from "../ledger/ledger.ts";
 import { SUPERVISOR_ID } from "./init_home.ts";
 
 /** Who records a ceremony's event: the ceremony itself, or the running supervisor. */
@@ -34,18 +34,8 @@ export type KeyEventRecorder = "ledger" | "supervisor";
  * await Deno.remove(dir);
  * ```
  */
-export async function supervisorRunning(home: HomeLayout): Promise<boolean> {
-  const path = lockPathFor(ledgerPath(home));
-  const info = await Deno.lstat(path).catch(() => undefined);
-  if (info === undefined || !info.isFile) return false;
-  const file = await Deno.open(path, { read: true });
-  try {
-    const locked = await file.tryLock(true);
-    if (locked) await file.unlock();
-    return !locked;
-  } finally {
-    file.close();
-  }
+export function supervisorRunning(home: HomeLayout): Promise<boolean> {
+  return ledgerWriterRunning(ledgerPath(home));
 }
 
 /**

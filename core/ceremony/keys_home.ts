@@ -24,7 +24,7 @@ import { parsePayload } from "../dsse/verify.ts";
 import type { Clock } from "../time/clock.ts";
 import { parseTimestamp } from "../time/timestamp.ts";
 import { type HomeConfig, readHomeConfig } from "../home/config.ts";
-import { agentSubdir, type HomeLayout, homeLayout } from "../home/layout.ts";
+import { type HomeLayout, homeLayout, supervisorVersionsPath } from "../home/layout.ts";
 import { type KeyStore, openKeyStore } from "../keys/keystore.ts";
 import { loadRootChain, readDirectoryFile, TRUST_FILE_MAX_BYTES } from "../trust/files.ts";
 import { type VerifiedRoot, verifyRootChain } from "../trust/chain.ts";
@@ -33,27 +33,7 @@ import type { AgentDirectory } from "../trust/agent_directory.ts";
 import { decodeDirectoryPayload, type DirectoryPayload } from "../trust/directory_payload.ts";
 import { ROOT_MAX_BYTES } from "../trust/root.ts";
 import type { VersionStore } from "../trust/version_store.ts";
-import { FileVersionStore } from "../trust/version_store_file.ts";
-import { SUPERVISOR_ID } from "./init_home.ts";
-
-/** The supervisor's version store, read-only (`raise` does nothing). */
-class ReadOnlyVersionStore implements VersionStore {
-  readonly #file: FileVersionStore;
-
-  constructor(home: HomeLayout) {
-    this.#file = new FileVersionStore(
-      join(agentSubdir(home, SUPERVISOR_ID, "store"), "versions.json"),
-    );
-  }
-
-  highest(key: string): Promise<number> {
-    return this.#file.highest(key);
-  }
-
-  raise(_key: string, _version: number): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { ReadOnlyVersionStore } from "../trust/version_store_readonly.ts";
 
 /** Options for {@linkcode openCeremonyHome}. */
 export interface OpenCeremonyHomeOptions {
@@ -140,7 +120,7 @@ export async function openCeremonyHome(options: OpenCeremonyHomeOptions): Promis
   }
   const config = await readHomeConfig(home.config);
   const keys = await openKeyStore(home.keys);
-  const versionStore = new ReadOnlyVersionStore(home);
+  const versionStore = new ReadOnlyVersionStore(supervisorVersionsPath(home));
   const allowExpired = options.allowExpired === true;
   const chain = await loadRootChain(home.trust);
   const root = await verifyTolerant(

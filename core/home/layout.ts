@@ -135,3 +135,11 @@ export function anchorPath(home: HomeLayout): string {
 export function statusPath(home: HomeLayout): string {
   return join(home.audit, "status.json");
 }
+
+/** The supervisor's identity in the key directory (signs checkpoints and its own events). */
+export const SUPERVISOR_ID = "supervisor";
+
+/** `agents/supervisor/store/versions.json`: the highest statement versions the supervisor accepted. */
+export function supervisorVersionsPath(home: HomeLayout): string {
+  return join(agentSubdir(home, SUPERVISOR_ID, "store"), "versions.json");
+}

@@ -109,6 +109,32 @@ export function lockPathFor(path: string): string {
   return join(dirname(path), `${name.endsWith(".db") ? name.slice(0, -3) : name}.lock`);
 }
 
+/**
+ * True when a process holds the writer lock of the ledger at `path` (a running
+ * supervisor). Opens the lock file read-only and never writes it.
+ *
+ * @example
+ * ```ts
+ * import { ledgerWriterRunning } from "./ledger.ts";
+ * const dir = await Deno.makeTempDir();
+ * if (await ledgerWriterRunning(`${dir}/ledger.db`)) throw new Error();
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function ledgerWriterRunning(path: string): Promise<boolean> {
+  const lock = lockPathFor(path);
+  const info = await Deno.lstat(lock).catch(() => undefined);
+  if (info === undefined || !info.isFile) return false;
+  const file = await Deno.open(lock, { read: true });
+  try {
+    const locked = await file.tryLock(true);
+    if (locked) await file.unlock();
+    return !locked;
+  } finally {
+    file.close();
+  }
+}
+
 interface HeadRow {
   seq: number;
   hash: Uint8Array;

@@ -20,7 +20,7 @@ Deno.test("saoe init creates a home and prints its pin, the credential file and 
     const r = await runCli(["init", "--home", root]);
     assert.equal(r.code, 0, r.stderr);
     const config = await readHomeConfig(homeLayout(root).config);
-    assert.match(r.stdout, /Creating keys for 6 agents/);
+    assert.match(r.stdout, /Creating keys for 7 agents/);
     assert.ok(r.stdout.includes(`Home:                ${root}`));
     assert.ok(r.stdout.includes(config.root_pin));
     const credential = operatorTokenPath(homeLayout(root).keys, "operator");

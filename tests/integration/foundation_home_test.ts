@@ -116,6 +116,7 @@ Deno.test("initHome() writes the pinned root, the directory, encrypted capsets a
     "planner",
     "sanitization",
     "text_formatter",
+    "viewer",
   ]);
   const cipher = await Deno.readFile(
     templateCipherPath(clean.home.vault, "blog_article_intent", 1),

@@ -1,5 +1,5 @@
 /**
- * The sandbox holds: for each of the six agents, a hostile script runs with the
+ * The sandbox holds: for each of the seven agents, a hostile script runs with the
  * EXACT command line the supervisor derives for that agent (`agentCommand()` on
  * its verified capset, from a real home made by `initHome`), only the entry
  * module swapped for `_hostile.ts`, and every escape attempt must fail with
@@ -66,7 +66,7 @@ Deno.test({
     const view = await verifyAsSupervisor({ home, config, clock: systemClock });
     const connectPort = (target.addr as Deno.NetAddr).port;
     const listenPort = freePort();
-    assert.equal(config.agents.length, 6);
+    assert.equal(config.agents.length, 7);
 
     const runs = config.agents.map(async (agent) => {
       const capset = view.capsets.get(agent)!;

@@ -52,6 +52,11 @@ export interface MakeTestHomeOptions {
    * port, so pipelines of tests running in parallel do not collide on 8090.
    */
   intakePort?: number;
+  /**
+   * The viewer's loopback port, written into its capset before init. Default: a
+   * free port, so pipelines of tests running in parallel do not collide on 8080.
+   */
+  viewerPort?: number;
   /** Edits of capset sources before init, by agent (e.g. smaller limits). */
   capsetEdits?: Readonly<Record<string, (source: JsonObject) => void>>;
 }
@@ -64,9 +69,9 @@ export function freePort(): number {
   return port;
 }
 
-/** Copies the repository's vault sources, with intake listening on `port`. */
+/** Copies the repository's vault sources, with intake and the viewer on the given ports. */
 async function vaultSources(
-  port: number,
+  ports: { intake: number; viewer: number },
   edits: Readonly<Record<string, (source: JsonObject) => void>> = {},
 ): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "saoe-sources-" });
@@ -77,7 +82,8 @@ async function vaultSources(
       let text = await Deno.readTextFile(join(REPO, "vault", sub, entry.name));
       if (sub === "capsets") {
         const source = JSON.parse(text);
-        if (entry.name === "intake.json") source.net = [`127.0.0.1:${port}`];
+        if (entry.name === "intake.json") source.net = [`127.0.0.1:${ports.intake}`];
+        if (entry.name === "viewer.json") source.net = [`127.0.0.1:${ports.viewer}`];
         edits[entry.name.slice(0, -".json".length)]?.(source);
         text = JSON.stringify(source, null, 2);
       }
@@ -90,7 +96,10 @@ async function vaultSources(
 /** Creates a home with `initHome` in a fresh temp folder (resolved with realPath). */
 export async function makeTestHome(options: MakeTestHomeOptions = {}): Promise<TestHome> {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-sup-" }));
-  const sources = await vaultSources(options.intakePort ?? freePort(), options.capsetEdits);
+  const sources = await vaultSources(
+    { intake: options.intakePort ?? freePort(), viewer: options.viewerPort ?? freePort() },
+    options.capsetEdits,
+  );
   try {
     const { home } = await initHome({ home: root, sources, repo: REPO, clock: systemClock });
     if (options.agents !== undefined) {

@@ -23,13 +23,14 @@ Deno.test({
   ...processTest,
   async fn() {
     const port = freePort();
-    await using t = await makeTestHome({ intakePort: port });
+    const viewerPort = freePort();
+    await using t = await makeTestHome({ intakePort: port, viewerPort });
     await using cli = await startCliPipeline(t);
     const home = cli.lines.find((l) => l.kind === "home");
     assert.equal(home?.home, t.root);
     const intake = cli.lines.find((l) => l.kind === "intake");
     assert.equal(intake?.url, `http://127.0.0.1:${port}`);
-    assert.equal(cli.lines.find((l) => l.kind === "viewer")?.url, null);
+    assert.equal(cli.lines.find((l) => l.kind === "viewer")?.url, `http://127.0.0.1:${viewerPort}`);
     assert.match(String(cli.lines.find((l) => l.kind === "submit")?.command), /saoe submit/);
     const sanitization = cli.lines.find((l) => l.kind === "agent" && l.name === "sanitization");
     assert.equal(typeof sanitization?.pid, "number");

@@ -42,6 +42,10 @@ const agentStatus = obj({
   /** When the current process was spawned. */
   started_at: optional(timestamp),
   last_exit: optional(agentExit),
+  /** Entries waiting in the agent's inbox when the status was written. */
+  queue_depth: optional(int(0)),
+  /** Entries in the agent's dead-letter area when the status was written. */
+  dead_letters: optional(int(0)),
 });
 
 const supervisorStatus = obj({

@@ -58,6 +58,8 @@ import { type TrustWatch, watchTrust } from "./trust_watch.ts";
 import type { CurrentKeys } from "./report_line.ts";
 import { EventBatcher } from "./event_batcher.ts";
 import { CausalOrder } from "./causal_order.ts";
+import { inboxDepth } from "../queue/depth.ts";
+import { queuePaths } from "../queue/paths.ts";
 import { createAgentFolders } from "./folders.ts";
 import { buildHandover } from "./handover.ts";
 import { preflight, type VerifiedHome } from "./preflight.ts";
@@ -329,6 +331,7 @@ class Running implements Supervisor {
   readonly #startedAt: string;
   readonly #stopTimeoutMs: number;
   readonly #interval: ReturnType<typeof setInterval>;
+  readonly #statusInterval: ReturnType<typeof setInterval>;
   readonly #stoppedResolvers = Promise.withResolvers<StopReport>();
   #state: SupervisorStatus["state"] = "running";
   #stopping: Promise<StopReport> | undefined;
@@ -423,6 +426,8 @@ class Running implements Supervisor {
         this.#log(`supervisor: checkpoint failed: ${describe(err)}`)
       );
     }, options.checkpointIntervalMs ?? 60_000);
+    // queue depths and dead letters change without agent state changes: refresh the view
+    this.#statusInterval = setInterval(() => this.#writeStatus(), STATUS_REFRESH_MS);
     this.#writeStatus();
   }
 
@@ -648,6 +653,24 @@ class Running implements Supervisor {
     }
   }
 
+  /** Agent states with their inbox depth and dead-letter count (the viewer cannot read those). */
+  async #agentsWithQueues(): Promise<AgentStatus[]> {
+    return await Promise.all(
+      this.agents().map(async (a) => {
+        const capset = this.#verified.capsets.get(a.name);
+        const paths = queuePaths(this.home, a.name);
+        const senders = capset?.receives.map((r) => r.from) ?? [];
+        const depth = await inboxDepth({ inbox: paths.inbox, senders }).catch(() => undefined);
+        const dead = await countEntries(paths.dead).catch(() => undefined);
+        return {
+          ...a,
+          ...(depth !== undefined ? { queue_depth: depth } : {}),
+          ...(dead !== undefined ? { dead_letters: dead } : {}),
+        };
+      }),
+    );
+  }
+
   #writeStatus(): void {
     if (this.#statusWriting) {
       this.#statusDirty = true;
@@ -666,7 +689,7 @@ class Running implements Supervisor {
             state: this.#state,
             started_at: this.#startedAt,
             updated_at: now,
-            agents: this.agents(),
+            agents: await this.#agentsWithQueues(),
           });
         } catch (err: unknown) {
           this.#log(`supervisor: cannot write the status file: ${describe(err)}`);
@@ -688,6 +711,7 @@ class Running implements Supervisor {
 
   async #stop(): Promise<StopReport> {
     clearInterval(this.#interval);
+    clearInterval(this.#statusInterval);
     this.#state = "stopping";
     this.#watch?.close();
     try {
@@ -718,4 +742,13 @@ class Running implements Supervisor {
     this.#stoppedResolvers.resolve(report);
     return report;
   }
+}
+
+/** How often the status file is refreshed while nothing changes state. */
+const STATUS_REFRESH_MS = 5_000;
+
+async function countEntries(dir: string): Promise<number> {
+  let n = 0;
+  for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".satl")) n++;
+  return n;
 }

@@ -512,9 +512,9 @@ export function pipelinePageHtml(status: SupervisorStatus | undefined): string {
       a.pid ?? ""
     }</td><td class="restarts">${a.restarts}</td><td class="started">${
       esc(a.started_at ?? "")
-    }</td><td class="last-exit">${
-      esc(exit)
-    }</td><td class="queue">unknown</td><td class="quarantine">unknown</td></tr>`;
+    }</td><td class="last-exit">${esc(exit)}</td><td class="queue">${
+      a.queue_depth ?? "unknown"
+    }</td><td class="quarantine">${a.dead_letters ?? "unknown"}</td></tr>`;
   }).join("\n");
   const body = `<h1>Pipeline</h1>
 <p id="pipeline-supervisor">Supervisor pid ${status.pid}: ${esc(status.state)} since ${
@@ -526,7 +526,7 @@ export function pipelinePageHtml(status: SupervisorStatus | undefined): string {
 ${rows}
 </tbody>
 </table>
-<p class="note" id="pipeline-note">Queue depths and quarantine counts are not in the supervisor's status file, and the viewer may not read other agents' folders: they show as unknown (run <code>saoe status</code>).</p>`;
+<p class="note" id="pipeline-note">Queue depths and dead letters as of the supervisor's last status update (the viewer may not read other agents' folders; <code>saoe status</code> counts them live).</p>`;
   return layout({ title: "Pipeline", page: "pipeline", nav: "pipeline", body });
 }
 

@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   banner(`Creating a fresh home in ${HOME}`);
   await saoe(["init", "--force"]);
 
-  banner("Starting the pipeline (supervisor + six sandboxed agents)");
+  banner("Starting the pipeline (supervisor, six sandboxed agents and the viewer)");
   const pipeline = new Deno.Command(Deno.execPath(), {
     args: [...await saoeArgs(), "pipeline", "--home", HOME],
     cwd: REPO,
@@ -105,6 +105,7 @@ async function main(): Promise<number> {
     }
 
     banner(`Published: ${submitted.article}`);
+    console.log(`In a browser: http://127.0.0.1:8080/output/${submitted.session_id}/`);
     console.log(await Deno.readTextFile(submitted.article));
 
     banner(`Audit trail of session ${submitted.session_id}`);
@@ -116,6 +117,8 @@ async function main(): Promise<number> {
     banner("The pipeline keeps running. Try:");
     console.log(
       [
+        "  http://127.0.0.1:8080/          the live audit trail (viewer)",
+        "  http://127.0.0.1:8090/login     the intake form (credential in .saoe-demo/keys/operator-operator.token)",
         `  deno task saoe submit --home ${HOME} --title "My post" --markdown "Hello *world*" --wait`,
         `  deno task saoe status --home ${HOME}`,
         `  deno task saoe capset explain planner --home ${HOME}`,

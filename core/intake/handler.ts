@@ -8,7 +8,9 @@
  * size while streaming (413), parsing and every limit (400/413/415), and only
  * then the caller's `accept`, which writes. Every non-2xx answer is
  * `{ok:false, error, reason}` with a reason code and is reported to `refused`;
- * no stack trace or credential ever leaves the process.
+ * no stack trace or credential ever leaves the process. The paths an optional
+ * `pages` route claims go to it instead (the web form of `web/`, which shares
+ * the quota and queue admission through {@linkcode createAdmission}).
  *
  * @module
  */
@@ -45,6 +47,92 @@ export interface IntakeHandlerOptions {
   accept(submission: Submission, credential: OperatorToken): Promise<Accepted>;
   /** Reports a refusal (the `intake_refused` event). */
   refused(refusal: IntakeRefusal): Promise<void>;
+  /**
+   * Quota and queue admission shared with other front doors (the web form), so a
+   * credential has one quota whichever way it submits. Default: its own.
+   */
+  admission?: Admission;
+  /** Another front door on the same port (the web form) for the paths it claims. */
+  pages?: PagesRoute;
+}
+
+/** Pages served next to the API: every path `handles` claims goes to `serve`. */
+export interface PagesRoute {
+  handles(pathname: string): boolean;
+  /** Answers a request (`remote` is the client's address). */
+  serve(request: Request, remote: string): Promise<Response>;
+}
+
+/** Options for {@linkcode createAdmission}. */
+export interface AdmissionOptions {
+  limits: IntakeQuotaLimits;
+  clock: Clock;
+  /** Entries waiting in the queue intake writes. */
+  queueDepth(): Promise<number>;
+}
+
+/**
+ * Admits an authenticated submission before its body is read: the credential's
+ * sliding quota (429), then the queue depth including submissions still being
+ * written (503). `admit` resolves to a release function to call once the
+ * submission is written or refused.
+ */
+export interface Admission {
+  admit(credential: OperatorToken): Promise<() => void>;
+}
+
+/**
+ * Creates the per-credential quota and queue-depth admission.
+ *
+ * @example
+ * ```ts
+ * import { createAdmission } from "./handler.ts";
+ * const admission = createAdmission({
+ *   clock: { now: () => 0 },
+ *   limits: { person_per_minute: 1, automation_per_minute: 1, max_queue_depth: 10 },
+ *   queueDepth: () => Promise.resolve(0),
+ * });
+ * const who = { id: "ops", sha256: "0".repeat(64), kind: "person" as const };
+ * (await admission.admit(who))();
+ * const second = await admission.admit(who).then(() => 200, (e) => e.status);
+ * if (second !== 429) throw new Error();
+ * ```
+ */
+export function createAdmission(options: AdmissionOptions): Admission {
+  const quota = new SlidingWindowQuota(options.clock);
+  // admitted requests still writing: counted so concurrent requests cannot overfill the queue
+  let inFlight = 0;
+  return {
+    async admit(credential) {
+      const limit = credential.kind === "person"
+        ? options.limits.person_per_minute
+        : options.limits.automation_per_minute;
+      const decision = quota.take(credential.id, limit);
+      if (!decision.allowed) {
+        throw new IntakeRefusal(
+          429,
+          "quota_exceeded",
+          `Too many submissions: at most ${limit} per minute for this credential`,
+          { retryAfter: decision.retryAfterSeconds, credential: credential.id },
+        );
+      }
+      const depth = await options.queueDepth() + inFlight;
+      if (depth >= options.limits.max_queue_depth) {
+        throw new IntakeRefusal(
+          503,
+          "queue_full",
+          `The pipeline queue is full (${depth} waiting, limit ${options.limits.max_queue_depth})`,
+          { retryAfter: QUEUE_FULL_RETRY_SECONDS, credential: credential.id },
+        );
+      }
+      inFlight++;
+      let released = false;
+      return () => {
+        if (!released) inFlight--;
+        released = true;
+      };
+    },
+  };
 }
 
 /** Security headers on every answer (design section 8). */
@@ -102,11 +190,9 @@ function withCredential(refusal: IntakeRefusal, credential: string): IntakeRefus
  */
 export function createIntakeHandler(
   options: IntakeHandlerOptions,
-): (request: Request) => Promise<Response> {
-  const quota = new SlidingWindowQuota(options.clock);
+): (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response> {
+  const admission = options.admission ?? createAdmission(options);
   const hosts = new Set([`127.0.0.1:${options.port}`, `localhost:${options.port}`]);
-  // accepted requests still writing: counted so concurrent requests cannot overfill the queue
-  let inFlight = 0;
 
   async function submit(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -123,35 +209,14 @@ export function createIntakeHandler(
     }
     const credential = await authenticate(request.headers.get("authorization"), options.tokens);
     try {
-      const limit = credential.kind === "person"
-        ? options.limits.person_per_minute
-        : options.limits.automation_per_minute;
-      const decision = quota.take(credential.id, limit);
-      if (!decision.allowed) {
-        throw new IntakeRefusal(
-          429,
-          "quota_exceeded",
-          `Too many submissions: at most ${limit} per minute for this credential`,
-          { retryAfter: decision.retryAfterSeconds },
-        );
-      }
-      const depth = await options.queueDepth() + inFlight;
-      if (depth >= options.limits.max_queue_depth) {
-        throw new IntakeRefusal(
-          503,
-          "queue_full",
-          `The pipeline queue is full (${depth} waiting, limit ${options.limits.max_queue_depth})`,
-          { retryAfter: QUEUE_FULL_RETRY_SECONDS },
-        );
-      }
-      inFlight++;
+      const release = await admission.admit(credential);
       try {
         const body = await readLimitedBody(request);
         const submission = await parseSubmission(body, request.headers.get("content-type"));
         const accepted = await options.accept(submission, credential);
         return json(200, { ok: true, ...accepted });
       } finally {
-        inFlight--;
+        release();
       }
     } catch (err: unknown) {
       if (err instanceof IntakeRefusal) throw withCredential(err, credential.id);
@@ -163,7 +228,10 @@ export function createIntakeHandler(
     }
   }
 
-  return async (request) => {
+  return async (request, info) => {
+    if (options.pages?.handles(new URL(request.url).pathname)) {
+      return await options.pages.serve(request, info?.remoteAddr.hostname ?? "unknown");
+    }
     try {
       return await submit(request);
     } catch (err: unknown) {

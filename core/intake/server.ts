@@ -1,9 +1,11 @@
 /**
- * Intake's service: serves the API handler with `Deno.serve` on the one loopback
+ * Intake's service: serves the API handler and the web form (`web/`, sharing
+ * one quota and queue admission) with `Deno.serve` on the one loopback
  * address its capability set names (the process's `--allow-net` allows nothing
  * else), wired to the agent runtime: credentials and limits from the handover,
  * queue depth of `queues/sanitization/intake/`, accepted submissions sent with
- * `ctx.send`, refusals audited as `intake_refused`. Nothing is printed to stdout
+ * `ctx.send`, refusals audited as `intake_refused` (`detail.surface` says
+ * whether the API or the web form refused). Nothing is printed to stdout
  * (the audit channel to the supervisor).
  *
  * @module
@@ -14,8 +16,11 @@ import { inboxDepth } from "../queue/depth.ts";
 import type { AgentContext } from "../runtime/agent_runtime.ts";
 import { systemClock } from "../time/clock.ts";
 import { acceptSubmission, INTAKE_RECEIVER } from "./accept.ts";
-import { createIntakeHandler } from "./handler.ts";
+import { createAdmission, createIntakeHandler } from "./handler.ts";
 import type { IntakeRefusal } from "./refusal.ts";
+import type { OperatorToken } from "../runtime/protocol.ts";
+import type { Submission } from "./submission.ts";
+import { createIntakeWebHandler, isWebPath } from "./web/handler.ts";
 
 const LOOPBACK_RE = /^127\.0\.0\.1:([0-9]{1,5})$/;
 
@@ -63,23 +68,43 @@ export async function startIntake(ctx: AgentContext): Promise<() => Promise<void
   }
   const port = listenPort(ctx.capset.net);
   const inbox = inboxDir(ctx.home, INTAKE_RECEIVER);
+  const admission = createAdmission({
+    limits,
+    clock: systemClock,
+    queueDepth: () => inboxDepth({ inbox, senders: [ctx.agent] }),
+  });
+  const accept = (submission: Submission, credential: OperatorToken) =>
+    acceptSubmission(ctx, submission, credential);
+  const refused = (surface: "api" | "web") => (refusal: IntakeRefusal) =>
+    ctx.emit({
+      type: "intake_refused",
+      reason: refusal.reason,
+      detail: {
+        status: refusal.status,
+        message: refusal.message.slice(0, 300),
+        surface,
+        ...(refusal.credential !== undefined ? { credential: refusal.credential } : {}),
+      },
+    });
+  const serveWeb = createIntakeWebHandler({
+    tokens,
+    clock: systemClock,
+    port,
+    ...(ctx.handover.viewer_url !== undefined ? { viewerUrl: ctx.handover.viewer_url } : {}),
+    admission,
+    accept,
+    refused: refused("web"),
+  });
   const handler = createIntakeHandler({
     tokens,
     limits,
     clock: systemClock,
     port,
     queueDepth: () => inboxDepth({ inbox, senders: [ctx.agent] }),
-    accept: (submission, credential) => acceptSubmission(ctx, submission, credential),
-    refused: (refusal: IntakeRefusal) =>
-      ctx.emit({
-        type: "intake_refused",
-        reason: refusal.reason,
-        detail: {
-          status: refusal.status,
-          message: refusal.message.slice(0, 300),
-          ...(refusal.credential !== undefined ? { credential: refusal.credential } : {}),
-        },
-      }),
+    admission,
+    accept,
+    refused: refused("api"),
+    pages: { handles: isWebPath, serve: serveWeb },
   });
   const listening = Promise.withResolvers<void>();
   const server = Deno.serve({

@@ -54,6 +54,10 @@ const handoverShape = obj({
   transport: oneOf(["watch", "poll"] as const),
   /** Intake only: the operator credentials it accepts. */
   operator_tokens: optional(arr(operatorToken, 64)),
+  /** Intake only: the viewer's origin, for the link to a submitted session. */
+  viewer_url: optional(
+    str({ pattern: /^http:\/\/127\.0\.0\.1:[1-9][0-9]{0,4}$/, maxLength: 32 }),
+  ),
   /** Intake only: per-credential quotas and the global queue depth limit. */
   intake: optional(obj({
     person_per_minute: int(1, 1_000_000),

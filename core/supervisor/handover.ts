@@ -19,6 +19,8 @@ export interface BuildHandoverOptions {
   keys: KeyStore;
   /** Inbox transport; `poll` only for the benchmark baseline. */
   transport?: "watch" | "poll";
+  /** The viewer's origin (`http://127.0.0.1:PORT`), handed to intake for its links. */
+  viewerUrl?: string;
 }
 
 /**
@@ -41,7 +43,11 @@ export async function buildHandover(
     reconcile_ms: options.config.reconcile_ms,
     transport: options.transport ?? "watch",
     ...(options.agent === "intake"
-      ? { operator_tokens: options.config.operator_tokens, intake: options.config.intake }
+      ? {
+        operator_tokens: options.config.operator_tokens,
+        intake: options.config.intake,
+        ...(options.viewerUrl !== undefined ? { viewer_url: options.viewerUrl } : {}),
+      }
       : {}),
   };
   secrets.seed.fill(0);

@@ -457,6 +457,7 @@ class Running implements Supervisor {
           config: this.config,
           keys: this.#keys,
           ...(options.transport !== undefined ? { transport: options.transport } : {}),
+          ...(this.viewerUrl !== undefined ? { viewerUrl: this.viewerUrl } : {}),
         });
       },
       checkLine: (line) =>

@@ -77,8 +77,11 @@ export interface CsrfCheck {
  */
 export function csrfAllows(check: CsrfCheck): boolean {
   const { request } = check;
+  // with Referrer-Policy: no-referrer a browser sends `Origin: null` even for the
+  // viewer's own form: that says nothing, so Sec-Fetch-Site, the cookie and the
+  // token decide; any real origin must be the viewer's own
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== check.origin) return false;
+  if (origin !== null && origin !== "null" && origin !== check.origin) return false;
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin") return false;
   const cookie = cookieToken(request.headers.get("cookie"));

@@ -1,18 +1,36 @@
 /**
- * The message protocol between ToolGate (host) and a tool Worker: one request in,
- * one reply out. The host never trusts the reply's shape: {@linkcode readReply}
- * checks it field by field, so a compromised tool can only fail, not smuggle a
- * different kind of value into the agent.
+ * The message protocol between ToolGate (host) and a tool Worker. A worker serves
+ * exactly one call in two steps: `load` hands it the verified module bytes (it
+ * imports them right away, before any call exists: a pre-started, warm worker),
+ * `run` hands it the call's args and input; it answers `ready` once the module is
+ * imported, then exactly one {@linkcode ToolReply}. The host never trusts the
+ * worker's messages: {@linkcode readWorkerMessage} checks them field by field, so
+ * a compromised tool can only fail, not smuggle a different kind of value into
+ * the agent.
  *
  * @module
  */
 
-/** Host → worker: the verified tool module bytes, the call's args and input bytes. */
-export interface ToolRequest {
+/** Host → worker, first message: the module to import now. */
+export interface LoadRequest {
+  kind: "load";
   /** Exact module bytes whose SHA-256 matched the signed tool manifest. */
   module: Uint8Array<ArrayBuffer>;
+}
+
+/** Host → worker, second and last message: the one call this worker serves. */
+export interface RunRequest {
+  kind: "run";
   args: unknown;
   input: Uint8Array;
+}
+
+/** Host → worker. */
+export type ToolRequest = LoadRequest | RunRequest;
+
+/** Worker → host: the module was imported (and warmed) without error. */
+export interface ReadyMessage {
+  kind: "ready";
 }
 
 /** What a tool produced. */
@@ -23,7 +41,7 @@ export interface ToolOutput {
   height?: number;
 }
 
-/** Worker → host. */
+/** Worker → host: the outcome of the call. */
 export type ToolReply = { ok: true; output: ToolOutput } | { ok: false; error: string };
 
 /** Longest media type accepted from a tool. */
@@ -76,4 +94,24 @@ export function readReply(data: unknown): ToolReply {
   if (w !== undefined) out.width = w;
   if (h !== undefined) out.height = h;
   return { ok: true, output: out };
+}
+
+/**
+ * Checks any message posted by a tool worker: a `ready` notice or a
+ * {@linkcode ToolReply} (see {@linkcode readReply}); anything else is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import { readWorkerMessage } from "./protocol.ts";
+ * const message = readWorkerMessage({ kind: "ready" });
+ * if (!("kind" in message)) throw new Error();
+ * ```
+ */
+export function readWorkerMessage(data: unknown): ReadyMessage | ToolReply {
+  if (data !== null && typeof data === "object" && "kind" in data) {
+    const keys = Object.keys(data);
+    if ((data as { kind: unknown }).kind === "ready" && keys.length === 1) return { kind: "ready" };
+    throw new TypeError("Invalid tool message: unknown kind");
+  }
+  return readReply(data);
 }

@@ -1,9 +1,16 @@
 /**
  * The worker side of the tool protocol: the code every tool Worker starts from.
- * It waits for one {@linkcode ToolRequest}, imports the tool from a blob: URL of
- * the exact verified bytes it was sent (what runs is what was hashed, with no
- * window between the hash and the load), calls its `run(args, input)` and posts
- * one {@linkcode ToolReply}.
+ * On `load` it imports the tool from a blob: URL of the exact verified bytes it
+ * was sent (what runs is what was hashed, with no window between the hash and
+ * the load), calls the module's optional `warm()` (no arguments: it sees no
+ * call's data) and posts `ready`. On `run` it waits for that import, calls
+ * `run(args, input)` and posts one {@linkcode ToolReply}, then closes. A worker
+ * serves exactly one call: a second `run`, or a `run` before `load`, gets no
+ * second answer, so no state of one call can reach another.
+ *
+ * The host may send `load` long before `run` (a pre-started, warm worker): the
+ * costly import of a tool's dependencies is then off the call's path, while every
+ * call still gets a fresh isolate.
  *
  * The worker is started from a blob: URL of {@linkcode WORKER_ENTRY_SOURCE}, built
  * from {@linkcode workerMain} in the host's memory, so starting a tool needs no
@@ -23,6 +30,7 @@ import type { ToolReply, ToolRequest } from "./protocol.ts";
 export function workerMain(): void {
   interface ToolModule {
     run(args: unknown, input: Uint8Array): Promise<unknown>;
+    warm?(): unknown;
   }
   // the dedicated worker scope; the host's lib types describe a window instead
   const scope = globalThis as unknown as {
@@ -30,35 +38,52 @@ export function workerMain(): void {
     close(): void;
     onmessage: ((event: MessageEvent<ToolRequest>) => void) | null;
   };
+  const describe = (err: unknown): string =>
+    err instanceof Error ? `${err.name}: ${err.message}` : "tool failed";
+  const load = async (module: Uint8Array<ArrayBuffer>): Promise<ToolModule> => {
+    const { default: process } = await import("node:process");
+    Object.defineProperty(process, "env", { value: Object.freeze({}), configurable: false });
+    const url = URL.createObjectURL(new Blob([module], { type: "application/typescript" }));
+    let mod: Partial<ToolModule>;
+    try {
+      mod = (await import(url)) as Partial<ToolModule>;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    if (typeof mod.run !== "function") throw new Error("Tool module exports no run function");
+    if (typeof mod.warm === "function") await mod.warm();
+    return mod as ToolModule;
+  };
+  let loaded: Promise<ToolModule> | undefined;
+  let handled = false;
   const reply = (message: ToolReply): void => {
     scope.postMessage(message);
     scope.close();
   };
-  const handle = async (request: ToolRequest): Promise<void> => {
-    const { default: process } = await import("node:process");
-    Object.defineProperty(process, "env", { value: Object.freeze({}), configurable: false });
-    const blob = new Blob([request.module], { type: "application/typescript" });
-    const url = URL.createObjectURL(blob);
-    try {
-      const mod = (await import(url)) as Partial<ToolModule>;
-      if (typeof mod.run !== "function") {
-        reply({ ok: false, error: "Tool module exports no run function" });
-        return;
-      }
-      const output = await mod.run(request.args, request.input);
-      reply({ ok: true, output } as ToolReply);
-    } finally {
-      URL.revokeObjectURL(url);
+  const call = async (args: unknown, input: Uint8Array): Promise<void> => {
+    if (loaded === undefined) {
+      reply({ ok: false, error: "Tool worker was asked to run before it was given a module" });
+      return;
     }
+    const mod = await loaded;
+    const output = await mod.run(args, input);
+    reply({ ok: true, output } as ToolReply);
   };
-  let handled = false;
   scope.onmessage = (event: MessageEvent<ToolRequest>) => {
-    // one request per worker: a second message would reuse a tool's leftover state
-    if (handled) return;
+    const request = event.data;
+    if (request.kind === "load") {
+      if (loaded !== undefined) return;
+      loaded = load(request.module);
+      loaded.then(() => scope.postMessage({ kind: "ready" }), () => {
+        // reported to the call, if one comes: the host sees the failure where it counts
+      });
+      return;
+    }
+    // one call per worker: a second message would reuse a tool's leftover state
+    if (request.kind !== "run" || handled) return;
     handled = true;
-    handle(event.data).catch((err: unknown) => {
-      const message = err instanceof Error ? `${err.name}: ${err.message}` : "tool failed";
-      reply({ ok: false, error: message });
+    call(request.args, request.input).catch((err: unknown) => {
+      reply({ ok: false, error: describe(err) });
     });
   };
 }

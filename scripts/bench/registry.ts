@@ -6,8 +6,15 @@
  * @module
  */
 import { ledgerBench } from "./ledger_bench.ts";
+import { pipelineBench } from "./pipeline_bench.ts";
+import { toolWorkerBench } from "./tool_worker_bench.ts";
 import { validatorBench } from "./validator_bench.ts";
 import type { BenchModule } from "./types.ts";
 
 /** The registered benchmark modules. */
-export const BENCH_MODULES: readonly BenchModule[] = [ledgerBench, validatorBench];
+export const BENCH_MODULES: readonly BenchModule[] = [
+  ledgerBench,
+  validatorBench,
+  toolWorkerBench,
+  pipelineBench,
+];

@@ -13,6 +13,7 @@ import type { Capset } from "../../../core/capset/types.ts";
 import { createToolGate, type ToolGateEvent } from "../../../core/toolgate/gate.ts";
 import { verifyToolManifest } from "../../../core/toolgate/manifest.ts";
 import { MemoryUsedPlans } from "../../../core/toolgate/used_plans_memory.ts";
+import { DEFAULT_PRESTART_DELAY_MS } from "../../../core/toolgate/worker_pool.ts";
 
 interface Request {
   root: string;
@@ -75,6 +76,8 @@ for (const run of request.runs) {
     results.push({ ok: false, code: err.code, message: err.message });
   }
 }
+// the warm worker for a tool's next call is pre-started on a timer after each call
+await new Promise((r) => setTimeout(r, DEFAULT_PRESTART_DELAY_MS + 20));
 console.log(JSON.stringify({ spawned, events, results, stopped: gate.stopped }));
 // a timed-out worker may still spin (Deno's terminate cannot stop a busy loop): exit explicitly
 Deno.exit(0);

@@ -1,0 +1,232 @@
+/**
+ * A real pipeline for the benchmarks: a fresh home in a temp folder (intake and
+ * the viewer on free loopback ports, the person quota raised so one-at-a-time
+ * submissions are never throttled, reconciliation scans every 10 minutes so
+ * none falls inside the idle measurement), the supervisor started in this process with the transport
+ * asked for, and a follower of the audit ledger that wakes on every change of
+ * `audit/` (`Deno.watchFs`) and reads the new records from a read-only handle.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { initHome } from "../../core/ceremony/init_home.ts";
+import { readHomeConfig, writeHomeConfig } from "../../core/home/config.ts";
+import { type HomeLayout, ledgerPath } from "../../core/home/layout.ts";
+import { readOperatorToken } from "../../core/keys/operator_token.ts";
+import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
+import { type Ledger, openLedger } from "../../core/ledger/ledger.ts";
+import { startSupervisor, type Supervisor } from "../../core/supervisor/supervisor.ts";
+import { systemClock } from "../../core/time/clock.ts";
+
+/** The repository root (symlink-free, as the supervisor requires). */
+export const REPO: string = await Deno.realPath(fileURLToPath(new URL("../../", import.meta.url)));
+
+/** Reconciliation scan interval of a benchmark home (default homes: 30 s). */
+export const RECONCILE_MS = 600_000;
+
+/** A loopback port free right now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Copies the repository's vault sources into `dir`, with every agent that
+ * listens (intake, the viewer) on a free loopback port, so a benchmark never
+ * collides with a pipeline already running on the default ports.
+ */
+async function vaultSources(dir: string): Promise<void> {
+  for (const sub of ["capsets", "templates"]) {
+    await Deno.mkdir(join(dir, sub), { recursive: true });
+    for await (const entry of Deno.readDir(join(REPO, "vault", sub))) {
+      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+      let text = await Deno.readTextFile(join(REPO, "vault", sub, entry.name));
+      if (sub === "capsets") {
+        const source = JSON.parse(text);
+        if (Array.isArray(source.net) && source.net.length > 0) {
+          source.net = [`127.0.0.1:${freePort()}`];
+          text = JSON.stringify(source, null, 2);
+        }
+      }
+      await Deno.writeTextFile(join(dir, sub, entry.name), text);
+    }
+  }
+}
+
+/** Follows the audit ledger of a running pipeline. */
+export class LedgerFollower {
+  #ledger: Ledger;
+  #watcher: Deno.FsWatcher;
+  #seq = 0;
+  #events: AuditEvent[] = [];
+  #wake: (() => void) | undefined;
+  #pump: Promise<void>;
+
+  private constructor(ledger: Ledger, watcher: Deno.FsWatcher) {
+    this.#ledger = ledger;
+    this.#watcher = watcher;
+    this.#pump = (async () => {
+      for await (const _ of watcher) {
+        const wake = this.#wake;
+        this.#wake = undefined;
+        wake?.();
+      }
+    })();
+  }
+
+  /** Opens the ledger of `home` read-only and starts watching `audit/`. */
+  static async open(home: HomeLayout): Promise<LedgerFollower> {
+    const watcher = Deno.watchFs(home.audit, { recursive: false });
+    const ledger = await openLedger({ path: ledgerPath(home), readOnly: true });
+    return new LedgerFollower(ledger, watcher);
+  }
+
+  /** Every event read so far, in ledger order. */
+  get events(): readonly AuditEvent[] {
+    return this.#events;
+  }
+
+  #poll(): void {
+    for (;;) {
+      const records = this.#ledger.read({ afterSeq: this.#seq, limit: 1000 });
+      if (records.length === 0) return;
+      for (const r of records) {
+        this.#seq = r.seq;
+        this.#events.push(decodeEvent(r.bytes));
+      }
+    }
+  }
+
+  /**
+   * Waits until an event after index `from` matches `predicate`; returns it with
+   * `performance.now()` at the moment it was read. A 50 ms fallback tick covers a
+   * change notification the OS coalesced away.
+   */
+  async waitFor(
+    predicate: (event: AuditEvent) => boolean,
+    options: { from?: number; timeoutMs: number; what: string },
+  ): Promise<{ event: AuditEvent; seenAt: number }> {
+    const deadline = performance.now() + options.timeoutMs;
+    let checked = options.from ?? 0;
+    for (;;) {
+      this.#poll();
+      const seenAt = performance.now();
+      for (; checked < this.#events.length; checked++) {
+        const event = this.#events[checked]!;
+        if (predicate(event)) return { event, seenAt };
+      }
+      if (seenAt > deadline) {
+        throw new Error(`Timed out after ${options.timeoutMs} ms waiting for ${options.what}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#wake = undefined;
+          resolve();
+        }, 50);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Stops watching and closes the ledger. */
+  async close(): Promise<void> {
+    this.#watcher.close();
+    await this.#pump.catch(() => {});
+    this.#ledger.close();
+  }
+}
+
+/** A running pipeline for a benchmark. */
+export interface BenchPipeline extends AsyncDisposable {
+  supervisor: Supervisor;
+  home: HomeLayout;
+  /** Intake's base URL. */
+  url: string;
+  /** The operator credential. */
+  credential: string;
+  ledger: LedgerFollower;
+  /** Supervisor notices and agent stderr lines. */
+  logs: string[];
+}
+
+/** Options for {@linkcode startBenchPipeline}. */
+export interface StartBenchPipelineOptions {
+  /** Folder the home is created in (removed by the caller). */
+  dir: string;
+  transport: "watch" | "poll";
+}
+
+/** Creates a fresh home under `dir` and starts the supervisor on it. */
+export async function startBenchPipeline(
+  options: StartBenchPipelineOptions,
+): Promise<BenchPipeline> {
+  const root = join(await Deno.realPath(options.dir), `home_${options.transport}`);
+  const sources = join(await Deno.realPath(options.dir), `sources_${options.transport}`);
+  await Deno.mkdir(root, { recursive: true });
+  await vaultSources(sources);
+  const { home } = await initHome({ home: root, sources, repo: REPO, clock: systemClock });
+  const config = await readHomeConfig(home.config);
+  // an agent still being written (no entry file yet) is left out, not fatal
+  const agents: string[] = [];
+  for (const agent of config.agents) {
+    const exists = await Deno.lstat(join(REPO, "agents", `${agent}.ts`)).then(
+      () => true,
+      () => false,
+    );
+    if (exists) agents.push(agent);
+    else console.error(`bench: agents/${agent}.ts does not exist; running without ${agent}`);
+  }
+  await writeHomeConfig(home.config, {
+    ...config,
+    agents,
+    intake: { ...config.intake, person_per_minute: 1_000_000 },
+    // idle CPU is judged between reconciliation scans: none falls inside a run
+    reconcile_ms: RECONCILE_MS,
+  });
+  const logs: string[] = [];
+  const supervisor = await startSupervisor({
+    home: root,
+    repo: REPO,
+    transport: options.transport,
+    stopTimeoutMs: 5_000,
+    log: (line) => {
+      logs.push(line);
+      if (Deno.env.get("SAOE_BENCH_VERBOSE") === "1") console.error(line);
+    },
+  });
+  try {
+    const statuses = await supervisor.ready;
+    const down = statuses.filter((s) => s.state !== "up");
+    if (down.length > 0) {
+      throw new Error(
+        `Agents not up: ${down.map((s) => `${s.name} (${s.state})`).join(", ")}\n${
+          logs.join("\n")
+        }`,
+      );
+    }
+    if (supervisor.intakeUrl === undefined) throw new Error("The pipeline runs no intake");
+    const credential = await readOperatorToken(home.keys, "operator");
+    const ledger = await LedgerFollower.open(home);
+    return {
+      supervisor,
+      home,
+      url: supervisor.intakeUrl,
+      credential,
+      ledger,
+      logs,
+      async [Symbol.asyncDispose]() {
+        await ledger.close();
+        await supervisor.stop();
+      },
+    };
+  } catch (err: unknown) {
+    await supervisor.stop();
+    throw err;
+  }
+}

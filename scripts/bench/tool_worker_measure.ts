@@ -1,0 +1,133 @@
+/**
+ * Cost of one tool call through ToolGate's worker pool, outside the pipeline:
+ * `markdown_to_html` on the demo article and `image_sanitize` on a 1600×1200
+ * JPEG, each in a fresh one-shot Worker with no permissions,
+ *
+ * - cold: a worker started for the call (it imports the tool's dependencies on
+ *   the call's path, as every call did before the pool);
+ * - warm: the pool's pre-started worker, its module already imported;
+ * - warm + `warm()`: the same with a `warm()` export appended to the tool, which
+ *   the worker calls after import (it renders a fixed sample, so jsdom's lazily
+ *   built internals and the JIT are ready before the real call). The shipped
+ *   tool has no such export yet: this row shows what adding it buys.
+ *
+ * Run as its own process by `tool_worker_bench.ts` (Workers with
+ * `deno.permissions` need `--unstable-worker-options`); prints JSON results.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { IMAGE_SANITIZE, MARKDOWN_TO_HTML } from "../../core/toolgate/builtin_tools.ts";
+import { readToolModule } from "../../core/toolgate/module_file.ts";
+import { ToolWorkerPool } from "../../core/toolgate/worker_pool.ts";
+import { IMAGE_RESIZE_MAX } from "../../core/publish/plans.ts";
+import { sampleJpeg } from "../demo/sample_image.ts";
+import { REPO } from "./_pipeline.ts";
+import { percentile, round1 } from "./_stats.ts";
+import type { BenchResult } from "./types.ts";
+
+/** Appended to `markdown_to_html` for the warm() row. */
+const WARM_EXPORT = `
+export function warm(): void {
+  markdownToSafeHtml("# w\\n\\n*a* [b](https://example.org) \`c\`\\n\\n- d\\n\\n| e |\\n|---|\\n| f |\\n");
+}
+`;
+
+interface ToolCase {
+  tool: string;
+  module: Uint8Array<ArrayBuffer>;
+  args: unknown;
+  input: Uint8Array;
+  timeoutMs: number;
+}
+
+async function waitReady(pool: ToolWorkerPool, tool: string): Promise<void> {
+  while (!pool.warm().some((w) => w.tool === tool && w.state === "ready")) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // let the just-finished worker's thread wind down before timing the next call
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+async function timed(pool: ToolWorkerPool, c: ToolCase): Promise<number> {
+  const start = performance.now();
+  await pool.run(c);
+  return performance.now() - start;
+}
+
+async function cold(c: ToolCase, count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const pool = new ToolWorkerPool();
+    try {
+      out.push(await timed(pool, c));
+    } finally {
+      pool.close();
+    }
+  }
+  return out;
+}
+
+async function warm(c: ToolCase, count: number): Promise<number[]> {
+  const pool = new ToolWorkerPool();
+  try {
+    await pool.prestart(c.tool, c.module);
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      await waitReady(pool, c.tool);
+      out.push(await timed(pool, c));
+    }
+    return out;
+  } finally {
+    pool.close();
+  }
+}
+
+function row(name: string, ms: number[], target: number, informational: boolean): BenchResult {
+  return {
+    name,
+    value: round1(percentile(ms, 50)),
+    unit: "ms",
+    target,
+    higherIsBetter: false,
+    ...(informational ? { informational: true } : {}),
+    detail: { calls: ms.length, p95_ms: round1(percentile(ms, 95)) },
+  };
+}
+
+/** Measures cold and warm tool calls. */
+export async function measureToolWorkers(quick: boolean): Promise<BenchResult[]> {
+  const markdown = await Deno.readTextFile(join(REPO, "scripts/demo/sample_article.md"));
+  const text: ToolCase = {
+    tool: MARKDOWN_TO_HTML.name,
+    module: await readToolModule(REPO, MARKDOWN_TO_HTML.module),
+    args: {},
+    input: new TextEncoder().encode(markdown),
+    timeoutMs: MARKDOWN_TO_HTML.timeout_ms,
+  };
+  const withWarm: ToolCase = {
+    ...text,
+    module: new TextEncoder().encode(new TextDecoder().decode(text.module) + WARM_EXPORT),
+  };
+  const image: ToolCase = {
+    tool: IMAGE_SANITIZE.name,
+    module: await readToolModule(REPO, IMAGE_SANITIZE.module),
+    args: { format: "jpeg", resize_max: IMAGE_RESIZE_MAX },
+    input: sampleJpeg(1600, 1200),
+    timeoutMs: IMAGE_SANITIZE.timeout_ms,
+  };
+  const n = quick ? 2 : 10;
+  const results = [
+    row("markdown_to_html call p50, cold worker", await cold(text, n), 60, true),
+    row("markdown_to_html call p50, warm worker", await warm(text, n), 60, true),
+    row("markdown_to_html call p50, warm worker + warm()", await warm(withWarm, n), 20, true),
+    row("image_sanitize call p50, cold worker", await cold(image, n), 250, true),
+    row("image_sanitize call p50, warm worker", await warm(image, n), 250, true),
+  ];
+  console.error("bench: tool worker calls measured");
+  return results;
+}
+
+if (import.meta.main) {
+  console.log(JSON.stringify(await measureToolWorkers(Deno.args.includes("--quick"))));
+}

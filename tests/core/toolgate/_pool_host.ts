@@ -1,0 +1,83 @@
+/**
+ * Subprocess host for ToolWorkerPool tests: runs with `--unstable-worker-options`
+ * (as an agent must) and no permissions but reading the test's tool sources.
+ * Reads a JSON list of steps on stdin, runs them against one pool, and prints a
+ * JSON report: each step's result, the warm workers after it, and how many Workers
+ * were constructed so far.
+ *
+ * Steps: `run` (one call of `tool` with the source `source`), `wait_ready` (until
+ * the tool's warm worker reported its module imported), `sleep`.
+ *
+ * @module
+ */
+import { SaoeError } from "../../../core/errors.ts";
+import { DEFAULT_PRESTART_DELAY_MS, ToolWorkerPool } from "../../../core/toolgate/worker_pool.ts";
+
+/** One step of a scenario. */
+export type PoolStep =
+  | { op: "run"; tool: string; source: string; input?: string; timeout_ms?: number }
+  | { op: "wait_ready"; tool: string }
+  | { op: "sleep"; ms: number };
+
+/** What the host reports for one step. */
+export interface PoolStepReport {
+  /** `Date.now()` when the step started. */
+  started: number;
+  ok?: boolean;
+  /** The tool's output decoded as UTF-8 JSON, for `run` steps that succeeded. */
+  output?: unknown;
+  code?: string;
+  message?: string;
+  warm: { tool: string; sha256: string; state: string }[];
+  spawned: number;
+}
+
+let spawned = 0;
+const OriginalWorker = globalThis.Worker;
+globalThis.Worker = class extends OriginalWorker {
+  constructor(url: string | URL, options?: WorkerOptions) {
+    spawned++;
+    super(url, options);
+  }
+};
+
+if (import.meta.main) {
+  const steps = JSON.parse(await new Response(Deno.stdin.readable).text()) as PoolStep[];
+  const pool = new ToolWorkerPool();
+  const reports: PoolStepReport[] = [];
+  for (const step of steps) {
+    const report: Partial<PoolStepReport> = { started: Date.now() };
+    if (step.op === "run") {
+      try {
+        const output = await pool.run({
+          tool: step.tool,
+          module: new TextEncoder().encode(step.source),
+          args: {},
+          input: new TextEncoder().encode(step.input ?? ""),
+          timeoutMs: step.timeout_ms ?? 10_000,
+        });
+        report.ok = true;
+        report.output = JSON.parse(new TextDecoder().decode(output.bytes));
+      } catch (err: unknown) {
+        if (!(err instanceof SaoeError)) throw err;
+        report.ok = false;
+        report.code = err.code;
+        report.message = err.message;
+      }
+    } else if (step.op === "wait_ready") {
+      const deadline = Date.now() + 10_000;
+      while (!pool.warm().some((w) => w.tool === step.tool && w.state === "ready")) {
+        if (Date.now() > deadline) throw new Error(`No ready worker for ${step.tool}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } else {
+      await new Promise((r) => setTimeout(r, step.ms));
+    }
+    // the next worker is pre-started off the call's return path, on a timer
+    if (step.op === "run") await new Promise((r) => setTimeout(r, DEFAULT_PRESTART_DELAY_MS + 20));
+    reports.push({ ...report, warm: pool.warm(), spawned } as PoolStepReport);
+  }
+  console.log(JSON.stringify({ reports, stopped: pool.stopped }));
+  // a timed-out worker may still spin (Deno's terminate cannot stop a busy loop): exit explicitly
+  Deno.exit(0);
+}

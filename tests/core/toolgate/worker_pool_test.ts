@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { sha256Hex } from "../../../core/crypto/bytes.ts";
+import type { PoolStep, PoolStepReport } from "./_pool_host.ts";
+import { PROBE_SOURCE, REPO_ROOT, SLOW_SOURCE } from "./_fixtures.ts";
+
+interface PoolReport {
+  reports: PoolStepReport[];
+  stopped: boolean;
+}
+
+/** Runs `steps` against one pool in a `--unstable-worker-options` subprocess with no permissions. */
+async function runPool(steps: PoolStep[]): Promise<PoolReport> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--frozen",
+      "--unstable-worker-options",
+      "tests/core/toolgate/_pool_host.ts",
+    ],
+    cwd: REPO_ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(steps)));
+  await writer.close();
+  const out = await child.output();
+  assert.equal(out.code, 0, `pool host failed: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout)) as PoolReport;
+}
+
+function json(body: string): string {
+  return `return { bytes: new TextEncoder().encode(JSON.stringify(${body})), media_type: "application/json" };`;
+}
+
+/** A tool that reports when its module was imported, when it ran, and what it saw. */
+const STAMP_SOURCE = `
+const importedAt = Date.now();
+let calls = 0;
+export function run(_args, input) {
+  calls++;
+  const seen = globalThis.leftover ?? null;
+  globalThis.leftover = new TextDecoder().decode(input);
+  ${json("{ importedAt, ranAt: Date.now(), calls, seen }")}
+}
+`;
+
+Deno.test("ToolWorkerPool pre-starts a worker that imports the module before the next call", async () => {
+  const { reports } = await runPool([
+    { op: "run", tool: "stamp", source: STAMP_SOURCE, input: "secret of call 1" },
+    { op: "wait_ready", tool: "stamp" },
+    { op: "sleep", ms: 20 },
+    { op: "run", tool: "stamp", source: STAMP_SOURCE, input: "call 2" },
+  ]);
+  const [first, ready, , second] = reports;
+  assert.ok(first!.ok && second!.ok, JSON.stringify(reports));
+  // the warm worker for the next call exists right after the first one answered
+  assert.deepEqual(first!.warm.map((w) => w.tool), ["stamp"]);
+  assert.equal(ready!.warm[0]!.state, "ready");
+  assert.equal(ready!.warm[0]!.sha256, await sha256Hex(new TextEncoder().encode(STAMP_SOURCE)));
+  const out = second!.output as { importedAt: number; ranAt: number; calls: number; seen: null };
+  assert.ok(out.importedAt < second!.started, "the module was imported before the call came");
+  // a fresh isolate per call: no module state, no global left by call 1
+  assert.equal(out.calls, 1);
+  assert.equal(out.seen, null);
+  // call 1's worker, the warm worker that served call 2, and the next warm one
+  assert.equal(second!.spawned, 3);
+});
+
+Deno.test("ToolWorkerPool drops the warm worker when the tool's module digest changes", async () => {
+  const v1 = `export function run() { ${json('"v1"')} }\n`;
+  const v2 = `export function run() { ${json('"v2"')} }\n`;
+  const { reports } = await runPool([
+    { op: "run", tool: "t", source: v1 },
+    { op: "wait_ready", tool: "t" },
+    { op: "run", tool: "t", source: v2 },
+    { op: "run", tool: "t", source: v2 },
+  ]);
+  assert.deepEqual(reports.map((r) => r.output), ["v1", undefined, "v2", "v2"]);
+  // v1's warm worker was terminated unused: call 2 needed a worker of its own
+  assert.equal(reports[2]!.spawned, 4);
+  assert.equal(reports[3]!.spawned, 5);
+  const sha2 = await sha256Hex(new TextEncoder().encode(v2));
+  assert.deepEqual(reports[3]!.warm.map((w) => [w.tool, w.sha256]), [["t", sha2]]);
+});
+
+Deno.test("ToolWorkerPool keeps one warm worker per tool", async () => {
+  const a = `export function run() { ${json('"a"')} }\n`;
+  const b = `export function run() { ${json('"b"')} }\n`;
+  const { reports } = await runPool([
+    { op: "run", tool: "a", source: a },
+    { op: "run", tool: "b", source: b },
+    { op: "run", tool: "a", source: a },
+  ]);
+  assert.deepEqual(reports.map((r) => r.output), ["a", "b", "a"]);
+  assert.deepEqual(reports[2]!.warm.map((w) => w.tool).sort(), ["a", "b"]);
+  assert.equal(reports[2]!.spawned, 5);
+});
+
+Deno.test("ToolWorkerPool runs warm workers with no permissions", async () => {
+  const { reports } = await runPool([
+    { op: "run", tool: "probe", source: PROBE_SOURCE },
+    { op: "wait_ready", tool: "probe" },
+    { op: "run", tool: "probe", source: PROBE_SOURCE },
+  ]);
+  const denied = {
+    read_file: "NotCapable",
+    read_repo: "NotCapable",
+    write_file: "NotCapable",
+    fetch: "NotCapable",
+    connect: "NotCapable",
+    env: "NotCapable",
+    run: "NotCapable",
+  };
+  assert.deepEqual(reports[0]!.output, denied);
+  assert.deepEqual(reports[2]!.output, denied);
+});
+
+Deno.test("ToolWorkerPool calls a tool's warm() after import, before the call", async () => {
+  const source = `
+let warmedAt = null;
+export function warm() { warmedAt = Date.now(); }
+export function run() { ${json("{ warmedAt }")} }
+`;
+  const { reports } = await runPool([
+    { op: "run", tool: "w", source },
+    { op: "wait_ready", tool: "w" },
+    { op: "run", tool: "w", source },
+  ]);
+  const out = reports[2]!.output as { warmedAt: number | null };
+  assert.ok(out.warmedAt !== null && out.warmedAt < reports[2]!.started);
+});
+
+Deno.test("ToolWorkerPool reports a failing tool as handler_error and pre-starts the next worker", async () => {
+  const source = `export function run(_a, input) {
+  if (new TextDecoder().decode(input) === "fail") throw new RangeError("bad input");
+  ${json('"fine"')}
+}\n`;
+  const { reports } = await runPool([
+    { op: "run", tool: "f", source, input: "fail" },
+    { op: "run", tool: "f", source, input: "ok" },
+  ]);
+  assert.equal(reports[0]!.ok, false);
+  assert.equal(reports[0]!.code, "handler_error");
+  assert.match(reports[0]!.message!, /Tool f failed: RangeError: bad input/);
+  assert.deepEqual(reports[0]!.warm.map((w) => w.tool), ["f"]);
+  assert.equal(reports[1]!.output, "fine");
+});
+
+Deno.test("ToolWorkerPool refuses an answer the tool posts before its module loaded", async () => {
+  const source = `
+globalThis.postMessage({ ok: true, output: { bytes: new Uint8Array(1), media_type: "text/plain" } });
+export function run() { ${json('"real"')} }
+`;
+  const { reports } = await runPool([
+    { op: "run", tool: "early", source },
+    { op: "sleep", ms: 300 },
+    { op: "run", tool: "early", source },
+  ]);
+  assert.equal(reports[0]!.code, "handler_error");
+  assert.match(reports[0]!.message!, /answered before its module was loaded/);
+  // the warm worker that posted while waiting was discarded, not used
+  assert.deepEqual(reports[1]!.warm, []);
+  assert.equal(reports[2]!.code, "handler_error");
+});
+
+Deno.test("ToolWorkerPool stops a tool at its time limit and pre-starts no more workers", async () => {
+  const fine = `export function run() { ${json('"fine"')} }\n`;
+  const { reports, stopped } = await runPool([
+    { op: "run", tool: "fine", source: fine },
+    { op: "run", tool: "slow", source: SLOW_SOURCE, timeout_ms: 300 },
+    { op: "run", tool: "fine", source: fine },
+  ]);
+  assert.equal(reports[1]!.code, "tool_timeout");
+  assert.match(reports[1]!.message!, /did not finish within 300 ms and was terminated/);
+  assert.equal(stopped, true);
+  // every warm worker was dropped: a busy thread may still be spinning
+  assert.deepEqual(reports[1]!.warm, []);
+  assert.equal(reports[1]!.spawned, 3);
+  // a later call still runs one-shot, without warming a successor
+  assert.equal(reports[2]!.output, "fine");
+  assert.deepEqual(reports[2]!.warm, []);
+  assert.equal(reports[2]!.spawned, 4);
+});

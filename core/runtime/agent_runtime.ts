@@ -196,6 +196,7 @@ export function guardToolManifestExpiry(
     get stopped() {
       return gate.stopped;
     },
+    prewarm: () => gate.prewarm(),
     async execute(request) {
       try {
         checkNotExpired([options.manifest], options.clock.now(), options.skewMs);
@@ -540,6 +541,9 @@ export async function runAgent(def: AgentDefinition): Promise<never> {
     console.error(`${def.name}: cannot start its service: ${message(err)}`);
     Deno.exit(EXIT_CONFIG);
   }
+  ctx.toolgate?.prewarm().catch((err: unknown) =>
+    console.error(`${def.name}: cannot pre-start tool workers: ${message(err)}`)
+  );
   await sink.control(READY_LINE);
   // an agent whose supervisor died (its parent changed) stops instead of working unaudited
   const parent = Deno.ppid;

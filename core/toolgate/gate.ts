@@ -20,7 +20,7 @@ import type { ToolManifest } from "./manifest.ts";
 import { readToolModule } from "./module_file.ts";
 import { type Plan, verifyPlan } from "./plan.ts";
 import type { ToolOutput } from "./protocol.ts";
-import { runToolWorker, ToolTimeoutError } from "./run_worker.ts";
+import { runToolWorker, ToolTimeoutError, toolWorkerPool } from "./run_worker.ts";
 
 /**
  * At-most-once claim of plan ids; `claim` must be atomic and permanent. A store
@@ -103,6 +103,11 @@ export interface ToolGate {
    * cannot be stopped from inside the process).
    */
   readonly stopped: boolean;
+  /**
+   * Hash-checks the module of every tool the capset grants against the signed
+   * manifest and pre-starts its warm worker, so the first call is not cold.
+   */
+  prewarm(): Promise<void>;
 }
 
 interface Prepared {
@@ -249,8 +254,18 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
     return { plan_id: plan.plan_id, outputs };
   }
 
+  async function prewarm(): Promise<void> {
+    const entries = options.capset.tools
+      .map((t) => options.manifest.tools.find((e) => e.name === t.name))
+      .filter((e) => e !== undefined);
+    // hashed against the signed manifest first, exactly as before a call
+    const modules = await loadModules(entries.map((entry) => ({ entry }) as CheckedCall));
+    for (const [name, bytes] of modules) await toolWorkerPool().prestart(name, bytes);
+  }
+
   return {
     execute,
+    prewarm,
     get stopped(): boolean {
       return stopped;
     },

@@ -116,6 +116,7 @@ Deno.test("a running agent's ToolGate refuses every plan once the tool manifest 
   const reported: string[] = [];
   const gate: ToolGate = {
     stopped: false,
+    prewarm: () => Promise.resolve(),
     execute() {
       executed++;
       return Promise.resolve({ plan_id: "p", outputs: new Map() });

@@ -2,7 +2,7 @@
  * The sandbox holds: for each of the seven agents, a hostile script runs with the
  * EXACT command line the supervisor derives for that agent (`agentCommand()` on
  * its verified capset, from a real home made by `initHome`), only the entry
- * module swapped for `_hostile.ts`, and every escape attempt must fail with
+ * module swapped for `core/attack/hostile_agent.ts`, and every escape attempt must fail with
  * `Deno.errors.NotCapable`: other agents' inboxes and stores, `keys/`,
  * `config.json`, writing `vault/`, `trust/` and the ledger, `/proc/self/environ`,
  * the environment, the network (connect and listen), spawning, FFI, `sys`, and
@@ -20,7 +20,7 @@ import { WORKER_OPTIONS_FLAG } from "../../core/capset/permissions.ts";
 import { verifyAsSupervisor } from "../../cli/_support/agent_command_of.ts";
 import { makeHome, REPO } from "../cli/_fixtures.ts";
 
-const HOSTILE = join(REPO, "tests", "security", "_hostile.ts");
+const HOSTILE = join(REPO, "core", "attack", "hostile_agent.ts");
 
 interface Result {
   name: string;

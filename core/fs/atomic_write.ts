@@ -56,6 +56,12 @@ export interface AtomicWriteOptions {
    * two writers can never both win. Default true (rename over).
    */
   overwrite?: boolean;
+  /**
+   * Runs after the temp file is durable and just before it becomes visible under
+   * its final name (e.g. report "forwarded" so the ledger keeps causal order); a
+   * rejection aborts the write and removes the temp file.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 /**
@@ -123,6 +129,7 @@ export async function writeFileAtomic(
     } finally {
       file.close();
     }
+    await options.beforeCommit?.();
     if (overwrite) {
       await Deno.rename(temp, path);
       moved = true;

@@ -23,6 +23,8 @@ export interface SendEnvelopeOptions {
   envelopeId: string;
   /** The signed DSSE envelope's exact bytes. */
   bytes: Uint8Array;
+  /** Runs once the envelope is durable, just before the receiver can see it. */
+  beforeDeliver?: () => Promise<void>;
 }
 
 /**
@@ -46,6 +48,10 @@ export interface SendEnvelopeOptions {
 export async function sendEnvelope(options: SendEnvelopeOptions): Promise<string> {
   const id = assertIdentifier(options.envelopeId, UUID_RE, "envelope id");
   const path = join(inboxFromDir(options.home, options.receiver, options.sender), `${id}.satl`);
-  await writeFileAtomic(path, options.bytes);
+  await writeFileAtomic(
+    path,
+    options.bytes,
+    options.beforeDeliver !== undefined ? { beforeCommit: options.beforeDeliver } : {},
+  );
   return path;
 }

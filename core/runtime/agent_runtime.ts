@@ -354,21 +354,23 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
         clock,
       });
       const bytes = await signEnvelope({ fields, signer });
-      // reported before the envelope becomes visible, so the ledger keeps causal order
-      // (the receiver's `validated` cannot precede this); a failed drop then fails the
-      // handler, which reports `handler_error` for the triggering envelope
-      await sink.emit({
-        type: "forwarded",
-        session_id: fields.session_id,
-        envelope_id: fields.envelope_id,
-        detail: { to: o.to, template: o.template },
-      });
+      // reported once the envelope is durable and just before it becomes visible:
+      // the ledger keeps causal order (the receiver's `validated` cannot precede it)
+      // and `forwarded.at` → `validated.at` measures exactly rename → validated; a
+      // failed drop fails the handler, which reports `handler_error`
       await sendEnvelope({
         home,
         sender: def.name,
         receiver: o.to,
         envelopeId: fields.envelope_id,
         bytes,
+        beforeDeliver: () =>
+          sink.emit({
+            type: "forwarded",
+            session_id: fields.session_id,
+            envelope_id: fields.envelope_id,
+            detail: { to: o.to, template: o.template },
+          }),
       });
       return fields.envelope_id;
     },

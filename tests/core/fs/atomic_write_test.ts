@@ -74,3 +74,34 @@ Deno.test("writeFileAtomic() refuses a missing folder with io_error", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writeFileAtomic() runs beforeCommit with the file durable but not yet visible, and a rejection aborts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/a.satl`;
+    let visibleDuring: boolean | undefined;
+    let tempsDuring = 0;
+    await writeFileAtomic(path, new TextEncoder().encode("x"), {
+      async beforeCommit() {
+        visibleDuring = await Deno.lstat(path).then(() => true, () => false);
+        for await (const e of Deno.readDir(dir)) if (e.name.startsWith(".tmp-")) tempsDuring++;
+      },
+    });
+    assert.equal(visibleDuring, false, "the final name appears only after beforeCommit");
+    assert.equal(tempsDuring, 1, "the complete temp file exists while beforeCommit runs");
+    assert.equal(await Deno.readTextFile(path), "x");
+
+    const aborted = `${dir}/b.satl`;
+    await assert.rejects(
+      writeFileAtomic(aborted, new TextEncoder().encode("y"), {
+        beforeCommit: () => Promise.reject(new Error("report failed")),
+      }),
+      /report failed/,
+    );
+    const names = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assert.deepEqual(names.sort(), ["a.satl"], "nothing visible, no temp left");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

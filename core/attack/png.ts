@@ -24,7 +24,17 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
+/**
+ * One PNG chunk: length, type, data and CRC-32 (the one place SAOE builds PNG
+ * bytes by hand, for attacks and for tests).
+ *
+ * @example
+ * ```ts
+ * import { pngChunk } from "./png.ts";
+ * if (pngChunk("IEND", new Uint8Array()).byteLength !== 12) throw new Error();
+ * ```
+ */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.byteLength);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.byteLength);
@@ -56,7 +66,7 @@ function ihdr(width: number, height: number): Uint8Array {
   view.setUint32(4, height);
   data[8] = 8; // bit depth
   data[9] = 2; // RGB
-  return chunk("IHDR", data);
+  return pngChunk("IHDR", data);
 }
 
 const SIGNATURE = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -80,8 +90,8 @@ export async function solidPng(width: number, height: number): Promise<Uint8Arra
   return concat([
     SIGNATURE,
     ihdr(width, height),
-    chunk("IDAT", await zlib(raw)),
-    chunk("IEND", new Uint8Array()),
+    pngChunk("IDAT", await zlib(raw)),
+    pngChunk("IEND", new Uint8Array()),
   ]);
 }
 
@@ -106,7 +116,7 @@ export async function bombPng(
   return concat([
     SIGNATURE,
     ihdr(width, height),
-    chunk("IDAT", body),
-    chunk("IEND", new Uint8Array()),
+    pngChunk("IDAT", body),
+    pngChunk("IEND", new Uint8Array()),
   ]);
 }

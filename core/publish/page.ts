@@ -10,6 +10,9 @@
  */
 import { assertIdentifier, UUID_RE } from "../ids/patterns.ts";
 import { IMAGE_FILE_RE } from "./payloads.ts";
+import { escapeHtml } from "../web/escape.ts";
+
+export { escapeHtml };
 
 /** The policy every published page carries in its meta tag. */
 export const PAGE_CSP =
@@ -31,27 +34,6 @@ export interface RenderPageOptions {
   /** Sanitised HTML, inserted as is. */
   bodyHtml: string;
   images: readonly PageImage[];
-}
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/**
- * Escapes text for an HTML text node or a quoted attribute value.
- *
- * @example
- * ```ts
- * import { escapeHtml } from "./page.ts";
- * if (escapeHtml(`<a href="x">&'`) !== "&lt;a href=&quot;x&quot;&gt;&amp;&#39;") throw new Error();
- * ```
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 /** The URL the viewer serves a published image at: `/output/img/<session>/<file>`. */

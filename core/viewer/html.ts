@@ -7,28 +7,10 @@
  * @module
  */
 
-const ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
+import { escapeHtml } from "../web/escape.ts";
 
-/**
- * Escapes text for an HTML text node or a double-quoted attribute value.
- *
- * @example
- * ```ts
- * import { esc } from "./html.ts";
- * if (esc(`<img src=x onerror="a()">`) !== "&lt;img src=x onerror=&quot;a()&quot;&gt;") {
- *   throw new Error();
- * }
- * ```
- */
-export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
+/** Escapes text for an HTML text node or a double-quoted attribute value ({@linkcode escapeHtml}). */
+export const esc: (text: string) => string = escapeHtml;
 
 const NAMED: Readonly<Record<string, string>> = {
   amp: "&",

@@ -6,26 +6,8 @@
  * @module
  */
 
-const ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/**
- * Escapes text for HTML text and double-quoted attribute values.
- *
- * @example
- * ```ts
- * import { escapeHtml } from "./html.ts";
- * if (escapeHtml(`<a href="x">'`) !== "&lt;a href=&quot;x&quot;&gt;&#39;") throw new Error();
- * ```
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
+export { escapeHtml } from "../../web/escape.ts";
+import { escapeHtml } from "../../web/escape.ts";
 
 /** What a page frame holds. */
 export interface FrameOptions {

@@ -1,7 +1,10 @@
 /**
  * Deployment's second sanitising pass over the article body: DOMPurify on jsdom
- * with exactly the allowlist of the `markdown_to_html` tool (its `sanitizeHtml`
- * is imported, not copied, so the two passes can never drift apart).
+ * with exactly the allowlist of the `markdown_to_html` tool (its
+ * `ALLOWED_TAGS`, `ALLOWED_URL_RE` and `LINK_REL` are imported, not copied, so the
+ * two layers can never drift apart). The tool renders within that allowlist and
+ * verifies its output without a DOM; this pass is the independent second layer,
+ * in another process.
  *
  * Why it runs in the deployment process and not in a tool Worker: a Worker with
  * `deno: { permissions: "none" }` needs `--unstable-worker-options`, which the
@@ -21,6 +24,7 @@
  *
  * @module
  */
+import { ALLOWED_TAGS, ALLOWED_URL_RE, LINK_REL } from "../toolgate/tools/markdown_to_html.ts";
 
 /** Sanitises HTML against the article allowlist. */
 export type HtmlSanitizer = (html: string) => string;
@@ -36,8 +40,34 @@ async function load(): Promise<HtmlSanitizer> {
     }
   }
   // loaded only now: a static import would read process.env before the line above
-  const { sanitizeHtml } = await import("../toolgate/tools/markdown_to_html.ts");
-  return sanitizeHtml;
+  const [{ JSDOM }, { default: createDOMPurify }] = await Promise.all([
+    import("jsdom"),
+    import("dompurify"),
+  ]);
+  const purify = createDOMPurify(new JSDOM("<!doctype html><html><body></body></html>").window);
+  purify.addHook("afterSanitizeAttributes", (node) => {
+    if (node.nodeName !== "A") return;
+    const href = node.getAttribute("href");
+    // DOMPurify already drops a disallowed URL; this re-check keeps the rule in one place
+    if (href !== null && !ALLOWED_URL_RE.test(href)) node.removeAttribute("href");
+    // a published link must not hand the reader's page to the target (reverse tabnabbing)
+    node.setAttribute("rel", LINK_REL);
+  });
+  return (html: string): string =>
+    purify.sanitize(html, {
+      ALLOWED_TAGS: [...ALLOWED_TAGS],
+      ALLOWED_ATTR: ["href"],
+      ALLOWED_URI_REGEXP: ALLOWED_URL_RE,
+      ALLOW_DATA_ATTR: false,
+      ALLOW_ARIA_ATTR: false,
+      ALLOW_UNKNOWN_PROTOCOLS: false,
+      ALLOW_SELF_CLOSE_IN_ATTR: false,
+      SAFE_FOR_XML: true,
+      WHOLE_DOCUMENT: false,
+      RETURN_DOM: false,
+      RETURN_DOM_FRAGMENT: false,
+      RETURN_TRUSTED_TYPE: false,
+    });
 }
 
 /**

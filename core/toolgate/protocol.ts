@@ -1,9 +1,10 @@
 /**
- * The message protocol between ToolGate (host) and a tool Worker. A worker serves
- * exactly one call in two steps: `load` hands it the verified module bytes (it
- * imports them right away, before any call exists: a pre-started, warm worker),
- * `run` hands it the call's args and input; it answers `ready` once the module is
- * imported, then exactly one {@linkcode ToolReply}. The host never trusts the
+ * The message protocol between ToolGate (host) and a tool Worker. `load` hands
+ * the worker the verified module bytes (it imports them right away, before any
+ * call exists: a pre-started, warm worker); it answers `ready` once the module
+ * is imported. Each `run` then hands it one call's id, args and input, one call
+ * at a time, and gets exactly one {@linkcode ToolReply} carrying the same id (a
+ * reply with another id is a protocol failure). The host never trusts the
  * worker's messages: {@linkcode readWorkerMessage} checks them field by field, so
  * a compromised tool can only fail, not smuggle a different kind of value into
  * the agent.
@@ -18,9 +19,11 @@ export interface LoadRequest {
   module: Uint8Array<ArrayBuffer>;
 }
 
-/** Host → worker, second and last message: the one call this worker serves. */
+/** Host → worker: one call (the host sends the next only after this one's reply). */
 export interface RunRequest {
   kind: "run";
+  /** The call's number in this worker, echoed by its reply. */
+  id: number;
   args: unknown;
   input: Uint8Array;
 }
@@ -42,7 +45,9 @@ export interface ToolOutput {
 }
 
 /** Worker → host: the outcome of the call. */
-export type ToolReply = { ok: true; output: ToolOutput } | { ok: false; error: string };
+export type ToolReply =
+  | { ok: true; id: number; output: ToolOutput }
+  | { ok: false; id: number; error: string };
 
 /** Longest media type accepted from a tool. */
 const MAX_MEDIA_TYPE = 128;
@@ -62,16 +67,20 @@ function dimension(value: unknown): number | undefined {
  * @example
  * ```ts
  * import { readReply } from "./protocol.ts";
- * const reply = readReply({ ok: true, output: { bytes: new Uint8Array(1), media_type: "text/plain" } });
+ * const reply = readReply({ ok: true, id: 1, output: { bytes: new Uint8Array(1), media_type: "text/plain" } });
  * if (!reply.ok) throw new Error();
  * ```
  */
 export function readReply(data: unknown): ToolReply {
   if (data === null || typeof data !== "object") throw new TypeError("Invalid tool reply");
   const record = data as Record<string, unknown>;
+  const id = record.id;
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+    throw new TypeError("Invalid tool reply: id must be a positive integer");
+  }
   if (record.ok === false) {
     const error = typeof record.error === "string" ? record.error.slice(0, 500) : "tool failed";
-    return { ok: false, error };
+    return { ok: false, id, error };
   }
   if (record.ok !== true) throw new TypeError("Invalid tool reply: ok must be a boolean");
   const output = record.output;
@@ -93,7 +102,7 @@ export function readReply(data: unknown): ToolReply {
   const h = dimension(height);
   if (w !== undefined) out.width = w;
   if (h !== undefined) out.height = h;
-  return { ok: true, output: out };
+  return { ok: true, id, output: out };
 }
 
 /**

@@ -1,12 +1,21 @@
 /**
- * Warm, one-shot tool workers. Importing a tool's dependencies in a fresh
- * isolate is most of a call's cost (jsdom alone takes about 350 ms on a 2-core
- * machine), so the pool keeps, per tool, ONE pre-started Worker that has already
- * imported the tool's verified module bytes and waits for exactly one call. A
- * call takes that worker, hands it the args and input, starts the time limit,
- * and, as soon as it replied, failed or timed out, terminates it and pre-starts
- * the next one in the background. Every call therefore still runs in a fresh
- * isolate that served no other call: nothing of one call reaches the next.
+ * Warm tool workers. Importing a tool's dependencies in a fresh isolate is most
+ * of a call's cost (markdown-it alone: ~45 ms of CPU per isolate on a 2-core
+ * machine; jsdom, before the tool dropped it, ~350 ms), so the pool keeps, per
+ * tool, ONE pre-started Worker that has already imported the tool's verified
+ * module bytes. A call takes that worker, hands it the args and input and starts
+ * the time limit. When the call answered, the worker waits for the tool's next
+ * call, up to `callsPerWorker` calls (default 64); when it failed, timed out or
+ * served its share, it is terminated and a fresh one is pre-started in the
+ * background.
+ *
+ * What a call can leave for the next: the worker entry freezes the built-in
+ * prototypes after the tool loaded (a prototype-pollution write throws, and a
+ * failed call ends the worker), every reply carries its call's id (a late
+ * message of an earlier call is a failure, never the next call's answer), a
+ * message between calls breaks the worker, and a worker is only ever reused for
+ * the same tool and module digest. Tools keep no state between calls (reviewed
+ * with their pinned bytes). `callsPerWorker: 1` restores one isolate per call.
  *
  * What it trusts: the bytes it is given were hashed and matched the signed tool
  * manifest by ToolGate immediately before. A worker is only ever pre-started
@@ -64,14 +73,23 @@ export interface WarmWorkerInfo {
   sha256: string;
   /** `loading` until the worker reported its module imported, then `ready`. */
   state: "loading" | "ready";
+  /** Calls it has already answered (0 for a freshly pre-started worker). */
+  served: number;
 }
 
-/** One Worker that serves exactly one call. */
-class OneShotWorker {
+/** State of a {@linkcode ToolWorker}. */
+type WorkerState = "loading" | "ready" | "busy" | "broken" | "ended";
+
+/** One Worker that serves calls of one tool, one at a time. */
+class ToolWorker {
   readonly #worker: Worker;
-  #state: "loading" | "ready" | "broken" | "called" | "ended" = "loading";
+  #state: WorkerState = "loading";
   /** The entry reported the module imported (and warmed). */
   #loaded = false;
+  /** Calls answered successfully so far. */
+  #served = 0;
+  /** Id of the call in progress (ids start at 1). */
+  #callId = 0;
   #settle: ((message: unknown) => void) | undefined;
   #fail: ((message: string) => void) | undefined;
 
@@ -90,17 +108,28 @@ class OneShotWorker {
     this.#worker.postMessage(load);
   }
 
-  get state(): "loading" | "ready" | "broken" | "called" | "ended" {
+  get state(): WorkerState {
     return this.#state;
   }
 
+  /** True while the worker can take a call. */
+  get usable(): boolean {
+    return this.#state === "loading" || this.#state === "ready";
+  }
+
+  /** Calls this worker answered successfully. */
+  get served(): number {
+    return this.#served;
+  }
+
   #message(data: unknown): void {
-    if (this.#state === "called") {
+    if (this.#state === "busy") {
       this.#settle?.(data);
       return;
     }
-    if (this.#state !== "loading" && this.#state !== "ready") return;
-    // before a call only "ready" is expected: anything else marks the worker unusable
+    if (!this.usable) return;
+    // between calls only the first "ready" is expected: anything else (a late
+    // message of an earlier call, an answer nobody asked for) ends the worker
     let message;
     try {
       message = readWorkerMessage(data);
@@ -108,48 +137,55 @@ class OneShotWorker {
       this.#break();
       return;
     }
-    if ("kind" in message) {
+    if ("kind" in message && !this.#loaded) {
       this.#loaded = true;
       this.#state = "ready";
-    } else this.#break(); // it answered before it was called
+    } else this.#break();
   }
 
   #error(message: string): void {
-    if (this.#state === "called") this.#fail?.(message);
-    else if (this.#state === "loading" || this.#state === "ready") this.#break();
+    if (this.#state === "busy") this.#fail?.(message);
+    else if (this.usable) this.#break();
   }
 
-  /** A worker that misbehaved before its call is never used: the pool starts another. */
+  /** A worker that misbehaved between calls is never used again: the pool starts another. */
   #break(): void {
     this.#state = "broken";
-    this.terminate();
+    this.#worker.terminate();
   }
 
   /**
-   * Runs the one call: resolves with the output, rejects with `handler_error`
-   * or {@linkcode ToolTimeoutError}. The worker is terminated afterwards.
+   * Runs one call: resolves with the output (the worker is then ready for the
+   * next call), rejects with `handler_error` or {@linkcode ToolTimeoutError}
+   * (the worker is then terminated).
    */
   call(options: RunToolOptions): Promise<ToolOutput> {
-    if (this.#state !== "loading" && this.#state !== "ready") {
-      throw new TypeError(`OneShotWorker.call() on a worker in state ${this.#state}`);
+    if (!this.usable) {
+      throw new TypeError(`ToolWorker.call() on a worker in state ${this.#state}`);
     }
-    this.#state = "called";
+    this.#state = "busy";
+    const id = ++this.#callId;
     return new Promise<ToolOutput>((resolve, reject) => {
       let settled = false;
-      const finish = (action: () => void) => {
+      const finish = (ok: boolean, action: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        // a worker that replied may still hold timers or loops: end it either way
-        this.terminate();
+        this.#settle = undefined;
+        this.#fail = undefined;
+        if (ok) {
+          this.#served++;
+          this.#state = "ready";
+        } else this.terminate();
         action();
       };
       const fail = (message: string) =>
-        finish(() =>
-          reject(new SaoeError("handler_error", `Tool ${options.tool} failed: ${message}`))
+        finish(
+          false,
+          () => reject(new SaoeError("handler_error", `Tool ${options.tool} failed: ${message}`)),
         );
       const timer = setTimeout(
-        () => finish(() => reject(new ToolTimeoutError(options.tool, options.timeoutMs))),
+        () => finish(false, () => reject(new ToolTimeoutError(options.tool, options.timeoutMs))),
         options.timeoutMs,
       );
       this.#fail = fail;
@@ -163,18 +199,21 @@ class OneShotWorker {
         }
         // the import finished after the call was handed over: not the reply yet
         if ("kind" in message) {
-          this.#loaded = true;
+          if (this.#loaded) fail("it reported ready twice");
+          else this.#loaded = true;
           return;
         }
+        // a reply to another call (a late message of an earlier one) is never taken as this one's
+        if (message.id !== id) fail(`it answered call ${message.id} during call ${id}`);
         // the entry posts "ready" before any output: an earlier "output" came from
         // the tool's own top-level code, not from run()
-        if (message.ok && !this.#loaded) fail("it answered before its module was loaded");
+        else if (message.ok && !this.#loaded) fail("it answered before its module was loaded");
         else if (message.ok) {
           const output = message.output;
-          finish(() => resolve(output));
+          finish(true, () => resolve(output));
         } else fail(message.error);
       };
-      const run: ToolRequest = { kind: "run", args: options.args, input: options.input };
+      const run: ToolRequest = { kind: "run", id, args: options.args, input: options.input };
       this.#worker.postMessage(run);
     });
   }
@@ -186,12 +225,15 @@ class OneShotWorker {
   }
 }
 
+/** Default of {@linkcode ToolWorkerPoolOptions.callsPerWorker}. */
+export const DEFAULT_CALLS_PER_WORKER = 64;
+
 /** Default of {@linkcode ToolWorkerPoolOptions.prestartDelayMs}. */
 export const DEFAULT_PRESTART_DELAY_MS = 50;
 
 interface Slot {
   sha256: string;
-  worker: OneShotWorker;
+  worker: ToolWorker;
 }
 
 /** Options for {@linkcode ToolWorkerPool}. */
@@ -204,6 +246,12 @@ export interface ToolWorkerPoolOptions {
    * and the next agent handle it first.
    */
   prestartDelayMs?: number;
+  /**
+   * Successful calls one worker serves before it is replaced by a fresh one;
+   * default {@linkcode DEFAULT_CALLS_PER_WORKER}. `1` gives every call a fresh
+   * isolate (about 45 ms of CPU per `markdown_to_html` call on this machine).
+   */
+  callsPerWorker?: number;
 }
 
 /**
@@ -222,6 +270,7 @@ export class ToolWorkerPool {
   /** Pre-starts scheduled after a call, by tool. */
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #delayMs: number;
+  readonly #callsPerWorker: number;
   #entry: string | undefined;
   #stopped = false;
   #closed = false;
@@ -229,6 +278,12 @@ export class ToolWorkerPool {
   /** Creates an empty pool: nothing is started before the first verified call. */
   constructor(options: ToolWorkerPoolOptions = {}) {
     this.#delayMs = options.prestartDelayMs ?? DEFAULT_PRESTART_DELAY_MS;
+    this.#callsPerWorker = options.callsPerWorker ?? DEFAULT_CALLS_PER_WORKER;
+    if (!Number.isSafeInteger(this.#callsPerWorker) || this.#callsPerWorker < 1) {
+      throw new RangeError(
+        `callsPerWorker must be a positive integer, got ${this.#callsPerWorker}`,
+      );
+    }
   }
 
   #entryUrl(): string {
@@ -248,7 +303,9 @@ export class ToolWorkerPool {
     const out: WarmWorkerInfo[] = [];
     for (const [tool, slot] of this.#slots) {
       const state = slot.worker.state;
-      if (state === "loading" || state === "ready") out.push({ tool, sha256: slot.sha256, state });
+      if (state === "loading" || state === "ready") {
+        out.push({ tool, sha256: slot.sha256, state, served: slot.worker.served });
+      }
     }
     return out;
   }
@@ -267,11 +324,10 @@ export class ToolWorkerPool {
     if (this.#stopped || this.#closed) return;
     const current = this.#slots.get(tool);
     if (current !== undefined) {
-      const usable = current.worker.state === "loading" || current.worker.state === "ready";
-      if (usable && current.sha256 === sha256) return;
+      if (current.worker.usable && current.sha256 === sha256) return;
       current.worker.terminate();
     }
-    this.#slots.set(tool, { sha256, worker: new OneShotWorker(this.#entryUrl(), module) });
+    this.#slots.set(tool, { sha256, worker: new ToolWorker(this.#entryUrl(), module) });
   }
 
   #schedule(tool: string, module: Uint8Array<ArrayBuffer>, sha256: string): void {
@@ -303,7 +359,10 @@ export class ToolWorkerPool {
    * Runs one call and returns its output, or throws `handler_error` when the tool
    * fails or replies with something malformed, and {@linkcode ToolTimeoutError}
    * (`tool_timeout`) when it exceeds its time limit. Uses the tool's warm worker
-   * when it imported the same bytes, else starts one; then pre-starts the next.
+   * when it imported the same bytes, else starts one. A worker that answered is
+   * kept for the tool's next call until it served `callsPerWorker` calls; a
+   * worker that failed, or served its share, is terminated and a fresh one is
+   * pre-started.
    */
   async run(options: RunToolOptions): Promise<ToolOutput> {
     if (this.#closed) throw new TypeError("ToolWorkerPool.run() after close()");
@@ -312,25 +371,38 @@ export class ToolWorkerPool {
     this.#cancelTimer(options.tool);
     const slot = this.#slots.get(options.tool);
     this.#slots.delete(options.tool);
-    let worker: OneShotWorker | undefined;
+    let worker: ToolWorker | undefined;
     if (slot !== undefined) {
-      const state = slot.worker.state;
-      if (slot.sha256 === sha256 && (state === "loading" || state === "ready")) {
-        worker = slot.worker;
-      } else {
-        // another digest (the manifest changed) or a worker that broke while waiting
-        slot.worker.terminate();
-      }
+      if (slot.sha256 === sha256 && slot.worker.usable) worker = slot.worker;
+      // another digest (the manifest changed) or a worker that broke while waiting
+      else slot.worker.terminate();
     }
-    worker ??= new OneShotWorker(this.#entryUrl(), options.module);
+    worker ??= new ToolWorker(this.#entryUrl(), options.module);
     try {
       return await worker.call(options);
     } catch (err: unknown) {
       if (err instanceof ToolTimeoutError) this.#stop();
       throw err;
     } finally {
-      this.#schedule(options.tool, options.module, sha256);
+      this.#keepOrReplace(options.tool, options.module, sha256, worker);
     }
+  }
+
+  /** After a call: the worker waits for the tool's next call, or a fresh one is pre-started. */
+  #keepOrReplace(
+    tool: string,
+    module: Uint8Array<ArrayBuffer>,
+    sha256: string,
+    worker: ToolWorker,
+  ): void {
+    const reusable = worker.usable && worker.served < this.#callsPerWorker &&
+      !this.#stopped && !this.#closed && !this.#slots.has(tool);
+    if (reusable) {
+      this.#slots.set(tool, { sha256, worker });
+      return;
+    }
+    worker.terminate();
+    if (!this.#slots.get(tool)?.worker.usable) this.#schedule(tool, module, sha256);
   }
 
   #stop(): void {

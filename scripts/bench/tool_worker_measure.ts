@@ -1,13 +1,17 @@
 /**
  * Cost of one tool call through ToolGate's worker pool, outside the pipeline:
  * `markdown_to_html` on the demo article and `image_sanitize` on a 1600×1200
- * JPEG, each in a fresh one-shot Worker with no permissions,
+ * JPEG, in Workers with no permissions,
  *
  * - cold: a worker started for the call (it imports the tool's dependencies on
  *   the call's path, as every call did before the pool);
- * - warm: the pool's pre-started worker, its module already imported and its
- *   `warm()` export already called (markdown_to_html renders a fixed sample, so
- *   jsdom's lazily built internals and the JIT are ready before the real call).
+ * - fresh warm: the pool's pre-started worker, its module already imported and
+ *   its `warm()` export already called, serving its first call
+ *   (`callsPerWorker: 1`: one isolate per call);
+ * - reused: the pool's default, the same worker serving call after call
+ *   (back to back, as under sustained load);
+ * - and the CPU time of this process per fresh isolate (start, import, warm(),
+ *   one call): what one isolate per call costs under load.
  *
  * Run as its own process by `tool_worker_bench.ts` (Workers with
  * `deno.permissions` need `--unstable-worker-options`); prints JSON results.
@@ -62,7 +66,7 @@ async function cold(c: ToolCase, count: number): Promise<number[]> {
 }
 
 async function warm(c: ToolCase, count: number): Promise<number[]> {
-  const pool = new ToolWorkerPool();
+  const pool = new ToolWorkerPool({ callsPerWorker: 1 });
   try {
     await pool.prestart(c.tool, c.module);
     const out: number[] = [];
@@ -74,6 +78,43 @@ async function warm(c: ToolCase, count: number): Promise<number[]> {
   } finally {
     pool.close();
   }
+}
+
+async function reused(c: ToolCase, count: number): Promise<number[]> {
+  const pool = new ToolWorkerPool();
+  try {
+    await pool.run(c);
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) out.push(await timed(pool, c));
+    return out;
+  } finally {
+    pool.close();
+  }
+}
+
+/** CPU ms of this process (every worker thread included) per fresh isolate and call. */
+async function isolateCpu(c: ToolCase, count: number): Promise<number[]> {
+  const pool = new ToolWorkerPool({ callsPerWorker: 1, prestartDelayMs: 0 });
+  try {
+    await pool.run(c);
+    await waitReady(pool, c.tool);
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const before = cpuMs();
+      await pool.run(c);
+      await waitReady(pool, c.tool);
+      out.push(cpuMs() - before);
+    }
+    return out;
+  } finally {
+    pool.close();
+  }
+}
+
+function cpuMs(): number {
+  const [utime, stime] = Deno.readTextFileSync("/proc/self/stat").split(") ")[1]!.split(" ")
+    .slice(11, 13).map(Number);
+  return ((utime! + stime!) * 1000) / 100;
 }
 
 function row(name: string, ms: number[], target: number, informational: boolean): BenchResult {
@@ -108,9 +149,12 @@ export async function measureToolWorkers(quick: boolean): Promise<BenchResult[]>
   const n = quick ? 2 : 10;
   const results = [
     row("markdown_to_html call p50, cold worker", await cold(text, n), 60, true),
-    row("markdown_to_html call p50, warm worker", await warm(text, n), 20, true),
+    row("markdown_to_html call p50, fresh warm worker", await warm(text, n), 20, true),
+    row("markdown_to_html call p50, reused worker", await reused(text, n * 5), 5, false),
+    row("markdown_to_html CPU per fresh isolate and call", await isolateCpu(text, n), 20, true),
     row("image_sanitize call p50, cold worker", await cold(image, n), 250, true),
-    row("image_sanitize call p50, warm worker", await warm(image, n), 250, true),
+    row("image_sanitize call p50, fresh warm worker", await warm(image, n), 250, true),
+    row("image_sanitize call p50, reused worker", await reused(image, n), 250, true),
   ];
   console.error("bench: tool worker calls measured");
   return results;

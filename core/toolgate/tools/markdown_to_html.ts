@@ -1,11 +1,24 @@
 /**
  * Tool `markdown_to_html`: renders untrusted Markdown to HTML that is safe to publish.
  *
- * Two layers, each enough on its own for the common attacks: markdown-it with
- * `html: false` escapes every raw HTML tag in the input (and refuses
- * `javascript:`/`vbscript:`/`file:`/`data:` link targets), then DOMPurify on jsdom
- * keeps only an allowlist of structural elements and the `href` of links with an
- * `http:`, `https:` or `mailto:` URL. No `style`, no `on*`, no `data-*`, no images.
+ * Safe by construction, then checked:
+ *
+ * 1. markdown-it with `html: false` escapes every raw HTML tag in the input and
+ *    refuses `javascript:`/`vbscript:`/`file:`/`data:` link targets; the image
+ *    and strikethrough rules are off (no `<img>`, no `<s>`).
+ * 2. Before rendering, every token loses every attribute except a link's `href`,
+ *    which is kept only for an absolute `http:`, `https:` or `mailto:` URL, and
+ *    every link gets `rel="noopener noreferrer"`. Fenced code renders without
+ *    its language class.
+ * 3. {@linkcode verifyArticleHtml} then checks the rendered HTML against the
+ *    allowlist, tag by tag: an element, attribute or URL outside it, or a stray
+ *    `<`, fails the call (fail closed), it is never "cleaned".
+ *
+ * Deployment sanitises the result again with DOMPurify on jsdom in its own
+ * process (`core/publish/html_sanitizer.ts`, the same {@linkcode ALLOWED_TAGS}),
+ * so a flaw in one layer is not a published script. jsdom is not loaded here: a
+ * tool runs in a fresh Worker per call, and importing jsdom there cost ~350 ms
+ * of CPU per article (docs/performance.md).
  *
  * This module is loaded by ToolGate inside a Worker with no permissions, from the
  * exact bytes whose SHA-256 the signed tool manifest names. It may therefore
@@ -15,16 +28,17 @@
  * @module
  */
 import MarkdownIt from "markdown-it";
-import createDOMPurify from "dompurify";
-import { JSDOM } from "jsdom";
 
-/** Elements the sanitised HTML may contain; everything else is removed. */
+/** Elements the HTML may contain; anything else fails the call. */
 export const ALLOWED_TAGS: readonly string[] = (
   "p h1 h2 h3 h4 h5 h6 ul ol li pre code blockquote table thead tbody tr th td em strong a hr br"
 ).split(" ");
 
 /** Link targets allowed in `href`: absolute http, https and mailto URLs only. */
 export const ALLOWED_URL_RE = /^(?:https?:\/\/|mailto:)/i;
+
+/** The one `rel` every link carries (no reverse tabnabbing, no referrer). */
+export const LINK_REL = "noopener noreferrer";
 
 /** Largest Markdown input accepted, in bytes. */
 export const MAX_MARKDOWN_BYTES = 1024 * 1024;
@@ -35,55 +49,105 @@ export interface ToolOutput {
   media_type: string;
 }
 
+/** Rendered HTML that is outside the allowlist (a bug or a bypass, never input's fault alone). */
+export class UnsafeHtmlError extends Error {
+  /** Stable reason code. */
+  readonly code = "unsafe_html";
+  /** Creates the error for `problem` at character `offset`. */
+  constructor(problem: string, offset: number) {
+    super(`Rendered HTML refused at character ${offset}: ${problem}`);
+    this.name = "UnsafeHtmlError";
+  }
+}
+
+const VOID_TAGS = new Set(["hr", "br"]);
+const TAGS = new Set(ALLOWED_TAGS);
+// markdown-it escapes & < > " in text and attributes; so must anything that passes here
+const TEXT_RE = /[^<>]+/y;
+const TAG_RE = /<(\/?)([a-z][a-z0-9]*)((?: [a-z]+="[^"<>]*")*)>/y;
+const ATTR_RE = / ([a-z]+)="([^"<>]*)"/g;
+
 /**
- * Sanitises HTML against the allowlist (the second layer; exported so tests can
- * hit it with raw HTML that markdown-it would have escaped).
+ * Checks that `html` contains only allowlisted elements, balanced, with no
+ * attribute but a link's `href` (http, https or mailto) and `rel`; throws
+ * {@linkcode UnsafeHtmlError} otherwise.
  *
  * @example
  * ```ts
- * import { sanitizeHtml } from "./markdown_to_html.ts";
- * const html = sanitizeHtml('<p onclick="x()">a<script>1</script><a href="https://x.org">b</a></p>');
- * if (html !== '<p>a<a href="https://x.org" rel="noopener noreferrer">b</a></p>') throw new Error();
+ * import { verifyArticleHtml } from "./markdown_to_html.ts";
+ * verifyArticleHtml('<p>a <a href="https://x.org" rel="noopener noreferrer">b</a></p>\n');
+ * let refused = false;
+ * try {
+ *   verifyArticleHtml('<p onclick="x()">a</p>');
+ * } catch {
+ *   refused = true;
+ * }
+ * if (!refused) throw new Error();
  * ```
  */
-export function sanitizeHtml(html: string): string {
-  return purifier().sanitize(html, {
-    ALLOWED_TAGS: [...ALLOWED_TAGS],
-    ALLOWED_ATTR: ["href"],
-    ALLOWED_URI_REGEXP: ALLOWED_URL_RE,
-    ALLOW_DATA_ATTR: false,
-    ALLOW_ARIA_ATTR: false,
-    ALLOW_UNKNOWN_PROTOCOLS: false,
-    ALLOW_SELF_CLOSE_IN_ATTR: false,
-    SAFE_FOR_XML: true,
-    WHOLE_DOCUMENT: false,
-    RETURN_DOM: false,
-    RETURN_DOM_FRAGMENT: false,
-    RETURN_TRUSTED_TYPE: false,
-  });
+export function verifyArticleHtml(html: string): void {
+  const open: string[] = [];
+  let pos = 0;
+  while (pos < html.length) {
+    TEXT_RE.lastIndex = pos;
+    if (TEXT_RE.test(html)) {
+      pos = TEXT_RE.lastIndex;
+      continue;
+    }
+    TAG_RE.lastIndex = pos;
+    const m = TAG_RE.exec(html);
+    if (m === null) throw new UnsafeHtmlError("a tag is malformed", pos);
+    const [, close, tag, attrs] = m as unknown as [string, string, string, string];
+    if (!TAGS.has(tag)) throw new UnsafeHtmlError(`<${tag}> is not allowed`, pos);
+    if (close === "/") {
+      if (attrs !== "" || open.pop() !== tag) {
+        throw new UnsafeHtmlError(`</${tag}> does not close the open element`, pos);
+      }
+    } else {
+      verifyAttributes(tag, attrs, pos);
+      if (!VOID_TAGS.has(tag)) open.push(tag);
+    }
+    pos = TAG_RE.lastIndex;
+  }
+  if (open.length > 0) throw new UnsafeHtmlError(`<${open.at(-1)}> is not closed`, pos);
 }
 
-type Purifier = ReturnType<typeof createDOMPurify>;
-let cached: Purifier | undefined;
+function verifyAttributes(tag: string, attrs: string, pos: number): void {
+  const seen = new Set<string>();
+  for (const [, name, value] of attrs.matchAll(ATTR_RE) as Iterable<[string, string, string]>) {
+    if (tag !== "a" || seen.has(name)) {
+      throw new UnsafeHtmlError(`attribute ${name} on <${tag}> is not allowed`, pos);
+    }
+    seen.add(name);
+    if (name === "href" && ALLOWED_URL_RE.test(value)) continue;
+    if (name === "rel" && value === LINK_REL) continue;
+    throw new UnsafeHtmlError(`attribute ${name} on <a> is not allowed`, pos);
+  }
+}
 
-/**
- * One jsdom window and DOMPurify instance per module instance: DOMPurify is made
- * to be reused, building a window costs tens of milliseconds, and in ToolGate a
- * module instance lives in a worker that serves exactly one call anyway.
- */
-function purifier(): Purifier {
-  if (cached !== undefined) return cached;
-  const purify = createDOMPurify(new JSDOM("<!doctype html><html><body></body></html>").window);
-  purify.addHook("afterSanitizeAttributes", (node) => {
-    if (node.nodeName !== "A") return;
-    const href = node.getAttribute("href");
-    // DOMPurify already drops a disallowed URL; this re-check keeps the rule in one place
-    if (href !== null && !ALLOWED_URL_RE.test(href)) node.removeAttribute("href");
-    // a published link must not hand the reader's page to the target (reverse tabnabbing)
-    node.setAttribute("rel", "noopener noreferrer");
-  });
-  cached = purify;
-  return purify;
+type Renderer = InstanceType<typeof MarkdownIt>;
+type Token = ReturnType<Renderer["parse"]>[number];
+
+/** Drops every attribute but an allowed link's `href`, and gives every link its `rel`. */
+function restrict(tokens: Token[]): void {
+  for (const token of tokens) {
+    if (token.children !== null) restrict(token.children);
+    if (token.type === "link_open") {
+      const href = token.attrGet("href");
+      token.attrs = typeof href === "string" && ALLOWED_URL_RE.test(href) ? [["href", href]] : [];
+      token.attrs.push(["rel", LINK_REL]);
+    } else {
+      token.attrs = null;
+    }
+    // a fence's info string ("```js") would become class="language-js"
+    token.info = "";
+  }
+}
+
+function renderer(): Renderer {
+  const md = new MarkdownIt("default", { html: false, linkify: false, typographer: false });
+  md.disable(["image", "strikethrough"]);
+  return md;
 }
 
 /**
@@ -97,11 +161,14 @@ function purifier(): Purifier {
  * ```
  */
 export function warm(): void {
-  markdownToSafeHtml("# Warm\n\nA *paragraph* with a [link](https://example.org).\n\n- item\n");
+  markdownToSafeHtml(
+    "# Warm\n\nA *paragraph* with a [link](https://example.org) and `code`.\n\n- item\n\n" +
+      "| a |\n|---|\n| b |\n\n```\nx\n```\n",
+  );
 }
 
 /**
- * Renders Markdown text to sanitised HTML.
+ * Renders Markdown text to HTML within the allowlist.
  *
  * @example
  * ```ts
@@ -111,8 +178,13 @@ export function warm(): void {
  * ```
  */
 export function markdownToSafeHtml(markdown: string): string {
-  const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
-  return sanitizeHtml(md.render(markdown));
+  const md = renderer();
+  const env = {};
+  const tokens = md.parse(markdown, env);
+  restrict(tokens);
+  const html = md.renderer.render(tokens, md.options, env);
+  verifyArticleHtml(html);
+  return html;
 }
 
 /**

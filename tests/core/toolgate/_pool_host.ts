@@ -1,7 +1,8 @@
 /**
  * Subprocess host for ToolWorkerPool tests: runs with `--unstable-worker-options`
  * (as an agent must) and no permissions but reading the test's tool sources.
- * Reads a JSON list of steps on stdin, runs them against one pool, and prints a
+ * Reads `{ calls_per_worker?, steps }` as JSON on stdin, runs the steps against
+ * one pool (with that `callsPerWorker`, default the pool's), and prints a
  * JSON report: each step's result, the warm workers after it, and how many Workers
  * were constructed so far.
  *
@@ -28,7 +29,7 @@ export interface PoolStepReport {
   output?: unknown;
   code?: string;
   message?: string;
-  warm: { tool: string; sha256: string; state: string }[];
+  warm: { tool: string; sha256: string; state: string; served: number }[];
   spawned: number;
 }
 
@@ -42,8 +43,12 @@ globalThis.Worker = class extends OriginalWorker {
 };
 
 if (import.meta.main) {
-  const steps = JSON.parse(await new Response(Deno.stdin.readable).text()) as PoolStep[];
-  const pool = new ToolWorkerPool();
+  const { steps, calls_per_worker } = JSON.parse(
+    await new Response(Deno.stdin.readable).text(),
+  ) as { steps: PoolStep[]; calls_per_worker?: number };
+  const pool = new ToolWorkerPool(
+    calls_per_worker === undefined ? {} : { callsPerWorker: calls_per_worker },
+  );
   const reports: PoolStepReport[] = [];
   for (const step of steps) {
     const report: Partial<PoolStepReport> = { started: Date.now() };

@@ -4,8 +4,10 @@ import {
   ALLOWED_TAGS,
   markdownToSafeHtml,
   run,
-  sanitizeHtml,
+  UnsafeHtmlError,
+  verifyArticleHtml,
 } from "../../../core/toolgate/tools/markdown_to_html.ts";
+import { loadHtmlSanitizer } from "../../../core/publish/html_sanitizer.ts";
 
 /** Payloads from the XSS cheat sheets, DOMPurify's mXSS reports and the design's corpus. */
 const XSS_CORPUS = [
@@ -99,12 +101,65 @@ Deno.test("markdownToSafeHtml() leaves no script, handler or dangerous URL for a
   }
 });
 
-Deno.test("sanitizeHtml() alone removes every XSS payload given as raw HTML", () => {
-  for (const payload of XSS_CORPUS) assertSafe(sanitizeHtml(payload), payload);
+Deno.test("deployment's DOMPurify pass alone removes every XSS payload given as raw HTML", async () => {
+  const sanitize = await loadHtmlSanitizer();
+  for (const payload of XSS_CORPUS) assertSafe(sanitize(payload), payload);
   assert.equal(
-    sanitizeHtml('<a href="https://ok.example" onclick="alert(1)" style="x" data-x="1">ok</a>'),
+    sanitize('<a href="https://ok.example" onclick="alert(1)" style="x" data-x="1">ok</a>'),
     '<a href="https://ok.example" rel="noopener noreferrer">ok</a>',
   );
+});
+
+Deno.test("the tool's output passes deployment's DOMPurify pass unchanged", async () => {
+  const sanitize = await loadHtmlSanitizer();
+  const sample = '# T\n\n*a* **b** `c` [d](https://d.example/?x=1&y="2") [e](/rel)\n\n' +
+    "1. one\n\n```js\nif (a < b && c) {}\n```\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n> q  \n> r\n";
+  for (const input of [sample, ...XSS_CORPUS]) {
+    const html = markdownToSafeHtml(input);
+    // compared as a browser serialises the same markup (it writes &quot; in text as ")
+    const asParsed = new JSDOM(`<body>${html}</body>`).window.document.body.innerHTML;
+    assert.equal(sanitize(html), asParsed, `the second layer changed the tool's output: ${input}`);
+  }
+});
+
+Deno.test("markdownToSafeHtml() drops images, strikethrough, code classes, alignment and titles", () => {
+  const html = markdownToSafeHtml(
+    '![alt](https://x.example/a.png) ~~gone~~ [t](https://t.example "title")\n\n' +
+      "3. three\n\n```python\nx\n```\n\n| a |\n|:-:|\n| b |\n",
+  );
+  assert.doesNotMatch(html, /<img|<s>|class=|style=|title=|start=/);
+  assert.match(html, /<ol>\n<li>three<\/li>/);
+  assert.match(html, /<pre><code>x\n<\/code><\/pre>/);
+});
+
+Deno.test("verifyArticleHtml() accepts the allowlist and refuses anything outside it", () => {
+  verifyArticleHtml(
+    '<h2>a &amp; b</h2>\n<p><a href="mailto:x@y.example" rel="noopener noreferrer">m</a><br>\n</p><hr>',
+  );
+  const refused = [
+    "<script>alert(1)</script>",
+    '<p onclick="x()">a</p>',
+    '<a href="javascript:alert(1)" rel="noopener noreferrer">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    '<a href="/relative">x</a>',
+    '<a rel="opener">x</a>',
+    '<a href="https://a.example" href="javascript:x">x</a>',
+    "<a href=https://a.example>x</a>",
+    "<img src=x>",
+    "<P>upper</P>",
+    "<p>a < b</p>",
+    "<p>a > b</p>",
+    "<p>unclosed",
+    "<p><em>crossed</p></em>",
+    "</p>",
+    "<br/>",
+    "<!-- c -->",
+    '<code class="language-js">x</code>',
+    "<p >x</p>",
+  ];
+  for (const html of refused) {
+    assert.throws(() => verifyArticleHtml(html), UnsafeHtmlError, `accepted: ${html}`);
+  }
 });
 
 Deno.test("run() refuses arguments and input that is not UTF-8", async () => {

@@ -91,7 +91,10 @@ export async function readTrustFile(path: string, maxBytes: number): Promise<Uin
         file: path,
       });
     }
-    const buffer = new Uint8Array(maxBytes + 1);
+    // sized by the file (one byte more shows growth), not by the limit: agents
+    // read trust files often, and a zeroed buffer of the limit each time is waste
+    const expected = Math.min(opened.size, maxBytes);
+    const buffer = new Uint8Array(expected + 1);
     let length = 0;
     for (;;) {
       const n = await file.read(buffer.subarray(length));
@@ -102,6 +105,15 @@ export async function readTrustFile(path: string, maxBytes: number): Promise<Uin
           "size_exceeded",
           `Cannot read trust file ${path}: it grew beyond the limit of ${maxBytes} bytes`,
           { file: path },
+        );
+      }
+      if (length > expected) {
+        throw new SaoeError(
+          "unsafe_path",
+          `Cannot read trust file ${path}: it changed while read`,
+          {
+            file: path,
+          },
         );
       }
     }

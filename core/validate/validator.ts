@@ -511,7 +511,10 @@ async function readCapped(path: string, max: number): Promise<Uint8Array<ArrayBu
     if (opened.ino !== info.ino || opened.dev !== info.dev) {
       throw refuse(1, "unsafe_path", "the inbox entry changed while it was opened", {});
     }
-    const buffer = new Uint8Array(max + 1);
+    // sized by the file, not the limit: a 4 MiB zeroed buffer per envelope was
+    // most of an agent's CPU and garbage under load; one byte more than
+    // expected shows a file that is over the limit or grew after it was opened
+    const buffer = new Uint8Array(Math.min(max, opened.size) + 1);
     let length = 0;
     while (length < buffer.byteLength) {
       const n = await file.read(buffer.subarray(length));
@@ -520,6 +523,9 @@ async function readCapped(path: string, max: number): Promise<Uint8Array<ArrayBu
     }
     if (length > max) {
       throw refuse(1, "size_exceeded", `the file is larger than the limit of ${max} bytes`, {});
+    }
+    if (length !== opened.size) {
+      throw refuse(1, "unsafe_path", "the inbox entry changed size while it was read", {});
     }
     return buffer.slice(0, length);
   } catch (err: unknown) {

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { initHome } from "../../core/ceremony/init_home.ts";
 import { readHomeConfig, writeHomeConfig } from "../../core/home/config.ts";
 import { type HomeLayout, ledgerPath } from "../../core/home/layout.ts";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
+import { createOperatorToken, readOperatorToken } from "../../core/keys/operator_token.ts";
 import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
 import { type Ledger, openLedger } from "../../core/ledger/ledger.ts";
 import { startSupervisor, type Supervisor } from "../../core/supervisor/supervisor.ts";
@@ -150,6 +150,10 @@ export interface BenchPipeline extends AsyncDisposable {
   url: string;
   /** The operator credential. */
   credential: string;
+  /** The automation credential, when {@linkcode StartBenchPipelineOptions.automationPerMinute} is set. */
+  automationCredential?: string;
+  /** Milliseconds from calling `startSupervisor` to `supervisor.ready` with every agent up. */
+  startupMs: number;
   ledger: LedgerFollower;
   /** Supervisor notices and agent stderr lines. */
   logs: string[];
@@ -160,6 +164,11 @@ export interface StartBenchPipelineOptions {
   /** Folder the home is created in (removed by the caller). */
   dir: string;
   transport: "watch" | "poll";
+  /**
+   * Also creates an automation credential (`bench-automation`) with this quota
+   * per minute; by default the home has only the person credential.
+   */
+  automationPerMinute?: number;
 }
 
 /** Creates a fresh home under `dir` and starts the supervisor on it. */
@@ -172,6 +181,9 @@ export async function startBenchPipeline(
   await vaultSources(sources);
   const { home } = await initHome({ home: root, sources, repo: REPO, clock: systemClock });
   const config = await readHomeConfig(home.config);
+  const automation = options.automationPerMinute === undefined
+    ? undefined
+    : await createOperatorToken(home.keys, "bench-automation", "automation");
   // an agent still being written (no entry file yet) is left out, not fatal
   const agents: string[] = [];
   for (const agent of config.agents) {
@@ -185,11 +197,21 @@ export async function startBenchPipeline(
   await writeHomeConfig(home.config, {
     ...config,
     agents,
-    intake: { ...config.intake, person_per_minute: 1_000_000 },
+    operator_tokens: automation === undefined
+      ? config.operator_tokens
+      : [...config.operator_tokens, automation],
+    intake: {
+      ...config.intake,
+      person_per_minute: 1_000_000,
+      ...(options.automationPerMinute === undefined
+        ? {}
+        : { automation_per_minute: options.automationPerMinute }),
+    },
     // idle CPU is judged between reconciliation scans: none falls inside a run
     reconcile_ms: RECONCILE_MS,
   });
   const logs: string[] = [];
+  const startedAt = performance.now();
   const supervisor = await startSupervisor({
     home: root,
     repo: REPO,
@@ -202,6 +224,7 @@ export async function startBenchPipeline(
   });
   try {
     const statuses = await supervisor.ready;
+    const startupMs = performance.now() - startedAt;
     const down = statuses.filter((s) => s.state !== "up");
     if (down.length > 0) {
       throw new Error(
@@ -212,12 +235,17 @@ export async function startBenchPipeline(
     }
     if (supervisor.intakeUrl === undefined) throw new Error("The pipeline runs no intake");
     const credential = await readOperatorToken(home.keys, "operator");
+    const automationCredential = automation === undefined
+      ? undefined
+      : await readOperatorToken(home.keys, automation.id);
     const ledger = await LedgerFollower.open(home);
     return {
       supervisor,
       home,
       url: supervisor.intakeUrl,
       credential,
+      ...(automationCredential === undefined ? {} : { automationCredential }),
+      startupMs,
       ledger,
       logs,
       async [Symbol.asyncDispose]() {

@@ -79,6 +79,25 @@ export async function residentMiB(pid: number): Promise<number> {
   return match === null ? NaN : round1(Number(match[1]) / 1024);
 }
 
+/** Peak resident memory of process `pid` so far, in MiB (`VmHWM` of `/proc/<pid>/status`). */
+export async function peakResidentMiB(pid: number): Promise<number> {
+  const text = await Deno.readTextFile(`/proc/${pid}/status`);
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(text);
+  return match === null ? NaN : round1(Number(match[1]) / 1024);
+}
+
+/**
+ * Proportional set size of process `pid` in MiB (`Pss` of `/proc/<pid>/smaps_rollup`):
+ * its private pages plus its share of pages mapped by several processes (the
+ * Deno binary's code is mapped by every agent). Summed over processes, PSS is
+ * the memory they use together; summed RSS counts shared pages once per process.
+ */
+export async function proportionalMiB(pid: number): Promise<number> {
+  const text = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
+  const match = /^Pss:\s+(\d+) kB$/m.exec(text);
+  return match === null ? NaN : round1(Number(match[1]) / 1024);
+}
+
 /**
  * Waits until every process in `pids` used no CPU tick during `quietMs` (a tick is
  * 10 ms of CPU time), or `maxMs` passed; returns how long it waited in ms.

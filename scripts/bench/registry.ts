@@ -7,6 +7,7 @@
  */
 import { ledgerBench } from "./ledger_bench.ts";
 import { pipelineBench } from "./pipeline_bench.ts";
+import { throughputBench } from "./throughput_bench.ts";
 import { toolWorkerBench } from "./tool_worker_bench.ts";
 import { validatorBench } from "./validator_bench.ts";
 import type { BenchModule } from "./types.ts";
@@ -17,4 +18,5 @@ export const BENCH_MODULES: readonly BenchModule[] = [
   validatorBench,
   toolWorkerBench,
   pipelineBench,
+  throughputBench,
 ];

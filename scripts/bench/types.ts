@@ -9,6 +9,8 @@
 export interface BenchContext {
   /** `--quick`: smaller workloads for a fast smoke run. */
   quick: boolean;
+  /** `--soak`: the long run (10,000 articles through the pipeline), judged on loss and duplicates. */
+  soak?: boolean;
   /** A fresh temp folder for this module, removed after it runs. */
   tempDir: string;
 }

@@ -44,9 +44,13 @@ function partOf(envelope: Envelope): Part {
 /** The deployment agent. */
 export const deployment: AgentDefinition = {
   name: "deployment",
-  async start() {
-    // load the sanitiser now so a broken setup shows at start, not at the first article
-    await loadHtmlSanitizer();
+  start() {
+    // jsdom (~50 MiB) loads with the first article, not at start: an idle
+    // pipeline that published nothing yet does not carry it. A broken install
+    // still shows at start: both packages must resolve.
+    import.meta.resolve("jsdom");
+    import.meta.resolve("dompurify");
+    return Promise.resolve();
   },
   async handle(ctx, { envelope }) {
     const outcome = await joinPart({

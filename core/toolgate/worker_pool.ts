@@ -228,6 +228,9 @@ class ToolWorker {
 /** Default of {@linkcode ToolWorkerPoolOptions.callsPerWorker}. */
 export const DEFAULT_CALLS_PER_WORKER = 64;
 
+/** Default of {@linkcode ToolWorkerPoolOptions.retireIdleMs}. */
+export const DEFAULT_RETIRE_IDLE_MS = 5_000;
+
 /** Default of {@linkcode ToolWorkerPoolOptions.prestartDelayMs}. */
 export const DEFAULT_PRESTART_DELAY_MS = 50;
 
@@ -252,6 +255,14 @@ export interface ToolWorkerPoolOptions {
    * isolate (about 45 ms of CPU per `markdown_to_html` call on this machine).
    */
   callsPerWorker?: number;
+  /**
+   * A worker that served calls and then waited this long (ms) for its tool's
+   * next call is replaced by a freshly pre-started one; default
+   * {@linkcode DEFAULT_RETIRE_IDLE_MS}. The heap a tool grew under load (a
+   * decoded 1600×1200 image is 7.7 MB) is then returned while the pipeline is
+   * idle, and nothing of the last call waits in memory for the next.
+   */
+  retireIdleMs?: number;
 }
 
 /**
@@ -271,6 +282,7 @@ export class ToolWorkerPool {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #delayMs: number;
   readonly #callsPerWorker: number;
+  readonly #retireIdleMs: number;
   #entry: string | undefined;
   #stopped = false;
   #closed = false;
@@ -279,6 +291,7 @@ export class ToolWorkerPool {
   constructor(options: ToolWorkerPoolOptions = {}) {
     this.#delayMs = options.prestartDelayMs ?? DEFAULT_PRESTART_DELAY_MS;
     this.#callsPerWorker = options.callsPerWorker ?? DEFAULT_CALLS_PER_WORKER;
+    this.#retireIdleMs = options.retireIdleMs ?? DEFAULT_RETIRE_IDLE_MS;
     if (!Number.isSafeInteger(this.#callsPerWorker) || this.#callsPerWorker < 1) {
       throw new RangeError(
         `callsPerWorker must be a positive integer, got ${this.#callsPerWorker}`,
@@ -342,6 +355,25 @@ export class ToolWorkerPool {
     );
   }
 
+  #retireWhenIdle(
+    tool: string,
+    module: Uint8Array<ArrayBuffer>,
+    sha256: string,
+    worker: ToolWorker,
+  ): void {
+    this.#cancelTimer(tool);
+    this.#timers.set(
+      tool,
+      setTimeout(() => {
+        this.#timers.delete(tool);
+        if (this.#slots.get(tool)?.worker !== worker) return;
+        worker.terminate();
+        this.#slots.delete(tool);
+        this.#prestart(tool, module, sha256);
+      }, this.#retireIdleMs),
+    );
+  }
+
   #cancelTimer(tool: string): void {
     const timer = this.#timers.get(tool);
     if (timer !== undefined) clearTimeout(timer);
@@ -399,6 +431,7 @@ export class ToolWorkerPool {
       !this.#stopped && !this.#closed && !this.#slots.has(tool);
     if (reusable) {
       this.#slots.set(tool, { sha256, worker });
+      this.#retireWhenIdle(tool, module, sha256, worker);
       return;
     }
     worker.terminate();

@@ -1,8 +1,8 @@
 /**
  * Subprocess host for ToolWorkerPool tests: runs with `--unstable-worker-options`
  * (as an agent must) and no permissions but reading the test's tool sources.
- * Reads `{ calls_per_worker?, steps }` as JSON on stdin, runs the steps against
- * one pool (with that `callsPerWorker`, default the pool's), and prints a
+ * Reads `{ calls_per_worker?, retire_idle_ms?, steps }` as JSON on stdin, runs
+ * the steps against one pool (with those options, default the pool's), and prints a
  * JSON report: each step's result, the warm workers after it, and how many Workers
  * were constructed so far.
  *
@@ -43,12 +43,13 @@ globalThis.Worker = class extends OriginalWorker {
 };
 
 if (import.meta.main) {
-  const { steps, calls_per_worker } = JSON.parse(
+  const { steps, calls_per_worker, retire_idle_ms } = JSON.parse(
     await new Response(Deno.stdin.readable).text(),
-  ) as { steps: PoolStep[]; calls_per_worker?: number };
-  const pool = new ToolWorkerPool(
-    calls_per_worker === undefined ? {} : { callsPerWorker: calls_per_worker },
-  );
+  ) as { steps: PoolStep[]; calls_per_worker?: number; retire_idle_ms?: number };
+  const pool = new ToolWorkerPool({
+    ...(calls_per_worker === undefined ? {} : { callsPerWorker: calls_per_worker }),
+    ...(retire_idle_ms === undefined ? {} : { retireIdleMs: retire_idle_ms }),
+  });
   const reports: PoolStepReport[] = [];
   for (const step of steps) {
     const report: Partial<PoolStepReport> = { started: Date.now() };

@@ -9,7 +9,11 @@ interface PoolReport {
 }
 
 /** Runs `steps` against one pool in a `--unstable-worker-options` subprocess with no permissions. */
-async function runPool(steps: PoolStep[], callsPerWorker?: number): Promise<PoolReport> {
+async function runPool(
+  steps: PoolStep[],
+  callsPerWorker?: number,
+  retireIdleMs?: number,
+): Promise<PoolReport> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -25,7 +29,9 @@ async function runPool(steps: PoolStep[], callsPerWorker?: number): Promise<Pool
   }).spawn();
   const writer = child.stdin.getWriter();
   await writer.write(
-    new TextEncoder().encode(JSON.stringify({ steps, calls_per_worker: callsPerWorker })),
+    new TextEncoder().encode(
+      JSON.stringify({ steps, calls_per_worker: callsPerWorker, retire_idle_ms: retireIdleMs }),
+    ),
   );
   await writer.close();
   const out = await child.output();
@@ -290,4 +296,24 @@ export function run(_a, input) {
   );
   assert.equal(reports[6]!.output, null);
   assert.equal(reports[6]!.spawned, 3);
+});
+
+Deno.test("ToolWorkerPool replaces a worker that served calls once its tool was idle", async () => {
+  const { reports } = await runPool(
+    [
+      { op: "run", tool: "stamp", source: STAMP_SOURCE },
+      { op: "run", tool: "stamp", source: STAMP_SOURCE },
+      { op: "sleep", ms: 600 },
+      { op: "wait_ready", tool: "stamp" },
+      { op: "run", tool: "stamp", source: STAMP_SOURCE },
+    ],
+    64,
+    300,
+  );
+  const calls = reports.map((r) => (r.output as { calls: number } | undefined)?.calls);
+  assert.deepEqual(calls, [1, 2, undefined, undefined, 1]);
+  // after the idle time the used worker was gone and a fresh one waited in its place
+  assert.deepEqual(reports[2]!.warm.map((w) => w.served), [0]);
+  assert.equal(reports[2]!.spawned, 2);
+  assert.equal(reports[4]!.spawned, 2);
 });

@@ -332,6 +332,8 @@ class Running implements Supervisor {
   readonly #stopTimeoutMs: number;
   readonly #interval: ReturnType<typeof setInterval>;
   readonly #statusInterval: ReturnType<typeof setInterval>;
+  /** The status last written, without its time (a rewrite is skipped when equal). */
+  #statusWritten = "";
   readonly #stoppedResolvers = Promise.withResolvers<StopReport>();
   #state: SupervisorStatus["state"] = "running";
   #stopping: Promise<StopReport> | undefined;
@@ -681,17 +683,23 @@ class Running implements Supervisor {
     this.#statusDone = (async () => {
       do {
         this.#statusDirty = false;
-        const now = formatTimestamp(this.#clock.now());
         try {
-          await writeSupervisorStatus(this.home, {
-            format: 1,
+          const content = {
+            format: 1 as const,
             pid: Deno.pid,
             home: this.home.root,
             state: this.#state,
             started_at: this.#startedAt,
-            updated_at: now,
             agents: await this.#agentsWithQueues(),
-          });
+          };
+          // rewritten only when something changed: an idle pipeline writes nothing
+          // (a rewrite every few seconds woke every watcher of audit/, the viewer's)
+          const key = JSON.stringify(content);
+          if (key !== this.#statusWritten) {
+            const now = formatTimestamp(this.#clock.now());
+            await writeSupervisorStatus(this.home, { ...content, updated_at: now });
+            this.#statusWritten = key;
+          }
         } catch (err: unknown) {
           this.#log(`supervisor: cannot write the status file: ${describe(err)}`);
         }

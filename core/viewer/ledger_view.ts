@@ -103,6 +103,11 @@ export class LedgerView {
     this.#path = path;
   }
 
+  /** The ledger database file this view reads. */
+  get path(): string {
+    return this.#path;
+  }
+
   async #open(): Promise<Ledger | undefined> {
     if (this.#ledger !== undefined) return this.#ledger;
     const exists = await Deno.lstat(this.#path).then(() => true, () => false);

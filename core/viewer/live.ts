@@ -1,13 +1,20 @@
 /**
  * Follows the ledger for the viewer: at start it reads every record once (in
  * chunks, yielding between them, so the server answers meanwhile) to build the
- * session index, then polls the head and hands each new record to the session
- * index and to every subscriber (the server-sent event streams). Polling a
- * read-only connection is one indexed query; the viewer cannot be notified by
- * the supervisor and must not write anything to be.
+ * session index, then hands each new record to the session index and to every
+ * subscriber (the server-sent event streams).
+ *
+ * It is event-driven like the agents' inboxes: one `Deno.watchFs` on the
+ * ledger's folder (`audit/`, which the viewer may read) wakes it when the
+ * database or its WAL file changes; a burst of events is one read (one indexed
+ * query on a read-only connection). The OS may drop events, so a slow fallback
+ * poll (every 30 s by default) reads too; when idle, that timer is the only
+ * wakeup. The viewer cannot be notified by the supervisor and must not write
+ * anything to be, so a watched event is only a hint to read.
  *
  * @module
  */
+import { basename, dirname } from "node:path";
 import type { AuditRow, LedgerView } from "./ledger_view.ts";
 import { SessionIndex, type SessionSummary } from "./sessions.ts";
 
@@ -18,43 +25,82 @@ export interface LiveRecord {
   session: SessionSummary | undefined;
 }
 
+/** Default interval of the fallback poll: 30 seconds. */
+export const DEFAULT_FALLBACK_MS = 30_000;
+
 /** Options for {@linkcode LedgerTail}. */
 export interface LedgerTailOptions {
   view: LedgerView;
-  /** Milliseconds between polls; default 200. */
-  intervalMs?: number;
-  /** Where read errors go; default `console.error`. */
+  /**
+   * Wake on changes in the folder of `view.path`; default true. False leaves the
+   * fallback poll as the only wakeup (for a folder that cannot be watched).
+   */
+  watch?: boolean;
+  /** Milliseconds between fallback polls, which catch a lost event; default 30 000. */
+  fallbackMs?: number;
+  /** Wait after a first event before reading, so a burst is one read; default 20. */
+  coalesceMs?: number;
+  /** Where read and watch errors go; default `console.error`. */
   log?(line: string): void;
 }
 
 const CHUNK = 5_000;
 
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /**
  * The ledger follower.
  *
  * @example
- * ```ts ignore
- * const tail = new LedgerTail({ view: new LedgerView(ledgerPath(home)) });
+ * ```ts
+ * import { LedgerTail } from "./live.ts";
+ * import { LedgerView } from "./ledger_view.ts";
+ * const dir = await Deno.makeTempDir();
+ * const tail = new LedgerTail({ view: new LedgerView(`${dir}/ledger.db`) });
  * tail.start();
+ * await tail.ready; // no ledger yet: nothing to index
  * const unsubscribe = tail.subscribe((r) => console.log(r.row.seq));
+ * unsubscribe();
+ * await tail.stop();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class LedgerTail {
   /** Sessions seen so far. */
   readonly sessions: SessionIndex = new SessionIndex();
   readonly #view: LedgerView;
-  readonly #intervalMs: number;
+  readonly #watch: boolean;
+  readonly #fallbackMs: number;
+  readonly #coalesceMs: number;
   readonly #log: (line: string) => void;
   readonly #subscribers = new Set<(record: LiveRecord) => void>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #watcher: Deno.FsWatcher | undefined;
+  #events: Promise<void> = Promise.resolve();
+  #fallbackTimer: ReturnType<typeof setTimeout> | undefined;
+  #wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  #reading: Promise<void> | undefined;
+  #again = false;
+  #started = false;
   #stopped = false;
   #caughtUp = false;
   readonly #ready = Promise.withResolvers<void>();
 
   /** A follower of `options.view`; call {@linkcode LedgerTail.start}. */
   constructor(options: LedgerTailOptions) {
+    const fallbackMs = options.fallbackMs ?? DEFAULT_FALLBACK_MS;
+    if (!Number.isFinite(fallbackMs) || fallbackMs < 1) {
+      throw new RangeError(`Invalid fallbackMs ${fallbackMs}: expected a positive number`);
+    }
+    const coalesceMs = options.coalesceMs ?? 20;
+    if (!Number.isFinite(coalesceMs) || coalesceMs < 0) {
+      throw new RangeError(`Invalid coalesceMs ${coalesceMs}: expected a non-negative number`);
+    }
     this.#view = options.view;
-    this.#intervalMs = options.intervalMs ?? 200;
+    this.#watch = options.watch ?? true;
+    this.#fallbackMs = fallbackMs;
+    this.#coalesceMs = coalesceMs;
     this.#log = options.log ?? ((line) => console.error(line));
   }
 
@@ -73,9 +119,17 @@ export class LedgerTail {
     return this.sessions.lastSeq;
   }
 
-  /** Starts following. */
+  /** True while a folder watcher wakes the tail (false: fallback polls only). */
+  get watching(): boolean {
+    return this.#watcher !== undefined;
+  }
+
+  /** Starts following: the watcher first, then the first read (a change during it is not lost). */
   start(): void {
-    void this.#tick();
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    if (this.#watch) this.#startWatcher();
+    this.#read();
   }
 
   /** Calls `fn` for every record appended from now on; returns the unsubscribe function. */
@@ -84,8 +138,85 @@ export class LedgerTail {
     return () => this.#subscribers.delete(fn);
   }
 
-  async #tick(): Promise<void> {
+  #startWatcher(): void {
+    const path = this.#view.path;
+    const dir = dirname(path);
+    const name = basename(path);
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(dir, { recursive: false });
+    } catch (err: unknown) {
+      this.#log(
+        `viewer: cannot watch ${dir} (${
+          describe(err)
+        }): reading the ledger every ${this.#fallbackMs} ms`,
+      );
+      return;
+    }
+    this.#watcher = watcher;
+    this.#events = (async () => {
+      try {
+        for await (const event of watcher) {
+          if (this.#stopped) break;
+          if (event.kind === "access") continue;
+          // other files in audit/ (status.json every few seconds, anchor.json) are not the
+          // ledger: `ledger.db`, `ledger.db-wal` and `ledger.db-journal` are; no path: a rescan
+          if (
+            event.paths.length === 0 || event.paths.some((p) => basename(p).startsWith(name))
+          ) {
+            this.#wake();
+          }
+        }
+      } catch (err: unknown) {
+        if (!this.#stopped) this.#log(`viewer: watching ${dir} failed: ${describe(err)}`);
+      }
+      if (!this.#stopped) {
+        this.#watcher = undefined;
+        this.#log(
+          `viewer: the watcher on ${dir} stopped: reading the ledger every ${this.#fallbackMs} ms`,
+        );
+      }
+    })();
+  }
+
+  /** A change was seen: one read after `coalesceMs`, or one more after the running read. */
+  #wake(): void {
+    if (this.#stopped || this.#wakeTimer !== undefined) return;
+    if (this.#reading !== undefined) {
+      this.#again = true;
+      return;
+    }
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#read();
+    }, this.#coalesceMs);
+  }
+
+  /** Reads now unless a read runs (it then reads again when done); re-arms the fallback poll. */
+  #read(): void {
     if (this.#stopped) return;
+    if (this.#reading !== undefined) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#fallbackTimer);
+    this.#fallbackTimer = undefined;
+    this.#reading = (async () => {
+      do {
+        this.#again = false;
+        await this.#readNew();
+      } while (this.#again && !this.#stopped);
+      this.#reading = undefined;
+      if (!this.#stopped) {
+        this.#fallbackTimer = setTimeout(() => {
+          this.#fallbackTimer = undefined;
+          this.#read();
+        }, this.#fallbackMs);
+      }
+    })();
+  }
+
+  async #readNew(): Promise<void> {
     try {
       for (;;) {
         const rows = await this.#view.after(this.sessions.lastSeq, CHUNK);
@@ -105,9 +236,8 @@ export class LedgerTail {
         this.#ready.resolve();
       }
     } catch (err: unknown) {
-      this.#log(`viewer: cannot read the ledger: ${err instanceof Error ? err.message : err}`);
+      this.#log(`viewer: cannot read the ledger: ${describe(err)}`);
     }
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), this.#intervalMs);
   }
 
   #publish(record: LiveRecord): void {
@@ -115,14 +245,25 @@ export class LedgerTail {
       try {
         fn(record);
       } catch (err: unknown) {
-        this.#log(`viewer: a live subscriber failed: ${err instanceof Error ? err.message : err}`);
+        this.#log(`viewer: a live subscriber failed: ${describe(err)}`);
       }
     }
   }
 
-  /** Stops polling. */
-  stop(): void {
+  /** Stops following; resolves once the watcher is closed and a running read has ended. */
+  async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    clearTimeout(this.#fallbackTimer);
+    clearTimeout(this.#wakeTimer);
+    this.#fallbackTimer = undefined;
+    this.#wakeTimer = undefined;
+    try {
+      this.#watcher?.close();
+    } catch {
+      // already closed
+    }
+    this.#watcher = undefined;
+    await this.#events;
+    await this.#reading;
   }
 }

@@ -64,7 +64,8 @@ function log(line: string): void {
 export async function startViewer(ctx: AgentContext): Promise<() => Promise<void>> {
   const port = viewerPort(ctx.capset.net);
   const view = new LedgerView(ledgerPath(ctx.home));
-  const tail = new LedgerTail({ view, log });
+  // woken by a watch on audit/; the fallback poll runs as often as the inboxes' reconciliation
+  const tail = new LedgerTail({ view, log, fallbackMs: ctx.handover.reconcile_ms });
   const handler = createViewerHandler({
     home: ctx.home,
     port,
@@ -99,7 +100,7 @@ export async function startViewer(ctx: AgentContext): Promise<() => Promise<void
   await listening.promise;
   log(`viewer: listening on http://127.0.0.1:${port}`);
   return async () => {
-    tail.stop();
+    await tail.stop();
     handler.closeStreams();
     await server.shutdown();
     view.close();

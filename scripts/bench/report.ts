@@ -40,7 +40,7 @@ export function judge(module: string, results: readonly BenchResult[]): JudgedRe
 /** Writes `bench/results/<timestamp>.json` and returns its path. */
 export async function writeResults(
   dir: string,
-  record: { startedAt: Date; quick: boolean; results: readonly JudgedResult[] },
+  record: { startedAt: Date; quick: boolean; soak: boolean; results: readonly JudgedResult[] },
 ): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const stamp = record.startedAt.toISOString().replaceAll(":", "-").replace(/\.\d{3}Z$/, "Z");
@@ -48,6 +48,7 @@ export async function writeResults(
   const body = {
     started_at: record.startedAt.toISOString(),
     quick: record.quick,
+    soak: record.soak,
     deno: Deno.version.deno,
     os: Deno.build.os,
     arch: Deno.build.arch,

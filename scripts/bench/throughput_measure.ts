@@ -471,6 +471,7 @@ export async function measureThroughput(
     },
     {
       name: `lost: accepted, never published (of ${s.sessions.size})${cut}`,
+      correctness: true,
       value: lost,
       unit: "articles",
       target: 0,
@@ -479,6 +480,7 @@ export async function measureThroughput(
     },
     {
       name: `published twice (of ${s.sessions.size})`,
+      correctness: true,
       value: twice,
       unit: "articles",
       target: 0,
@@ -487,6 +489,7 @@ export async function measureThroughput(
     },
     {
       name: "rejected events during the throughput run",
+      correctness: true,
       value: rejected,
       unit: "events",
       target: 0,

@@ -29,6 +29,11 @@ export interface BenchResult {
   higherIsBetter: boolean;
   /** Reported for the record, not judged (e.g. a rate bound by the disk's fsync). */
   informational?: boolean;
+  /**
+   * A correctness result (nothing lost, nothing published twice), not a timing:
+   * its miss fails a `--quick` run too, where timings are only reported.
+   */
+  correctness?: boolean;
   /** Workload facts for the record (event count, batch size…). */
   detail?: Record<string, number | string>;
 }

@@ -239,3 +239,23 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "startSupervisor() leaves audit/status.json alone while nothing changes",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome();
+    await using running = await startTestSupervisor(t);
+    for (const agent of ["sanitization", "planner", "deployment"]) {
+      await waitUntilUp(running.supervisor, agent);
+    }
+    const path = join(t.home.audit, "status.json");
+    // the last state change's write lands; then the 5 s refresh must find nothing new
+    await new Promise((r) => setTimeout(r, 1_500));
+    const before = await Deno.stat(path);
+    await new Promise((r) => setTimeout(r, 6_000));
+    const after = await Deno.stat(path);
+    assert.equal(after.ino, before.ino, "status.json was rewritten with the same content");
+    assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  },
+});

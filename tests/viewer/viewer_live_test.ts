@@ -1,12 +1,19 @@
 /**
  * The viewer's live parts against a running pipeline: server-sent events of
  * records the supervisor appends while a client listens, and ledger
- * verification of a ledger tampered with under the running viewer.
+ * verification of a ledger tampered with under the running viewer; and the
+ * ledger follower itself against a real ledger in a temp folder: woken by the
+ * folder watcher (no poll can deliver within the test), by the fallback poll
+ * alone, and stopped without leaving a timer or watcher (the test sanitizers).
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { ledgerPath } from "../../core/home/layout.ts";
-import type { EventFields } from "../../core/ledger/events.ts";
+import { buildEvent, encodeEvent, type EventFields } from "../../core/ledger/events.ts";
+import { type Ledger, openLedger } from "../../core/ledger/ledger.ts";
+import { type AuditRow, LedgerView } from "../../core/viewer/ledger_view.ts";
+import { LedgerTail, type LedgerTailOptions, type LiveRecord } from "../../core/viewer/live.ts";
 import { articlePayload, injectEnvelope, waitFor } from "../supervisor/_harness.ts";
 import { get, processTest, seedLedger, startViewerPipeline } from "./_fixtures.ts";
 
@@ -167,5 +174,194 @@ Deno.test({
     // the edited record is still shown, as text
     const audit = await get(v.base, "/audit?before=8&limit=1");
     assert.match(audit.text, /&lt;b&gt;edited&lt;\/b&gt;/);
+  },
+});
+
+const HOUR_MS = 3_600_000;
+
+/** Deno leaves the op and resource sanitizers off by default: these tests need them on. */
+const sanitized = { sanitizeOps: true, sanitizeResources: true };
+
+/** A view that counts its reads (the real SQLite reads, only counted). */
+class CountingView extends LedgerView {
+  reads = 0;
+  override after(afterSeq: number, limit: number): Promise<AuditRow[]> {
+    this.reads++;
+    return super.after(afterSeq, limit);
+  }
+}
+
+function record(n: number): Uint8Array<ArrayBuffer> {
+  return encodeEvent(buildEvent({ type: "agent_started", agent: "supervisor", detail: { n } }));
+}
+
+/** A real ledger in a temp folder with one record, and a started tail over it. */
+async function startTail(
+  options: Omit<LedgerTailOptions, "view">,
+): Promise<
+  AsyncDisposable & {
+    dir: string;
+    ledger: Ledger;
+    view: CountingView;
+    tail: LedgerTail;
+    received: LiveRecord[];
+  }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "saoe-viewer-tail-" });
+  const path = join(dir, "ledger.db");
+  const ledger = await openLedger({ path });
+  ledger.append([record(0)]);
+  const view = new CountingView(path);
+  const tail = new LedgerTail({ view, log: () => {}, ...options });
+  const received: LiveRecord[] = [];
+  tail.subscribe((r) => received.push(r));
+  tail.start();
+  await tail.ready;
+  assert.equal(tail.lastSeq, 1);
+  return {
+    dir,
+    ledger,
+    view,
+    tail,
+    received,
+    async [Symbol.asyncDispose]() {
+      const stopped = await stopWithin(tail, 5_000);
+      view.close();
+      ledger.close();
+      await Deno.remove(dir, { recursive: true });
+      assert.ok(stopped, "stop() resolved: the watcher loop ended");
+    },
+  };
+}
+
+/** Stops `tail`; false when stop() did not resolve within `ms` (a watcher left open). */
+async function stopWithin(tail: LedgerTail, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopped = await Promise.race([
+    tail.stop().then(() => true),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return stopped;
+}
+
+/** Waits for `done()` up to `ms`; false on timeout. */
+async function within(ms: number, done: () => boolean): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+Deno.test({
+  name: "LedgerTail delivers an appended record through the folder watcher, with no poll due",
+  ...sanitized,
+  async fn() {
+    await using t = await startTail({ fallbackMs: HOUR_MS });
+    assert.ok(t.tail.watching);
+    t.ledger.append([record(1)]);
+    assert.ok(await within(5_000, () => t.received.length === 1), "the record arrived");
+    assert.equal(t.received[0]!.row.seq, 2);
+    assert.equal(t.received[0]!.row.event?.detail?.n, 1);
+    assert.equal(t.tail.lastSeq, 2);
+  },
+});
+
+Deno.test({
+  name: "LedgerTail reads a burst of appends in a few reads, not one per event",
+  ...sanitized,
+  async fn() {
+    await using t = await startTail({ fallbackMs: HOUR_MS });
+    const before = t.view.reads;
+    for (let i = 1; i <= 100; i++) t.ledger.append([record(i)]);
+    assert.ok(await within(5_000, () => t.received.length === 100), "all 100 records arrived");
+    assert.deepEqual(
+      t.received.map((r) => r.row.seq),
+      Array.from({ length: 100 }, (_, i) => i + 2),
+    );
+    // let any late events of the burst arrive: they may cost one more read, not a hundred
+    await new Promise((r) => setTimeout(r, 200));
+    const reads = t.view.reads - before;
+    assert.ok(reads >= 1 && reads <= 4, `${reads} reads for a burst of 100 appends`);
+  },
+});
+
+Deno.test({
+  name: "LedgerTail does not read when another file of the ledger's folder changes",
+  ...sanitized,
+  async fn() {
+    await using t = await startTail({ fallbackMs: HOUR_MS });
+    // settle: late events of the setup (creating the WAL) may still wake it once
+    await new Promise((r) => setTimeout(r, 200));
+    const before = t.view.reads;
+    for (let i = 0; i < 5; i++) {
+      await Deno.writeTextFile(join(t.dir, "status.json"), `{"n":${i}}\n`);
+      await Deno.writeTextFile(join(t.dir, "anchor.json"), `{"n":${i}}\n`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(t.view.reads, before, "no read for status.json or anchor.json");
+    // the watcher still works: a ledger change right after is read
+    t.ledger.append([record(1)]);
+    assert.ok(await within(5_000, () => t.received.length === 1), "the record arrived");
+  },
+});
+
+Deno.test({
+  name: "LedgerTail without a watcher still delivers through the fallback poll",
+  ...sanitized,
+  async fn() {
+    await using t = await startTail({ watch: false, fallbackMs: 300 });
+    assert.equal(t.tail.watching, false);
+    const start = Date.now();
+    t.ledger.append([record(1), record(2)]);
+    assert.ok(await within(5_000, () => t.received.length === 2), "the records arrived");
+    assert.deepEqual(t.received.map((r) => r.row.seq), [2, 3]);
+    // nothing but the poll can deliver them: at most one interval after the append
+    assert.ok(Date.now() - start <= 300 + 1_000, `${Date.now() - start} ms`);
+  },
+});
+
+Deno.test({
+  name: "LedgerTail without a watcher delivers nothing before the fallback poll is due",
+  ...sanitized,
+  async fn() {
+    await using t = await startTail({ watch: false, fallbackMs: HOUR_MS });
+    t.ledger.append([record(1)]);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(t.received.length, 0, "no watcher, no poll due: no delivery");
+  },
+});
+
+Deno.test({
+  name:
+    "LedgerTail.stop() with a read pending closes the watcher, clears its timers and reads no more",
+  ...sanitized,
+  async fn() {
+    // the test sanitizers fail this test if a timer, an op or the watcher outlives stop(): the
+    // timers here are an hour long, so a timer stop() left armed would still be pending at the end
+    await using t = await startTail({ fallbackMs: HOUR_MS, coalesceMs: HOUR_MS });
+    t.ledger.append([record(1)]);
+    // the watcher's event arms the hour-long coalescing timer
+    await new Promise((r) => setTimeout(r, 300));
+    const reads = t.view.reads;
+    assert.ok(await stopWithin(t.tail, 5_000), "stop() resolved: the watcher loop ended");
+    assert.equal(t.tail.watching, false);
+    t.ledger.append([record(2)]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(t.view.reads, reads, "no read after stop");
+    assert.equal(t.received.length, 0);
+  },
+});
+
+Deno.test({
+  name: "LedgerTail refuses a fallback interval that is not a positive number",
+  ...sanitized,
+  fn() {
+    const view = new LedgerView("/nonexistent/ledger.db");
+    for (const fallbackMs of [0, -1, NaN, Infinity]) {
+      assert.throws(() => new LedgerTail({ view, fallbackMs }), RangeError);
+    }
   },
 });

@@ -68,7 +68,8 @@ export const WORKLOADS: Record<"full" | "quick", PipelineWorkload> = {
     backToBack: 5,
     image: 3,
     poll: 2,
-    settleMs: 2_000,
+    // past the tool workers' 5 s idle retirement, as in the full run
+    settleMs: 6_000,
     idleMs: 3_000,
   },
 };

@@ -44,6 +44,8 @@ export interface PipelineWorkload {
   poll: number;
   /** Quiet time before idle sampling starts. */
   settleMs: number;
+  /** Wait after start before the fresh-start memory sample. */
+  freshMs: number;
   /** Idle CPU sampling window. */
   idleMs: number;
 }
@@ -56,9 +58,11 @@ export const WORKLOADS: Record<"full" | "quick", PipelineWorkload> = {
     backToBack: 30,
     image: 30,
     poll: 5,
-    // past V8's memory reducer (a GC some seconds after the last work) and the
-    // tool workers' retirement after 5 s idle (core/toolgate/worker_pool.ts)
-    settleMs: 15_000,
+    // past the tool workers' retirement after 5 s idle (core/toolgate/worker_pool.ts)
+    // and V8's memory reducer, which runs a few GCs in every process during the
+    // first ~40 s after work stops (the settle row reports what they cost)
+    settleMs: 45_000,
+    freshMs: 10_000,
     // issue 7: CPU time of each idle process over 60 s
     idleMs: 60_000,
   },
@@ -70,6 +74,7 @@ export const WORKLOADS: Record<"full" | "quick", PipelineWorkload> = {
     poll: 2,
     // past the tool workers' 5 s idle retirement, as in the full run
     settleMs: 6_000,
+    freshMs: 3_000,
     idleMs: 3_000,
   },
 };
@@ -266,10 +271,12 @@ function hopResults(p: BenchPipeline): BenchResult[] {
 }
 
 async function idleResults(p: BenchPipeline, w: PipelineWorkload): Promise<BenchResult[]> {
-  // pre-started tool workers finish importing their module after the last call
-  await new Promise((r) => setTimeout(r, w.settleMs));
   const agents = p.supervisor.agents().filter((a) => a.pid !== undefined);
+  // the settle phase: tool workers retired and pre-started afresh, V8's memory reducer
+  const settling = await Promise.all(agents.map((a) => cpuTicks(a.pid!)));
+  await new Promise((r) => setTimeout(r, w.settleMs));
   const before = await Promise.all(agents.map((a) => cpuTicks(a.pid!)));
+  const settled = agents.map((a, i): [string, number] => [a.name, before[i]! - settling[i]!]);
   await new Promise((r) => setTimeout(r, w.idleMs));
   const after = await Promise.all(agents.map((a) => cpuTicks(a.pid!)));
   const results = agents.map((a, i): BenchResult => ({
@@ -280,6 +287,15 @@ async function idleResults(p: BenchPipeline, w: PipelineWorkload): Promise<Bench
     higherIsBetter: false,
     detail: { pid: a.pid! },
   }));
+  results.push({
+    name: `CPU ticks while settling ${w.settleMs / 1000} s after the workload, all agents`,
+    value: settled.reduce((n, [, ticks]) => n + ticks, 0),
+    unit: "ticks",
+    target: 0,
+    higherIsBetter: false,
+    informational: true,
+    detail: Object.fromEntries(settled),
+  });
   results.push(...await memoryResults(p, "after the workload"));
   return results;
 }
@@ -340,7 +356,7 @@ export async function measurePipeline(
   {
     await using p = await startBenchPipeline({ dir, transport: "watch" });
     // before any article: no tool has run, deployment has not loaded jsdom
-    await new Promise((r) => setTimeout(r, w.settleMs));
+    await new Promise((r) => setTimeout(r, w.freshMs));
     const fresh = await memoryResults(p, "fresh start");
     const warm = await submitMany(p, w.warmup, { pace: "back-to-back", label: "warm-up" });
     const text = await submitMany(p, w.text, { pace: "quiet", label: "text-only" });

@@ -277,7 +277,9 @@ async function idleResults(p: BenchPipeline, w: PipelineWorkload): Promise<Bench
   await new Promise((r) => setTimeout(r, w.settleMs));
   const before = await Promise.all(agents.map((a) => cpuTicks(a.pid!)));
   const settled = agents.map((a, i): [string, number] => [a.name, before[i]! - settling[i]!]);
+  const supervisorBefore = await cpuTicks(Deno.pid);
   await new Promise((r) => setTimeout(r, w.idleMs));
+  const supervisorAfter = await cpuTicks(Deno.pid);
   const after = await Promise.all(agents.map((a) => cpuTicks(a.pid!)));
   const results = agents.map((a, i): BenchResult => ({
     name: `idle CPU ticks over ${w.idleMs / 1000} s: ${a.name}`,
@@ -287,6 +289,16 @@ async function idleResults(p: BenchPipeline, w: PipelineWorkload): Promise<Bench
     higherIsBetter: false,
     detail: { pid: a.pid! },
   }));
+  results.push({
+    // the supervisor runs in this process: its 5 s status refresh counts the
+    // queues (a readDir per inbox) and writes nothing when nothing changed
+    name: `idle CPU ticks over ${w.idleMs / 1000} s: supervisor (bench process)`,
+    value: supervisorAfter - supervisorBefore,
+    unit: "ticks",
+    target: 0,
+    higherIsBetter: false,
+    informational: true,
+  });
   results.push({
     name: `CPU ticks while settling ${w.settleMs / 1000} s after the workload, all agents`,
     value: settled.reduce((n, [, ticks]) => n + ticks, 0),

@@ -11,6 +11,7 @@
  * @module
  */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { sha256Hex, utf8 } from "../../core/crypto/bytes.ts";
 import { generateSeed, SigningKey } from "../../core/crypto/ed25519.ts";
 import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
@@ -28,6 +29,9 @@ import {
   SqliteReplayStore,
 } from "../../core/validate/replay_store.ts";
 import { createValidator } from "../../core/validate/validator.ts";
+import { initHome } from "../../core/ceremony/init_home.ts";
+import { systemClock } from "../../core/time/clock.ts";
+import { REPO } from "./_pipeline.ts";
 import type { BenchContext, BenchModule, BenchResult } from "./types.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -161,6 +165,41 @@ async function measure(
   };
 }
 
+/**
+ * The validator exactly as the planner agent builds it, on a fresh home, in a
+ * child process that cannot write the vault (the vault reader refuses to open
+ * a vault its process may write): see `validator_home_measure.ts`.
+ */
+async function measureRealHome(dir: string, count: number): Promise<BenchResult> {
+  const { home } = await initHome({
+    home: join(dir, "home"),
+    sources: join(REPO, "vault"),
+    repo: REPO,
+    clock: systemClock,
+  });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--frozen",
+      "--cached-only",
+      `--allow-read=${REPO},${dir}`,
+      `--allow-write=${dir}`,
+      `--deny-write=${home.vault}`,
+      fileURLToPath(new URL("./validator_home_measure.ts", import.meta.url)),
+      home.root,
+      String(count),
+    ],
+    cwd: REPO,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`validator_home_measure.ts failed with exit code ${out.code}`);
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  return JSON.parse(lines.at(-1)!) as BenchResult;
+}
+
 /** Validator throughput with a memory replay store and the SQLite one at both durability levels. */
 export const validatorBench: BenchModule = {
   name: "validator",
@@ -182,6 +221,7 @@ export const validatorBench: BenchModule = {
       if (synchronous === "full") result.informational = true;
       results.push(result);
     }
+    results.push(await measureRealHome(ctx.tempDir, count));
     return results;
   },
 };

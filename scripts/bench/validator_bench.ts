@@ -21,7 +21,6 @@ import { type Capset, type CapsetSource, decodeCapset } from "../../core/capset/
 import type { Template } from "../../core/vault/template_types.ts";
 import { FakeClock } from "../../core/testing/fake_clock.ts";
 import { formatTimestamp } from "../../core/time/timestamp.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
 import { MemoryQuotaStore } from "../../core/validate/quota_store.ts";
 import {
   MemoryReplayStore,
@@ -33,6 +32,7 @@ import { initHome } from "../../core/ceremony/init_home.ts";
 import { systemClock } from "../../core/time/clock.ts";
 import { REPO } from "./_pipeline.ts";
 import type { BenchContext, BenchModule, BenchResult } from "./types.ts";
+import { validationRate, WARMUP } from "./_validation_rate.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 const DAY = 86_400_000;
@@ -138,30 +138,21 @@ async function measure(
     clock,
   });
   const markdown = "Lorem ipsum dolor sit amet. ".repeat(40);
-  const envelopes: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const fields = createEnvelope({
-      sender: "sanitization",
-      receiver: "planner",
-      template: { id: "article_intent", version: 1, sha256 },
-      payload: { title: `Article ${i}`, markdown },
-      human_readable: `Article ${i}`,
-      clock,
-    });
-    envelopes.push(await signEnvelope({ fields, signer: sender }));
-  }
-  // warm up the schema cache, key import and JIT outside the timed loop
-  for (const bytes of envelopes.slice(0, 20)) await validator.validate(bytes);
-  const start = performance.now();
-  for (const bytes of envelopes.slice(20)) await validator.validate(bytes);
-  const seconds = (performance.now() - start) / 1000;
+  const value = await validationRate({
+    validate: (bytes) => validator.validate(bytes),
+    signer: sender,
+    template: { id: "article_intent", version: 1, sha256 },
+    payload: (i) => ({ title: `Article ${i}`, markdown }),
+    count,
+    clock,
+  });
   return {
     name,
-    value: Math.round((count - 20) / seconds),
+    value,
     unit: "envelopes/s",
     target: TARGET,
     higherIsBetter: true,
-    detail: { envelopes: count - 20 },
+    detail: { envelopes: count - WARMUP },
   };
 }
 

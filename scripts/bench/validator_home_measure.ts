@@ -21,12 +21,12 @@ import { openKeyStore } from "../../core/keys/keystore.ts";
 import { loadAgentTrust } from "../../core/runtime/agent_trust.ts";
 import { systemClock } from "../../core/time/clock.ts";
 import { FileVersionStore } from "../../core/trust/version_store_file.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
 import { MemoryQuotaStore } from "../../core/validate/quota_store.ts";
 import { SqliteReplayStore } from "../../core/validate/replay_store.ts";
 import { createValidator } from "../../core/validate/validator.ts";
 import { REPO } from "./_pipeline.ts";
 import type { BenchResult } from "./types.ts";
+import { validationRate, WARMUP } from "./_validation_rate.ts";
 
 /** Validates `count` envelopes (20 of them warm-up) at the planner of the home at `root`. */
 export async function measureHomeValidator(root: string, count: number): Promise<BenchResult> {
@@ -58,30 +58,21 @@ export async function measureHomeValidator(root: string, count: number): Promise
     clock: systemClock,
     skewMs: config.skew_ms,
   });
-  const signer = await SigningKey.fromSeed(sanitization.seed);
   const markdown = await Deno.readTextFile(join(REPO, "scripts/demo/sample_article.md"));
-  const envelopes: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const fields = createEnvelope({
-      sender: "sanitization",
-      receiver: "planner",
-      template: { id: "blog_article_intent", version: 1, sha256 },
-      payload: { title: `Article ${i}`, markdown, image_count: 0 },
-      human_readable: `Article ${i}`,
-    });
-    envelopes.push(await signEnvelope({ fields, signer }));
-  }
-  for (const bytes of envelopes.slice(0, 20)) await validator.validate(bytes);
-  const start = performance.now();
-  for (const bytes of envelopes.slice(20)) await validator.validate(bytes);
-  const seconds = (performance.now() - start) / 1000;
+  const value = await validationRate({
+    validate: (bytes) => validator.validate(bytes),
+    signer: await SigningKey.fromSeed(sanitization.seed),
+    template: { id: "blog_article_intent", version: 1, sha256 },
+    payload: (i) => ({ title: `Article ${i}`, markdown, image_count: 0 }),
+    count,
+  });
   return {
     name: "validator throughput (a real home: vault, capsets, agent keys, SQLite replay)",
-    value: Math.round((count - 20) / seconds),
+    value,
     unit: "envelopes/s",
     target: 2_000,
     higherIsBetter: true,
-    detail: { envelopes: count - 20, template: "blog_article_intent", receiver: "planner" },
+    detail: { envelopes: count - WARMUP, template: "blog_article_intent", receiver: "planner" },
   };
 }
 

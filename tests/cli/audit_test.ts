@@ -183,6 +183,67 @@ Deno.test("saoe audit verify accepts an intact ledger and names the first edited
   }
 });
 
+/** 40 events in the ledger with checkpoints at 20 and 40, as a supervisor leaves it. */
+async function seedForty(t: Awaited<ReturnType<typeof makeHome>>): Promise<void> {
+  const batch = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      buildEvent({
+        type: "validated",
+        agent: "planner",
+        session_id: crypto.randomUUID(),
+        envelope_id: crypto.randomUUID(),
+        detail: { sender: "sanitization", template: `blog_article_intent`, n: i },
+      }));
+  await seedLedger(t.home, batch(20), { checkpoint: true });
+  await seedLedger(t.home, batch(20), { checkpoint: true });
+}
+
+Deno.test("saoe audit verify names the first bad record of a deleted, reordered or truncated ledger", async () => {
+  const tampering: [string, (db: DatabaseSync) => void, { seq: number; reason: string }][] = [
+    ["a deleted record", (db) => db.prepare("DELETE FROM records WHERE seq = 7").run(), {
+      seq: 7,
+      reason: "seq_gap",
+    }],
+    ["two records swapped", (db) => {
+      const row = db.prepare("SELECT prev_hash, hash, bytes FROM records WHERE seq = ?");
+      const a = row.get(12) as { prev_hash: Uint8Array; hash: Uint8Array; bytes: Uint8Array };
+      const b = row.get(13) as { prev_hash: Uint8Array; hash: Uint8Array; bytes: Uint8Array };
+      const update = db.prepare(
+        "UPDATE records SET prev_hash = ?, hash = ?, bytes = ? WHERE seq = ?",
+      );
+      update.run(b.prev_hash, b.hash, b.bytes, 12);
+      update.run(a.prev_hash, a.hash, a.bytes, 13);
+    }, { seq: 12, reason: "prev_hash_mismatch" }],
+    ["the tail and its checkpoint truncated", (db) => {
+      db.prepare("DELETE FROM records WHERE seq > 30").run();
+      db.prepare("DELETE FROM checkpoints WHERE tree_size > 30").run();
+    }, { seq: 31, reason: "truncated" }],
+  ];
+  for (const [what, tamper, firstBad] of tampering) {
+    const t = await makeHome();
+    try {
+      await seedForty(t);
+      const intact = await runCli(["audit", "verify", "--home", t.root, "--json"]);
+      assert.equal(intact.code, 0, `${what}: ${intact.stdout}${intact.stderr}`);
+      const db = new DatabaseSync(ledgerPath(t.home));
+      tamper(db);
+      db.close();
+      const json = await runCli(["audit", "verify", "--home", t.root, "--json"]);
+      assert.equal(json.code, 1, `${what}: ${json.stdout}`);
+      assert.deepEqual(JSON.parse(json.stdout).first_bad, firstBad, what);
+      const text = await runCli(["audit", "verify", "--home", t.root]);
+      assert.equal(text.code, 1);
+      assert.match(
+        text.stderr,
+        new RegExp(`First bad record: seq ${firstBad.seq} \\(${firstBad.reason}\\)`),
+        what,
+      );
+    } finally {
+      await t.cleanup();
+    }
+  }
+});
+
 Deno.test("saoe audit verify refuses checkpoints signed by a key outside the directory", async () => {
   const t = await makeHome();
   try {

@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sampleJpeg } from "../../scripts/demo/sample_image.ts";
-import { ledgerEvents, makeTestHome, runSaoe, startCliPipeline } from "../supervisor/_harness.ts";
+import {
+  freePort,
+  ledgerEvents,
+  makeTestHome,
+  runSaoe,
+  startCliPipeline,
+} from "../supervisor/_harness.ts";
 import { assertCausalOrder, intakeUrl, submit } from "./_e2e.ts";
 
 const MARKDOWN = [
@@ -138,5 +144,56 @@ Deno.test({
       assert.doesNotMatch(tag, /=\s*"?\s*(javascript|data|vbscript):/i, `no script URL in ${tag}`);
     }
     assert.ok(page.includes("&lt;script&gt;alert(1)&lt;/script&gt;"), "the title is shown as text");
+  },
+});
+
+Deno.test({
+  name:
+    "an image whose client file name carries markup is published and shown under its hash, the name nowhere",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const viewerPort = freePort();
+    await using t = await makeTestHome({ viewerPort });
+    const work = await Deno.makeTempDir({ prefix: "saoe-e2e-" });
+    try {
+      await using pipeline = await startCliPipeline(t);
+      const url = await intakeUrl(pipeline);
+      // `saoe submit` sends the file's own name in the multipart part
+      const marker = "onload=alert(12)";
+      const photo = join(work, `x"><svg ${marker}><script>alert(13)<\\script>.jpg`);
+      await Deno.writeFile(photo, sampleJpeg(320, 240));
+      const { code, result, stderr } = await submit(t.root, url, [
+        "--title",
+        "Named",
+        "--markdown",
+        "A photo with a hostile name.",
+        "--image",
+        photo,
+        "--wait",
+      ]);
+      assert.equal(code, 0, stderr);
+      const session = result.session_id;
+      const page = await Deno.readTextFile(result.article);
+      assert.match(page, new RegExp(`<img src="/output/img/${session}/[0-9a-f]{64}\\.jpg"`));
+      assert.ok(!page.includes(marker), "the client's file name is not in the article");
+
+      // every viewer page that lists or shows the session, as a browser fetches them
+      const viewer = `http://127.0.0.1:${viewerPort}`;
+      for (const path of ["/", "/audit", "/sessions", "/articles", `/output/${session}/`]) {
+        const response = await fetch(`${viewer}${path}`);
+        const body = await response.text();
+        assert.equal(response.status, 200, `${path}: ${body.slice(0, 200)}`);
+        assert.ok(!body.includes(marker), `${path} shows the client's file name`);
+        assert.ok(!body.includes("alert(13)"), `${path} shows the client's file name`);
+      }
+      const events = await ledgerEvents(t.home);
+      assert.ok(
+        events.every((e) => !JSON.stringify(e).includes(marker)),
+        "no audit event records the client's file name",
+      );
+    } finally {
+      await Deno.remove(work, { recursive: true });
+    }
   },
 });

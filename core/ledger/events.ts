@@ -32,6 +32,7 @@ export const EVENT_TYPES = [
   "agent_exited",
   "sandbox_violation",
   "key_rotated",
+  "trust_refused",
   "checkpoint",
 ] as const;
 

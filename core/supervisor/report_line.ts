@@ -27,6 +27,7 @@ export const SUPERVISOR_EVENT_TYPES: readonly EventType[] = [
   "sandbox_violation",
   "checkpoint",
   "key_rotated",
+  "trust_refused",
 ];
 
 /** A checked report line. */

@@ -348,6 +348,8 @@ class Running implements Supervisor {
   #verified: VerifiedHome;
   #flagsSha256: Map<string, string>;
   #fingerprint: string;
+  /** The trust state whose refusal was last audited. */
+  #refusedFingerprint: string | undefined;
   /** The directory each agent's current process was handed over with. */
   readonly #startedWith = new Map<string, AgentDirectory>();
   #reloadChain: Promise<unknown> = Promise.resolve();
@@ -535,6 +537,19 @@ class Running implements Supervisor {
       this.#log(
         `supervisor: a change to the trust state is not applied (agents keep the state verified before): ${why}`,
       );
+      // audited once per refused state (a rollback, a forged or expired statement…)
+      if (fingerprint !== this.#refusedFingerprint) {
+        this.#refusedFingerprint = fingerprint;
+        this.#emit({
+          type: "trust_refused",
+          reason: err instanceof SaoeError ? err.code : "io_error",
+          detail: {
+            message: why.slice(0, 500),
+            root_version: this.#verified.root.version,
+            directory_version: this.#verified.directory.version,
+          },
+        });
+      }
       return { applied: false, reason: "refused", error: why };
     }
     if (this.#state !== "running") return { applied: false, reason: "stopping" };

@@ -17,10 +17,12 @@ function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-Deno.test("EVENT_TYPES lists the sixteen event types of design section 7", () => {
-  assert.equal(EVENT_TYPES.length, 16);
+Deno.test("EVENT_TYPES lists the sixteen event types of design section 7 and trust_refused", () => {
+  assert.equal(EVENT_TYPES.length, 17);
   assert.ok(EVENT_TYPES.includes("quarantine_limit_exceeded"));
   assert.ok(EVENT_TYPES.includes("checkpoint"));
+  // beyond the design (docs/decisions.md): a refused change of the trust state
+  assert.ok(EVENT_TYPES.includes("trust_refused"));
 });
 
 Deno.test("encodeEvent() writes fields in one fixed order and decodeEvent() reads them back", () => {

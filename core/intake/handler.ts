@@ -196,16 +196,17 @@ export function createIntakeHandler(
 
   async function submit(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    // first: a page under a rebound name learns nothing, not even which paths exist.
+    // Deno.serve builds the URL from Host (or an HTTP/2 :authority)
+    const host = request.headers.get("host") ?? url.host;
+    if (!hosts.has(host.toLowerCase())) {
+      throw new IntakeRefusal(421, "bad_host", "Unexpected Host header");
+    }
     if (url.pathname !== SUBMIT_PATH) {
       throw new IntakeRefusal(404, "not_found", "No such endpoint: expected /api/submit");
     }
     if (request.method !== "POST") {
       throw new IntakeRefusal(405, "method_not_allowed", "Method not allowed: expected POST");
-    }
-    // Deno.serve builds the URL from Host (or an HTTP/2 :authority)
-    const host = request.headers.get("host") ?? url.host;
-    if (!hosts.has(host.toLowerCase())) {
-      throw new IntakeRefusal(421, "bad_host", "Unexpected Host header");
     }
     const credential = await authenticate(request.headers.get("authorization"), options.tokens);
     try {

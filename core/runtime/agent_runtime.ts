@@ -234,6 +234,12 @@ async function warmTemplates(
   }
 }
 
+/** Plans claimed while the current envelope is handled, finished with it. */
+interface PlanClaims {
+  pending: string[];
+  settle(outcome: "done" | "failed"): Promise<void>;
+}
+
 async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: AbortSignal) {
   if (handover.agent !== def.name) {
     throw new SaoeError("bad_config", `This is agent "${def.name}", not "${handover.agent}"`);
@@ -258,6 +264,7 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
   await warmTemplates(home.vault, trust.vault, capset.vault);
   const sink = new EventSink({ agent: def.name, signer, clock });
   let toolgate: ToolGate | undefined;
+  const planClaims: PlanClaims = { pending: [], settle: () => Promise.resolve() };
   if (capset.tools.length > 0) {
     const manifest = await verifyToolManifest(await Deno.readFile(toolManifestPath(home.vault)), {
       dispatcher: trust.root.trusted,
@@ -269,6 +276,12 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
       throw new SaoeError("unknown_sender", "Cannot start ToolGate: the planner has no valid key");
     }
     const usedPlans = SqliteReplayStore.open(join(storeDir, "plans.db"), { synchronous: "normal" });
+    planClaims.settle = async (outcome) => {
+      const ids = planClaims.pending.splice(0);
+      // a failed envelope leaves its plans resumable: an operator retry re-opens the
+      // envelope's claim, and its plan may then run again (for that envelope only)
+      if (outcome === "done") for (const id of ids) await usedPlans.finish(id, "done");
+    };
     const gate = createToolGate({
       agent: def.name,
       capset,
@@ -278,10 +291,16 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
       clock,
       skewMs: handover.skew_ms,
       // a plan interrupted by a crash may run again for its own (resumed) envelope:
-      // the plan is bound to that envelope, whose replay claim is the real gate
+      // the plan is bound to that envelope, whose replay claim is the real gate.
+      // Its claim is finished with the envelope (planClaims.settle), not when its
+      // tools return: a crash between the tool calls and the send must not leave a
+      // plan that ran but whose result was never delivered, and cannot run again.
       usedPlans: {
-        claim: async (id: string) => (await usedPlans.claimOrResume(id)) !== "refused",
-        finish: (id: string) => usedPlans.finish(id, "done"),
+        claim: async (id: string) => {
+          const claimed = (await usedPlans.claimOrResume(id)) !== "refused";
+          if (claimed) planClaims.pending.push(id);
+          return claimed;
+        },
       },
       onEvent: (e) =>
         e.type === "tool_executed"
@@ -375,7 +394,7 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
       return fields.envelope_id;
     },
   };
-  return { ctx, sink, clock, versionStore };
+  return { ctx, sink, clock, versionStore, planClaims };
 }
 
 /**
@@ -471,10 +490,14 @@ export async function runAgent(def: AgentDefinition): Promise<never> {
         try {
           await handle(ctx, v);
         } catch (err: unknown) {
+          await state.planClaims.settle("failed");
           await replay.finish(v.envelope.envelope_id, "failed");
           throw err;
         }
+        // the envelope first: a crash between the two leaves a plan claim open whose
+        // envelope can never be resumed, never a resumed envelope whose plan is closed
         await replay.finish(v.envelope.envelope_id, "done");
+        await state.planClaims.settle("done");
       },
       idsOf: (v) => envelopeIds(v.envelope),
       onRefused: (err, ids) =>

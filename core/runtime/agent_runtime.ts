@@ -280,7 +280,7 @@ async function setup(def: AgentDefinition, handover: ReceivedHandover, signal: A
       const ids = planClaims.pending.splice(0);
       // a failed envelope leaves its plans resumable: an operator retry re-opens the
       // envelope's claim, and its plan may then run again (for that envelope only)
-      if (outcome === "done") for (const id of ids) await usedPlans.finish(id, "done");
+      if (outcome === "done") { for (const id of ids) await usedPlans.finish(id, "done"); }
     };
     const gate = createToolGate({
       agent: def.name,

@@ -71,23 +71,37 @@ export function assertCausalOrder(events: readonly AuditEvent[], session: string
   assert.equal(mine[0]?.agent, "intake", "the session starts at intake");
 }
 
-/** Signs an envelope with `sender`'s real key and returns its bytes and ids (not delivered). */
+/**
+ * Signs an envelope with `sender`'s real key and returns its bytes and ids (not
+ * delivered). `session_id` overrides the fresh one, unchecked: a hostile id is
+ * signed as it is, as a sender with a valid key could.
+ */
 export async function signedEnvelope(
   t: TestHome,
-  options: { sender: string; receiver: string; template: string; payload: JsonObject },
+  options: {
+    sender: string;
+    receiver: string;
+    template: string;
+    payload: JsonObject;
+    session_id?: string;
+    human_readable?: string;
+  },
 ): Promise<{ bytes: Uint8Array<ArrayBuffer>; envelope_id: string; session_id: string }> {
   const templateBytes = await Deno.readFile(
     join(REPO, "vault/templates", `${options.template}.json`),
   );
   const version = JSON.parse(new TextDecoder().decode(templateBytes)).version as number;
   const secrets = await t.keys.loadAgent(options.sender);
-  const fields = createEnvelope({
-    sender: options.sender,
-    receiver: options.receiver,
-    template: { id: options.template, version, sha256: await sha256Hex(templateBytes) },
-    payload: options.payload,
-    human_readable: "crafted by a test",
-  });
+  const fields = {
+    ...createEnvelope({
+      sender: options.sender,
+      receiver: options.receiver,
+      template: { id: options.template, version, sha256: await sha256Hex(templateBytes) },
+      payload: options.payload,
+      human_readable: options.human_readable ?? "crafted by a test",
+    }),
+    ...(options.session_id !== undefined ? { session_id: options.session_id } : {}),
+  };
   const bytes = await signEnvelope({ fields, signer: await SigningKey.fromSeed(secrets.seed) });
   return { bytes, envelope_id: fields.envelope_id, session_id: fields.session_id };
 }

@@ -8,21 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
 import { inboxFromDir } from "../../core/home/layout.ts";
 import type { AuditEvent } from "../../core/ledger/events.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
 import {
   articlePayload,
   ledgerEvents,
   makeTestHome,
-  REPO,
   startTestSupervisor,
-  type TestHome,
   waitFor,
 } from "../supervisor/_harness.ts";
-import { plant } from "./_e2e.ts";
+import { plant, signedEnvelope } from "./_e2e.ts";
 
 const HOSTILE = [
   "../../escaped",
@@ -31,40 +26,7 @@ const HOSTILE = [
   "0190f3a2-7b1c-7def-8a12-3456789abcde\n",
 ];
 
-interface Crafted {
-  envelope_id: string;
-  bytes: Uint8Array<ArrayBuffer>;
-}
-
-/** A validly signed envelope with any session id (the real signing path, no checks). */
-async function crafted(
-  t: TestHome,
-  options: {
-    sender: string;
-    receiver: string;
-    template: string;
-    payload: Record<string, unknown>;
-    session?: string;
-  },
-): Promise<Crafted> {
-  const templateBytes = await Deno.readFile(
-    join(REPO, "vault/templates", `${options.template}.json`),
-  );
-  const version = JSON.parse(new TextDecoder().decode(templateBytes)).version as number;
-  const fields = {
-    ...createEnvelope({
-      sender: options.sender,
-      receiver: options.receiver,
-      template: { id: options.template, version, sha256: await sha256Hex(templateBytes) },
-      payload: options.payload as never,
-      human_readable: "path trick",
-    }),
-    ...(options.session !== undefined ? { session_id: options.session } : {}),
-  };
-  const secrets = await t.keys.loadAgent(options.sender);
-  const bytes = await signEnvelope({ fields, signer: await SigningKey.fromSeed(secrets.seed) });
-  return { envelope_id: fields.envelope_id, bytes };
-}
+type Crafted = Awaited<ReturnType<typeof signedEnvelope>>;
 
 /** Every file under `root` with its size and modification time. */
 async function snapshot(root: string): Promise<Map<string, string>> {
@@ -99,12 +61,12 @@ Deno.test({
       envelopes.push({
         what: `session id ${JSON.stringify(session)} at sanitization`,
         folder: inboxFromDir(t.home, "sanitization", "intake"),
-        envelope: await crafted(t, {
+        envelope: await signedEnvelope(t, {
           sender: "intake",
           receiver: "sanitization",
           template: "blog_article_intent",
           payload: articlePayload("path trick"),
-          session,
+          session_id: session,
         }),
       });
     }
@@ -113,7 +75,7 @@ Deno.test({
       envelopes.push({
         what: `upload file ${JSON.stringify(file)} at sanitization`,
         folder: inboxFromDir(t.home, "sanitization", "intake"),
-        envelope: await crafted(t, {
+        envelope: await signedEnvelope(t, {
           sender: "intake",
           receiver: "sanitization",
           template: "image_process_intent",
@@ -123,7 +85,7 @@ Deno.test({
       envelopes.push({
         what: `sanitized image ${JSON.stringify(file)} at deployment`,
         folder: inboxFromDir(t.home, "deployment", "image_filter"),
-        envelope: await crafted(t, {
+        envelope: await signedEnvelope(t, {
           sender: "image_filter",
           receiver: "deployment",
           template: "sanitized_image",

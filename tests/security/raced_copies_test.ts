@@ -8,24 +8,21 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
 import { inboxFromDir } from "../../core/home/layout.ts";
 import type { AuditEvent } from "../../core/ledger/events.ts";
 import { listDead } from "../../core/queue/dead_letter.ts";
 import { queuePaths } from "../../core/queue/paths.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
 import {
   articlePayload,
   ledgerEvents,
   makeTestHome,
-  REPO,
   startTestSupervisor,
   type TestHome,
   verifyTestLedger,
   waitFor,
   waitUntilUp,
 } from "../supervisor/_harness.ts";
+import { signedEnvelope } from "../e2e/_e2e.ts";
 
 const processTest = { sanitizeOps: false, sanitizeResources: false };
 
@@ -38,27 +35,14 @@ interface SignedCopy {
 
 /** Signs a `blog_article_intent` from intake to sanitization with intake's real key. */
 async function signedArticle(t: TestHome, title: string): Promise<SignedCopy> {
-  const templateBytes = await Deno.readFile(
-    join(REPO, "vault", "templates", "blog_article_intent.json"),
-  );
-  const version = JSON.parse(new TextDecoder().decode(templateBytes)).version as number;
-  const signer = await SigningKey.fromSeed((await t.keys.loadAgent("intake")).seed);
-  const fields = createEnvelope({
+  const signed = await signedEnvelope(t, {
     sender: "intake",
     receiver: "sanitization",
-    template: {
-      id: "blog_article_intent",
-      version,
-      sha256: await sha256Hex(templateBytes),
-    },
+    template: "blog_article_intent",
     payload: articlePayload(title),
     human_readable: "raced by a test",
   });
-  return {
-    envelopeId: fields.envelope_id,
-    sessionId: fields.session_id,
-    bytes: await signEnvelope({ fields, signer }),
-  };
+  return { envelopeId: signed.envelope_id, sessionId: signed.session_id, bytes: signed.bytes };
 }
 
 /**

@@ -19,7 +19,7 @@ import { utf8 } from "../../core/crypto/bytes.ts";
 import { jsonText } from "./output.ts";
 
 /** One recorded operator action. */
-export type OperatorAction = QuarantineAction | PublishAction;
+export type OperatorAction = QuarantineAction | PublishAction | PublishToolsAction;
 
 /** A dead-letter entry retried or dropped. */
 export interface QuarantineAction {
@@ -54,6 +54,21 @@ export interface PublishAction {
   /** Vault files written. */
   files: string[];
   /** Whether a supervisor was running (it picks the change up on SIGHUP or restart). */
+  pipeline_running: boolean;
+}
+
+/** The built-in tools re-pinned (`saoe publish --tools`). */
+export interface PublishToolsAction {
+  at: string;
+  action: "publish_tools";
+  version: number;
+  previous_version: number;
+  /** Hex SHA-256 of the new tool list the operator confirmed. */
+  sha256: string;
+  /** Each tool whose pin changed, with the old and new module digests. */
+  tools: { name: string; from: string | null; to: string | null }[];
+  confirmed_by: "terminal" | "flag";
+  files: string[];
   pipeline_running: boolean;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `saoe publish FILE`: the publishing gate (FT-010). Shows what changes (a
+ * `saoe publish FILE` and `saoe publish --tools`: the publishing gate (FT-010). Shows what changes (a
  * unified diff against the published version), the new version and the sha256 of
  * the exact bytes of FILE, then asks the operator to type that sha256. Only a
  * matching hash publishes; a wrong hash, end of input or Ctrl-C exits 1 with the
@@ -36,6 +36,12 @@ import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts
 import { supervisorVersionsPath } from "../../core/home/layout.ts";
 import { readSmallFile } from "../_support/safe_read.ts";
 import { appendOperatorAction, operatorJournalPath } from "../_support/operator_journal.ts";
+import { repoRoot } from "../_support/repo.ts";
+import {
+  applyToolRepin,
+  prepareToolRepin,
+  type ToolRepinPlan,
+} from "../../core/ceremony/tool_repin.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { inert, jsonText } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
@@ -123,15 +129,96 @@ function pickup(running: boolean): string {
     : "no pipeline is running on this home: the next `saoe pipeline` start uses the change";
 }
 
+function previewTools(plan: ToolRepinPlan, show: (line: string) => void): void {
+  show(`Re-pinning the built-in tools to the modules of this checkout`);
+  show(`Version:  ${plan.version} (signed now: ${plan.previousVersion})`);
+  for (const c of plan.changes) {
+    const fields = c.fields.length > 0 ? `; also ${c.fields.join(", ")}` : "";
+    show(`  ${c.name} (${c.module}): ${c.from ?? "not pinned"} -> ${c.to ?? "removed"}${fields}`);
+  }
+  show(`sha256:   ${plan.digest}  (of the new tool list)`);
+}
+
+/** `saoe publish --tools`: re-pins the built-in tool modules after the operator confirms. */
+async function runTools(ctx: CommandContext, confirmFlag: string | undefined, from: SignerSource) {
+  const { home, config } = await openHome(ctx.global.home);
+  const clock = systemClock;
+  const { root } = await verifyHomeTrust({ home, config, clock });
+  const plan = await prepareToolRepin({
+    home,
+    repo: await Deno.realPath(repoRoot()),
+    root,
+    clock,
+    skewMs: config.skew_ms,
+  });
+  if (plan.changes.length === 0) {
+    const message =
+      `Nothing to publish: tool manifest v${plan.previousVersion} already pins the tool modules of this checkout`;
+    if (ctx.global.json) {
+      ctx.out(jsonText({ ok: true, changed: false, version: plan.previousVersion, message }));
+    } else ctx.out(message);
+    return EXIT.ok;
+  }
+  const signers = await loadSigners(home, root, from);
+  previewTools(plan, ctx.global.json ? ctx.err : ctx.out);
+  if (confirmFlag !== undefined) requireSha256(plan.digest, confirmFlag, "--confirm-sha256");
+  else await confirmSha256(stdinTerminal(), plan.digest);
+  const outcome = await applyToolRepin({
+    home,
+    plan,
+    signers,
+    clock,
+    validityDays: config.validity.manifest_days,
+  });
+  const running = await pipelineRunning(home);
+  await appendOperatorAction(home, {
+    at: formatTimestamp(clock.now()),
+    action: "publish_tools",
+    version: plan.version,
+    previous_version: plan.previousVersion,
+    sha256: plan.digest,
+    tools: plan.changes.map((c) => ({ name: c.name, from: c.from, to: c.to })),
+    confirmed_by: confirmFlag !== undefined ? "flag" : "terminal",
+    files: [outcome.path],
+    pipeline_running: running,
+  });
+  if (ctx.global.json) {
+    ctx.out(jsonText({
+      ok: true,
+      changed: true,
+      version: plan.version,
+      previous_version: plan.previousVersion,
+      sha256: plan.digest,
+      expires_at: outcome.expiresAt,
+      changes: plan.changes,
+      files: [outcome.path],
+      pipeline_running: running,
+      recorded_in: operatorJournalPath(home),
+      pickup: pickup(running),
+    }));
+    return EXIT.ok;
+  }
+  ctx.out(`Published tool manifest version ${plan.version} (valid until ${outcome.expiresAt})`);
+  ctx.out(`Wrote:    ${outcome.path}`);
+  ctx.out(`Recorded: ${operatorJournalPath(home)}`);
+  ctx.out(`Pickup:   ${pickup(running)}`);
+  return EXIT.ok;
+}
+
 async function run(ctx: CommandContext): Promise<number> {
-  if (ctx.positionals.length !== 1) {
+  if (ctx.values.tools === true) {
+    if (ctx.positionals.length > 0) {
+      throw new UsageError(
+        `Unexpected argument ${JSON.stringify(ctx.positionals[0])}: --tools takes no FILE`,
+      );
+    }
+  } else if (ctx.positionals.length !== 1) {
     throw new UsageError(
       ctx.positionals.length === 0
         ? "Missing FILE (a template or capability set source)"
         : `Unexpected argument ${JSON.stringify(ctx.positionals[1])}`,
     );
   }
-  const file = ctx.positionals[0]!;
   const given = ctx.values["confirm-sha256"];
   const confirmFlag = given === undefined ? undefined : patternOption(
     String(given).toLowerCase(),
@@ -154,6 +241,10 @@ async function run(ctx: CommandContext): Promise<number> {
       "Not published: standard input is not a terminal, so nobody can type the sha256; a script must pass the sha256 of the file it means to publish with --confirm-sha256 HEX",
     );
   }
+  if (ctx.values.tools === true) {
+    return await runTools(ctx, confirmFlag, { files: keyFiles, passphraseFile });
+  }
+  const file = ctx.positionals[0]!;
 
   const { home, config } = await openHome(ctx.global.home);
   if (inside(home.vault, file)) {
@@ -239,11 +330,11 @@ async function run(ctx: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
-/** `saoe publish FILE [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]`. */
+/** `saoe publish FILE | --tools [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]`. */
 export const publishCommand: Command = {
   path: PATH,
-  summary: "publish a template or capability set after typing its sha256",
-  usage: "FILE [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]",
+  summary: "publish a template, a capability set or the tool pins after typing a sha256",
+  usage: "FILE | --tools [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]",
   description: [
     "Publishes FILE, a template source (templates/<id>.json shape) or a capability set source",
     "(capsets/<agent>.json shape), into the home's vault. It shows the diff against the version",
@@ -261,6 +352,12 @@ export const publishCommand: Command = {
     "Plaintext is never written into the vault. The action is recorded in",
     "audit/operator_actions.jsonl; a running pipeline uses the change after SIGHUP or a restart.",
     "",
+    "--tools re-pins the built-in tools instead: it hashes this checkout's tool modules, shows",
+    "each tool whose sha256 differs from the signed tool manifest (old -> new), and after you",
+    "type the sha256 of the new tool list signs the next tool manifest version. A home made by",
+    "an earlier checkout needs this after a tool changed: until then ToolGate refuses every plan",
+    "that uses it (tool_hash_mismatch). Nothing changed: it says so and exits 0.",
+    "",
     "Signing needs a threshold of the trust root's dispatcher keys: from the home's key store,",
     "or, for a home created with --offline-dispatcher, from --dispatcher-key FILE (the exported",
     "file, repeatable for k-of-n holders; its passphrase is asked on the terminal or read from",
@@ -269,10 +366,14 @@ export const publishCommand: Command = {
     "Exit codes: 0 published, 1 refused (not confirmed, rollback, bad source, keys missing), 2 usage.",
   ].join("\n"),
   options: {
+    tools: {
+      type: "boolean",
+      help: "re-pin the built-in tool modules of this checkout in the signed tool manifest",
+    },
     "confirm-sha256": {
       type: "string",
       value: "HEX",
-      help: "the sha256 of FILE, for non-interactive use (must match)",
+      help: "the sha256 shown (of FILE, or with --tools of the new tool list), for scripts",
     },
     "dispatcher-key": {
       type: "string",

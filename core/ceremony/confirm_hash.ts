@@ -48,7 +48,7 @@ export function requireSha256(expected: string, given: string, source: string): 
   if (!sha256Matches(expected, given)) {
     throw new SaoeError(
       "content_hash_mismatch",
-      `Not published: the sha256 from ${source} is not ${expected}, the sha256 of the file shown; nothing was written`,
+      `Not published: the sha256 from ${source} is not ${expected}, the sha256 shown above; nothing was written`,
     );
   }
 }

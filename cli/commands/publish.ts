@@ -129,6 +129,12 @@ function pickup(running: boolean): string {
     : "no pipeline is running on this home: the next `saoe pipeline` start uses the change";
 }
 
+/** The typed-hash gate: the flag's value must match, else the operator types it on the terminal. */
+async function confirmShown(expected: string, flag: string | undefined): Promise<void> {
+  if (flag !== undefined) requireSha256(expected, flag, "--confirm-sha256");
+  else await confirmSha256(stdinTerminal(), expected);
+}
+
 function previewTools(plan: ToolRepinPlan, show: (line: string) => void): void {
   show(`Re-pinning the built-in tools to the modules of this checkout`);
   show(`Version:  ${plan.version} (signed now: ${plan.previousVersion})`);
@@ -161,8 +167,7 @@ async function runTools(ctx: CommandContext, confirmFlag: string | undefined, fr
   }
   const signers = await loadSigners(home, root, from);
   previewTools(plan, ctx.global.json ? ctx.err : ctx.out);
-  if (confirmFlag !== undefined) requireSha256(plan.digest, confirmFlag, "--confirm-sha256");
-  else await confirmSha256(stdinTerminal(), plan.digest);
+  await confirmShown(plan.digest, confirmFlag);
   const outcome = await applyToolRepin({
     home,
     plan,
@@ -275,8 +280,7 @@ async function run(ctx: CommandContext): Promise<number> {
     versionStore,
   });
   preview(plan, file, ctx.global.json ? ctx.err : ctx.out);
-  if (confirmFlag !== undefined) requireSha256(plan.sha256, confirmFlag, "--confirm-sha256");
-  else await confirmSha256(stdinTerminal(), plan.sha256);
+  await confirmShown(plan.sha256, confirmFlag);
 
   const outcome = await applyPublish({
     plan,

@@ -7,11 +7,15 @@
  * @module
  */
 import { systemClock } from "../../core/time/clock.ts";
-import { bringDispatcherSeeds } from "../../core/ceremony/keys_bring.ts";
 import { RENEW_TARGETS, renewStatements, type RenewTarget } from "../../core/ceremony/renew.ts";
 import { type Command, type CommandContext, EXIT } from "../command.ts";
 import { jsonText } from "../_support/output.ts";
 import { UsageError, withUsage } from "../_support/usage.ts";
+import {
+  broughtSeeds,
+  DISPATCHER_KEY_OPTIONS,
+  dispatcherKeySource,
+} from "../_support/dispatcher_keys.ts";
 
 const PATH = ["keys", "renew"];
 
@@ -34,12 +38,7 @@ function targetsOf(words: readonly string[]): RenewTarget[] {
 
 async function run(ctx: CommandContext): Promise<number> {
   const targets = targetsOf(ctx.positionals);
-  const files = ctx.values["dispatcher-key"];
-  const passphraseFile = ctx.values["passphrase-file"];
-  const dispatcherSeeds = await bringDispatcherSeeds({
-    files: files === undefined ? [] : (Array.isArray(files) ? files : [files]).map(String),
-    ...(passphraseFile !== undefined ? { passphraseFile: String(passphraseFile) } : {}),
-  });
+  const dispatcherSeeds = await broughtSeeds(dispatcherKeySource(ctx));
   const result = await renewStatements({
     home: ctx.global.home,
     clock: systemClock,
@@ -78,17 +77,7 @@ export const keysRenewCommand: Command = {
     "Exit codes: 0 renewed, 1 refused, 2 usage.",
   ].join("\n"),
   options: {
-    "dispatcher-key": {
-      type: "string",
-      multiple: true,
-      value: "FILE",
-      help: "an exported dispatcher key file (homes made with --offline-dispatcher)",
-    },
-    "passphrase-file": {
-      type: "string",
-      value: "F",
-      help: "read the dispatcher key file's passphrase from F instead of the terminal",
-    },
+    ...DISPATCHER_KEY_OPTIONS,
   },
   run(ctx) {
     return withUsage(PATH, ctx, () => run(ctx));

@@ -8,11 +8,15 @@
  */
 import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
 import { systemClock } from "../../core/time/clock.ts";
-import { bringDispatcherSeeds } from "../../core/ceremony/keys_bring.ts";
 import { revokeAgent } from "../../core/ceremony/keys_revoke.ts";
 import { type Command, type CommandContext, EXIT } from "../command.ts";
 import { jsonText } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
+import {
+  broughtSeeds,
+  DISPATCHER_KEY_OPTIONS,
+  dispatcherKeySource,
+} from "../_support/dispatcher_keys.ts";
 
 const PATH = ["keys", "revoke"];
 
@@ -23,12 +27,7 @@ async function run(ctx: CommandContext): Promise<number> {
     throw new UsageError(`Unexpected argument ${JSON.stringify(ctx.positionals[1])}`);
   }
   const agent = patternOption(given, AGENT_ID_RE, "AGENT", "an agent id such as planner");
-  const files = ctx.values["dispatcher-key"];
-  const passphraseFile = ctx.values["passphrase-file"];
-  const dispatcherSeeds = await bringDispatcherSeeds({
-    files: files === undefined ? [] : (Array.isArray(files) ? files : [files]).map(String),
-    ...(passphraseFile !== undefined ? { passphraseFile: String(passphraseFile) } : {}),
-  });
+  const dispatcherSeeds = await broughtSeeds(dispatcherKeySource(ctx));
   const result = await revokeAgent({
     home: ctx.global.home,
     agent,
@@ -68,17 +67,7 @@ export const keysRevokeCommand: Command = {
     "Exit codes: 0 revoked, 1 refused, 2 usage.",
   ].join("\n"),
   options: {
-    "dispatcher-key": {
-      type: "string",
-      multiple: true,
-      value: "FILE",
-      help: "an exported dispatcher key file (homes made with --offline-dispatcher)",
-    },
-    "passphrase-file": {
-      type: "string",
-      value: "F",
-      help: "read the dispatcher key file's passphrase from F instead of the terminal",
-    },
+    ...DISPATCHER_KEY_OPTIONS,
   },
   run(ctx) {
     return withUsage(PATH, ctx, () => run(ctx));

@@ -25,13 +25,9 @@ import { ROOT_MAX_BYTES } from "../../core/trust/root.ts";
 import { type Command, type CommandContext, EXIT } from "../command.ts";
 import { jsonText } from "../_support/output.ts";
 import { intOption, patternOption, UsageError, withUsage } from "../_support/usage.ts";
+import { DISPATCHER_KEY_OPTIONS, dispatcherKeySource } from "../_support/dispatcher_keys.ts";
 
 const PATH = ["keys", "rotate"];
-
-function stringList(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
 
 function pickup(recordedBy: string | undefined): string {
   return recordedBy === "supervisor"
@@ -84,10 +80,7 @@ async function run(ctx: CommandContext): Promise<number> {
   if (ctx.positionals.length > 1) {
     throw new UsageError(`Unexpected argument ${JSON.stringify(ctx.positionals[1])}`);
   }
-  const keyFiles = stringList(ctx.values["dispatcher-key"]);
-  const passphraseFile = ctx.values["passphrase-file"] === undefined
-    ? undefined
-    : String(ctx.values["passphrase-file"]);
+  const { files: keyFiles, passphraseFile } = dispatcherKeySource(ctx);
   const threshold = intOption(ctx.values.threshold, { name: "threshold", min: 1, max: 32 });
   const keys = intOption(ctx.values.keys, { name: "keys", min: 1, max: 32 });
   const pending = ctx.values.pending === undefined ? undefined : String(ctx.values.pending);
@@ -247,17 +240,7 @@ export const keysRotateCommand: Command = {
       value: "FILE",
       help: "write the new dispatcher keys to FILE (passphrase-encrypted), keep none here",
     },
-    "dispatcher-key": {
-      type: "string",
-      multiple: true,
-      value: "FILE",
-      help: "an exported dispatcher key file (homes made with --offline-dispatcher)",
-    },
-    "passphrase-file": {
-      type: "string",
-      value: "F",
-      help: "read the dispatcher key file's passphrase from F instead of the terminal",
-    },
+    ...DISPATCHER_KEY_OPTIONS,
   },
   run(ctx) {
     return withUsage(PATH, ctx, () => run(ctx));

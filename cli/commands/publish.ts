@@ -25,8 +25,6 @@ import type { HomeLayout } from "../../core/home/layout.ts";
 import type { VerifiedRoot } from "../../core/trust/chain.ts";
 import { applyPublish, preparePublish, type PublishPlan } from "../../core/ceremony/publish.ts";
 import { dispatcherSigners } from "../../core/ceremony/dispatcher_signers.ts";
-import { readDispatcherExport } from "../../core/ceremony/dispatcher_export.ts";
-import { promptPassphrase, readPassphraseFile } from "../../core/ceremony/passphrase.ts";
 import { confirmSha256, requireSha256 } from "../../core/ceremony/confirm_hash.ts";
 import { stdinTerminal } from "../../core/ceremony/terminal.ts";
 import { type Command, type CommandContext, EXIT } from "../command.ts";
@@ -45,29 +43,25 @@ import {
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { inert, jsonText } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
+import {
+  broughtSeeds,
+  DISPATCHER_KEY_OPTIONS,
+  type DispatcherKeySource,
+  dispatcherKeySource,
+} from "../_support/dispatcher_keys.ts";
 
 const PATH = ["publish"];
-
-function stringList(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
 
 function inside(parent: string, path: string): boolean {
   const rel = relative(resolve(parent), resolve(path));
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-interface SignerSource {
-  files: string[];
-  passphraseFile: string | undefined;
-}
-
 /** A threshold of the root's dispatcher keys, from the key store or the offline files. */
 async function loadSigners(
   home: HomeLayout,
   root: VerifiedRoot,
-  from: SignerSource,
+  from: DispatcherKeySource,
 ): Promise<SigningKey[]> {
   if (from.files.length === 0) {
     const keys = await openKeyStore(home.keys);
@@ -82,24 +76,7 @@ async function loadSigners(
     }
     return await dispatcherSigners({ trusted: root.trusted, seeds, from: "the key store" });
   }
-  const seeds: Uint8Array<ArrayBuffer>[] = [];
-  for (const file of from.files) {
-    let passphrase: string;
-    if (from.passphraseFile !== undefined) {
-      passphrase = await readPassphraseFile(from.passphraseFile);
-    } else if (Deno.stdin.isTerminal()) {
-      passphrase = await promptPassphrase(stdinTerminal(), {
-        what: `the dispatcher key file ${file}`,
-        confirm: false,
-      });
-    } else {
-      throw new SaoeError(
-        "bad_credential",
-        `Cannot open the dispatcher key file ${file}: standard input is not a terminal to ask its passphrase on (use --passphrase-file F)`,
-      );
-    }
-    seeds.push(...await readDispatcherExport({ path: file, passphrase }));
-  }
+  const seeds = await broughtSeeds(from);
   return await dispatcherSigners({
     trusted: root.trusted,
     seeds,
@@ -146,7 +123,11 @@ function previewTools(plan: ToolRepinPlan, show: (line: string) => void): void {
 }
 
 /** `saoe publish --tools`: re-pins the built-in tool modules after the operator confirms. */
-async function runTools(ctx: CommandContext, confirmFlag: string | undefined, from: SignerSource) {
+async function runTools(
+  ctx: CommandContext,
+  confirmFlag: string | undefined,
+  from: DispatcherKeySource,
+) {
   const { home, config } = await openHome(ctx.global.home);
   const clock = systemClock;
   const { root } = await verifyHomeTrust({ home, config, clock });
@@ -231,10 +212,7 @@ async function run(ctx: CommandContext): Promise<number> {
     "--confirm-sha256",
     "64 hex characters",
   );
-  const keyFiles = stringList(ctx.values["dispatcher-key"]);
-  const passphraseFile = ctx.values["passphrase-file"] === undefined
-    ? undefined
-    : String(ctx.values["passphrase-file"]);
+  const { files: keyFiles, passphraseFile } = dispatcherKeySource(ctx);
   if (passphraseFile !== undefined && keyFiles.length === 0) {
     throw new UsageError("--passphrase-file is only used with --dispatcher-key FILE");
   }
@@ -379,17 +357,7 @@ export const publishCommand: Command = {
       value: "HEX",
       help: "the sha256 shown (of FILE, or with --tools of the new tool list), for scripts",
     },
-    "dispatcher-key": {
-      type: "string",
-      multiple: true,
-      value: "FILE",
-      help: "an exported dispatcher key file (homes made with --offline-dispatcher)",
-    },
-    "passphrase-file": {
-      type: "string",
-      value: "F",
-      help: "read the dispatcher key file's passphrase from F instead of the terminal",
-    },
+    ...DISPATCHER_KEY_OPTIONS,
   },
   run(ctx) {
     return withUsage(PATH, ctx, () => run(ctx));

@@ -9,6 +9,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { SaoeError } from "../errors.ts";
+import { lstatOrNull } from "./lstat_or_null.ts";
 
 /** Prefix of the temp names {@linkcode writeFileAtomic} uses. */
 export const TEMP_PREFIX = ".tmp-";
@@ -21,15 +22,6 @@ export function isHiddenName(name: string): boolean {
 /** True for a temp name of {@linkcode writeFileAtomic}. */
 export function isTempName(name: string): boolean {
   return name.startsWith(TEMP_PREFIX);
-}
-
-async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err: unknown) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
 }
 
 /** Fsyncs a folder so a rename inside it is durable; best effort where unsupported. */

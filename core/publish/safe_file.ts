@@ -13,15 +13,7 @@
  * @module
  */
 import { SaoeError } from "../errors.ts";
-
-async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err: unknown) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-}
+import { lstatOrNull } from "../fs/lstat_or_null.ts";
 
 function refuseKind(path: string, info: Deno.FileInfo): never {
   const kind = info.isSymlink ? "a symlink" : info.isDirectory ? "a folder" : "not a regular file";

@@ -30,6 +30,7 @@ import {
   parseDeadReason,
 } from "./dead_record.ts";
 import { ENTRY_NAME_RE, entryKind } from "./entry_check.ts";
+import { lstatOrNull } from "../fs/lstat_or_null.ts";
 
 /** One dead-letter record as listed. */
 export interface DeadEntry {
@@ -41,15 +42,6 @@ export interface DeadEntry {
   reason: DeadReason | null;
   /** Why the record is incomplete, when it is. */
   problem?: string;
-}
-
-async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err: unknown) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
 }
 
 async function readReason(path: string): Promise<DeadReason> {

@@ -31,6 +31,7 @@ import { isHiddenName } from "../fs/atomic_write.ts";
 import { type DeadReason, writeDeadRecord } from "./dead_record.ts";
 import { checkEntryInfo, ENTRY_NAME_RE, UnsafeEntryError } from "./entry_check.ts";
 import type { EntryOrigin, QueuedEntry } from "./types.ts";
+import { lstatOrNull } from "../fs/lstat_or_null.ts";
 
 /** How an entry ended. `gone`: nothing was there any more (already taken). */
 export type ProcessOutcome = "handled" | "dead" | "gone";
@@ -78,15 +79,6 @@ function ioError(err: unknown, what: string, ids: RefusalIds): SaoeError {
   if (err instanceof SaoeError) return err;
   const detail = err instanceof Error ? err.message : String(err);
   return new SaoeError("io_error", `${what}: ${detail}`, ids);
-}
-
-async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
-  try {
-    return await Deno.lstat(path);
-  } catch (err: unknown) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
 }
 
 interface Context<T> {

@@ -21,31 +21,7 @@ import type { IntakeRefusal } from "./refusal.ts";
 import type { OperatorToken } from "../runtime/protocol.ts";
 import type { Submission } from "./submission.ts";
 import { createIntakeWebHandler, isWebPath } from "./web/handler.ts";
-
-const LOOPBACK_RE = /^127\.0\.0\.1:([0-9]{1,5})$/;
-
-/**
- * The loopback port a capset's `net` grants, or `bad_config`.
- *
- * @example
- * ```ts
- * import { listenPort } from "./server.ts";
- * if (listenPort(["127.0.0.1:8090"]) !== 8090) throw new Error();
- * ```
- */
-export function listenPort(net: readonly string[]): number {
-  for (const address of net) {
-    const match = LOOPBACK_RE.exec(address);
-    const port = match === null ? NaN : Number(match[1]);
-    if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
-  }
-  throw new SaoeError(
-    "bad_config",
-    `Cannot start intake: its capability set grants no 127.0.0.1:PORT address (net is ${
-      JSON.stringify(net)
-    })`,
-  );
-}
+import { loopbackPort } from "../web/loopback_port.ts";
 
 /**
  * Starts the intake API for the running agent; resolves once it listens and
@@ -66,7 +42,7 @@ export async function startIntake(ctx: AgentContext): Promise<() => Promise<void
       "Cannot start intake: the handover carries no operator credentials or intake limits",
     );
   }
-  const port = listenPort(ctx.capset.net);
+  const port = loopbackPort(ctx.capset.net, "intake");
   const inbox = inboxDir(ctx.home, INTAKE_RECEIVER);
   const admission = createAdmission({
     limits,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { startViewer, viewerPort } from "./server.ts";
+export { startViewer } from "./server.ts";
 export { createViewerHandler, type ViewerHandler, type ViewerHandlerOptions } from "./handler.ts";
 export { securityHeaders, VIEWER_CSP } from "./headers.ts";
 export { type ArticleCheck, checkArticleHtml, summarizeArticle } from "./article_check.ts";

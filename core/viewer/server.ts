@@ -9,7 +9,6 @@
  * @module
  */
 import { join } from "node:path";
-import { SaoeError } from "../errors.ts";
 import { ledgerPath } from "../home/layout.ts";
 import type { AgentContext } from "../runtime/agent_runtime.ts";
 import { systemClock } from "../time/clock.ts";
@@ -18,33 +17,10 @@ import { createViewerHandler } from "./handler.ts";
 import { LedgerView } from "./ledger_view.ts";
 import { LedgerTail } from "./live.ts";
 import { errorResponse } from "./responses.ts";
+import { loopbackPort } from "../web/loopback_port.ts";
 
 /** Longest wait for the first indexing pass before the viewer reports ready. */
 const INDEX_WAIT_MS = 5_000;
-const LOOPBACK_RE = /^127\.0\.0\.1:([0-9]{1,5})$/;
-
-/**
- * The loopback port a capset's `net` grants, or `bad_config`.
- *
- * @example
- * ```ts
- * import { viewerPort } from "./server.ts";
- * if (viewerPort(["127.0.0.1:8080"]) !== 8080) throw new Error();
- * ```
- */
-export function viewerPort(net: readonly string[]): number {
-  for (const address of net) {
-    const match = LOOPBACK_RE.exec(address);
-    const port = match === null ? NaN : Number(match[1]);
-    if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
-  }
-  throw new SaoeError(
-    "bad_config",
-    `Cannot start the viewer: its capability set grants no 127.0.0.1:PORT address (net is ${
-      JSON.stringify(net)
-    })`,
-  );
-}
 
 function log(line: string): void {
   console.error(line.slice(0, 1000));
@@ -62,7 +38,7 @@ function log(line: string): void {
  * ```
  */
 export async function startViewer(ctx: AgentContext): Promise<() => Promise<void>> {
-  const port = viewerPort(ctx.capset.net);
+  const port = loopbackPort(ctx.capset.net, "the viewer");
   const view = new LedgerView(ledgerPath(ctx.home));
   // woken by a watch on audit/; the fallback poll runs as often as the inboxes' reconciliation
   const tail = new LedgerTail({ view, log, fallbackMs: ctx.handover.reconcile_ms });

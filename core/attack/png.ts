@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { concatBytes } from "../crypto/bytes.ts";
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -49,16 +50,6 @@ async function zlib(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuf
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 function ihdr(width: number, height: number): Uint8Array {
   const data = new Uint8Array(13);
   const view = new DataView(data.buffer);
@@ -87,7 +78,7 @@ export async function solidPng(width: number, height: number): Promise<Uint8Arra
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) raw.set([200, 60, 40], y * row + 1 + x * 3);
   }
-  return concat([
+  return concatBytes(...[
     SIGNATURE,
     ihdr(width, height),
     pngChunk("IDAT", await zlib(raw)),
@@ -113,7 +104,7 @@ export async function bombPng(
   bodyBytes: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const body = await zlib(new Uint8Array(bodyBytes));
-  return concat([
+  return concatBytes(...[
     SIGNATURE,
     ihdr(width, height),
     pngChunk("IDAT", body),

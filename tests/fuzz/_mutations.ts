@@ -22,6 +22,7 @@ import {
   type PathStep,
   serialize,
 } from "./_json_tree.ts";
+import { concatBytes } from "../../core/crypto/bytes.ts";
 
 /** What a mutation may use. */
 export interface MutationContext {
@@ -71,16 +72,6 @@ function payloadJson(w: Wrapper): Json {
 
 function withPayload(w: Wrapper, payload: Uint8Array): Uint8Array {
   return enc.encode(JSON.stringify({ ...w, payload: payload.toBase64() }));
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 // ---- values a node can be swapped for -------------------------------------------
@@ -459,7 +450,7 @@ const BYTE_MUTATIONS: Mutation[] = [
       const other = rng.pick(others);
       const a = seed.slice(0, rng.int(seed.byteLength + 1));
       const b = other.slice(rng.int(other.byteLength + 1));
-      return { name: "splice", bytes: concat(a, b) };
+      return { name: "splice", bytes: concatBytes(a, b) };
     },
   },
   {
@@ -469,7 +460,7 @@ const BYTE_MUTATIONS: Mutation[] = [
       const raw = rng.chance(0.7)
         ? Uint8Array.from(rng.pick(RAW_BYTES))
         : Uint8Array.from({ length: 1 + rng.int(8) }, () => rng.int(256));
-      return { name: "insert_bytes", bytes: concat(seed.slice(0, i), raw, seed.slice(i)) };
+      return { name: "insert_bytes", bytes: concatBytes(seed.slice(0, i), raw, seed.slice(i)) };
     },
   },
   {
@@ -481,7 +472,7 @@ const BYTE_MUTATIONS: Mutation[] = [
       const raw = Uint8Array.from(rng.pick(RAW_BYTES));
       return {
         name: "raw_bytes_in_string",
-        bytes: concat(seed.slice(0, at), raw, seed.slice(at)),
+        bytes: concatBytes(seed.slice(0, at), raw, seed.slice(at)),
       };
     },
   },
@@ -490,7 +481,7 @@ const BYTE_MUTATIONS: Mutation[] = [
     apply: ({ seed, rng }) => {
       const i = rng.int(seed.byteLength);
       const j = Math.min(seed.byteLength, i + 1 + rng.int(16));
-      return { name: "delete_range", bytes: concat(seed.slice(0, i), seed.slice(j)) };
+      return { name: "delete_range", bytes: concatBytes(seed.slice(0, i), seed.slice(j)) };
     },
   },
   {
@@ -500,7 +491,7 @@ const BYTE_MUTATIONS: Mutation[] = [
       const j = Math.min(seed.byteLength, i + 1 + rng.int(64));
       return {
         name: "duplicate_range",
-        bytes: concat(seed.slice(0, j), seed.slice(i, j), seed.slice(j)),
+        bytes: concatBytes(seed.slice(0, j), seed.slice(i, j), seed.slice(j)),
       };
     },
   },
@@ -513,13 +504,16 @@ const DOCUMENT_MUTATIONS: Mutation[] = [
   },
   {
     name: "bom",
-    apply: ({ seed }) => ({ name: "bom", bytes: concat(Uint8Array.of(0xef, 0xbb, 0xbf), seed) }),
+    apply: ({ seed }) => ({
+      name: "bom",
+      bytes: concatBytes(Uint8Array.of(0xef, 0xbb, 0xbf), seed),
+    }),
   },
   {
     name: "trailing_garbage",
     apply: ({ seed, rng }) => ({
       name: "trailing_garbage",
-      bytes: concat(seed, enc.encode(rng.pick(["x", "{}", "\u0000", ",", "]", " 1", "\n{"]))),
+      bytes: concatBytes(seed, enc.encode(rng.pick(["x", "{}", "\u0000", ",", "]", " 1", "\n{"]))),
     }),
   },
   {
@@ -629,7 +623,7 @@ const DOCUMENT_MUTATIONS: Mutation[] = [
       // exactly the cap (may be accepted: only whitespace was added) or one byte over
       const target = maxBytes + (rng.chance(0.5) ? 1 : 0);
       if (target <= seed.byteLength || target > 8 * 1024 * 1024) {
-        return { name: "oversize", bytes: concat(seed, enc.encode(" ")) };
+        return { name: "oversize", bytes: concatBytes(seed, enc.encode(" ")) };
       }
       const out = new Uint8Array(target).fill(0x20);
       out.set(seed, 0);

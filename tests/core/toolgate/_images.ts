@@ -9,6 +9,7 @@ import { deflateSync } from "node:zlib";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { pngChunk } from "../../../core/attack/png.ts";
+import { concatBytes } from "../../../core/crypto/bytes.ts";
 
 /** A pixel colour. */
 export type Rgba = [number, number, number, number];
@@ -142,11 +143,5 @@ export function craftedPngHeader(width: number, height: number): Uint8Array {
     pngChunk("IDAT", idat),
     pngChunk("IEND", new Uint8Array()),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes(...parts);
 }

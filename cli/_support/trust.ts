@@ -13,12 +13,11 @@ import type { TrustedKeySet } from "../../core/dsse/types.ts";
 import type { HomeConfig } from "../../core/home/config.ts";
 import type { HomeLayout } from "../../core/home/layout.ts";
 import type { Clock } from "../../core/time/clock.ts";
-import { loadRootChain, readDirectoryFile } from "../../core/trust/files.ts";
-import { type VerifiedRoot, verifyRootChain } from "../../core/trust/chain.ts";
-import { verifyDirectory } from "../../core/trust/directory.ts";
+import type { VerifiedRoot } from "../../core/trust/chain.ts";
+import { checkpointKeySet, verifyTrustFolder } from "../../core/trust/verified_trust.ts";
 import type { AgentDirectory } from "../../core/trust/agent_directory.ts";
 
-import { SUPERVISOR_ID, supervisorVersionsPath } from "../../core/home/layout.ts";
+import { supervisorVersionsPath } from "../../core/home/layout.ts";
 import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts";
 
 /** A home's verified trust state. */
@@ -43,23 +42,15 @@ export interface VerifyHomeTrustOptions {
  * const { root, directory } = await verifyHomeTrust({ home, config, clock: systemClock });
  * ```
  */
-export async function verifyHomeTrust(options: VerifyHomeTrustOptions): Promise<HomeTrust> {
+export function verifyHomeTrust(options: VerifyHomeTrustOptions): Promise<HomeTrust> {
   const { home, config, clock } = options;
-  const versionStore = new ReadOnlyVersionStore(supervisorVersionsPath(home));
-  const root = await verifyRootChain({
-    roots: await loadRootChain(home.trust),
-    pin: config.root_pin,
+  return verifyTrustFolder({
+    trustDir: home.trust,
+    rootPin: config.root_pin,
     clock,
     skewMs: config.skew_ms,
-    versionStore,
+    versionStore: new ReadOnlyVersionStore(supervisorVersionsPath(home)),
   });
-  const directory = await verifyDirectory(await readDirectoryFile(home.trust), {
-    root,
-    clock,
-    skewMs: config.skew_ms,
-    versionStore,
-  });
-  return { root, directory };
 }
 
 /**
@@ -74,11 +65,5 @@ export async function verifyHomeTrust(options: VerifyHomeTrustOptions): Promise<
  * ```
  */
 export function checkpointKeys(directory: AgentDirectory, nowMs: number): TrustedKeySet {
-  const keys = directory.senderKeys(SUPERVISOR_ID, nowMs);
-  const all = keys.status === "ok"
-    ? [...keys.current, ...keys.retired]
-    : keys.status === "revoked"
-    ? [...keys.retired]
-    : [];
-  return { name: "supervisor checkpoint key", keys: all, threshold: 1 };
+  return checkpointKeySet(directory, nowMs);
 }

@@ -9,9 +9,8 @@
  */
 import { SaoeError } from "../errors.ts";
 import type { Clock } from "../time/clock.ts";
-import { loadRootChain, readDirectoryFile } from "../trust/files.ts";
-import { type VerifiedRoot, verifyRootChain } from "../trust/chain.ts";
-import { verifyDirectory } from "../trust/directory.ts";
+import type { VerifiedRoot } from "../trust/chain.ts";
+import { verifyTrustFolder } from "../trust/verified_trust.ts";
 import type { AgentDirectory } from "../trust/agent_directory.ts";
 import type { VersionStore } from "../trust/version_store.ts";
 import { openVault, type VaultReader } from "../vault/reader.ts";
@@ -55,15 +54,9 @@ export interface AgentTrust {
  */
 export async function loadAgentTrust(options: LoadAgentTrustOptions): Promise<AgentTrust> {
   const { home, agent, clock, skewMs, versionStore } = options;
-  const root = await verifyRootChain({
-    roots: await loadRootChain(home.trust),
-    pin: options.rootPin,
-    clock,
-    skewMs,
-    versionStore,
-  });
-  const directory = await verifyDirectory(await readDirectoryFile(home.trust), {
-    root,
+  const { root, directory } = await verifyTrustFolder({
+    trustDir: home.trust,
+    rootPin: options.rootPin,
     clock,
     skewMs,
     versionStore,

@@ -13,13 +13,8 @@ import { anchorPath, type HomeLayout, ledgerPath } from "../home/layout.ts";
 import { readAnchor, verifyCheckpoint } from "../ledger/checkpoint.ts";
 import { type LedgerVerification, verifyLedger } from "../ledger/verify.ts";
 import type { Clock } from "../time/clock.ts";
-import { verifyRootChain } from "../trust/chain.ts";
-import { verifyDirectory } from "../trust/directory.ts";
-import { loadRootChain, readDirectoryFile } from "../trust/files.ts";
+import { checkpointKeySet, verifyTrustFolder } from "../trust/verified_trust.ts";
 import type { VersionStore } from "../trust/version_store.ts";
-
-/** The identity that signs checkpoints. */
-export const CHECKPOINT_SIGNER = "supervisor";
 
 /** What the viewer needs to trust checkpoints. */
 export interface LedgerTrustOptions {
@@ -38,27 +33,14 @@ export interface LedgerTrustOptions {
  * directory and so from this set).
  */
 export async function checkpointKeys(options: LedgerTrustOptions): Promise<TrustedKeySet> {
-  const { home, clock, skewMs, versionStore } = options;
-  const root = await verifyRootChain({
-    roots: await loadRootChain(home.trust),
-    pin: options.rootPin,
-    clock,
-    skewMs,
-    versionStore,
+  const { directory } = await verifyTrustFolder({
+    trustDir: options.home.trust,
+    rootPin: options.rootPin,
+    clock: options.clock,
+    skewMs: options.skewMs,
+    versionStore: options.versionStore,
   });
-  const directory = await verifyDirectory(await readDirectoryFile(home.trust), {
-    root,
-    clock,
-    skewMs,
-    versionStore,
-  });
-  const keys = directory.senderKeys(CHECKPOINT_SIGNER, clock.now());
-  const all = keys.status === "ok"
-    ? [...keys.current, ...keys.retired]
-    : keys.status === "revoked"
-    ? [...keys.retired]
-    : [];
-  return { name: "supervisor checkpoint key", keys: all, threshold: 1 };
+  return checkpointKeySet(directory, options.clock.now());
 }
 
 /** The last checkpoint as the anchor file states it. */

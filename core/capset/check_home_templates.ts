@@ -11,22 +11,18 @@
  *
  * @module
  */
+import { verifyTemplateManifest } from "../vault/template_manifest.ts";
 import { join } from "node:path";
 import { constantTimeEqual, fromHex, sha256 } from "../crypto/bytes.ts";
 import { SaoeError } from "../errors.ts";
-import { PAYLOAD_TYPES, type TrustedKeySet } from "../dsse/types.ts";
-import { verifyStatement } from "../dsse/verify.ts";
+import type { TrustedKeySet } from "../dsse/types.ts";
 import { TEMPLATE_ID_RE } from "../ids/patterns.ts";
 import type { Clock } from "../time/clock.ts";
 import { readTrustFile } from "../trust/files.ts";
 import { decryptWith } from "../vault/age.ts";
 import { templateCipherPath, templateManifestPath } from "../vault/layout.ts";
 import { AGE_OVERHEAD_BYTES, MAX_MANIFEST_BYTES } from "../vault/limits.ts";
-import {
-  decodeTemplateManifest,
-  MAX_TEMPLATE_BYTES,
-  parseTemplate,
-} from "../vault/template_types.ts";
+import { MAX_TEMPLATE_BYTES, parseTemplate } from "../vault/template_types.ts";
 import type { EdgePolicy } from "./check.ts";
 import { type FileFinding, findingFromError, NO_AGENT } from "./check_report.ts";
 
@@ -72,22 +68,13 @@ async function readPolicy(
     templateManifestPath(options.vault, id, version),
     MAX_MANIFEST_BYTES,
   );
-  const { payload: manifest } = await verifyStatement(manifestBytes, {
-    payloadType: PAYLOAD_TYPES.templateManifest,
-    trusted: [options.dispatcher],
-    signatureCode: "dispatcher_signature",
-    what: `manifest of template ${id}@${version}`,
-    decode: decodeTemplateManifest,
+  const manifest = await verifyTemplateManifest(manifestBytes, {
+    dispatcher: options.dispatcher,
     clock: options.clock,
     skewMs: options.skewMs,
-    maxBytes: MAX_MANIFEST_BYTES,
+    id,
+    version,
   });
-  if (manifest.id !== id || manifest.version !== version) {
-    throw new SaoeError(
-      "vault_resolution",
-      `The manifest of template ${id}@${version} is for ${manifest.id}@${manifest.version}`,
-    );
-  }
   const identity = await options.identityFor(id);
   if (identity === undefined) return undefined;
   const cipherPath = templateCipherPath(options.vault, id, version);

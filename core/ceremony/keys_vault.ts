@@ -12,12 +12,12 @@
  *
  * @module
  */
+import { verifyTemplateManifest } from "../vault/template_manifest.ts";
 import { join } from "node:path";
 import { SaoeError } from "../errors.ts";
 import type { SigningKey } from "../crypto/ed25519.ts";
 import { signStatement } from "../dsse/sign.ts";
 import { PAYLOAD_TYPES } from "../dsse/types.ts";
-import { verifyStatement } from "../dsse/verify.ts";
 import { writeFileAtomic } from "../fs/atomic_write.ts";
 import { formatTimestamp } from "../time/timestamp.ts";
 import { type Capset, type CapsetSource, decodeCapsetSource } from "../capset/types.ts";
@@ -115,27 +115,10 @@ export async function readVaultState(
       const version = Number(match[1]);
       const path = templateManifestPath(ch.home.vault, id, version);
       const bytes = await readTrustFile(path, MAX_MANIFEST_BYTES);
-      const { payload } = await verifyTolerant(
+      const payload = await verifyTolerant(
         { clock: ch.clock, allowExpired, bytes, maxBytes: MAX_MANIFEST_BYTES },
-        (clock) =>
-          verifyStatement(bytes, {
-            payloadType: PAYLOAD_TYPES.templateManifest,
-            trusted: [dispatcher],
-            signatureCode: "dispatcher_signature",
-            what: `manifest of template ${id}@${version}`,
-            decode: decodeTemplateManifest,
-            clock,
-            skewMs,
-            maxBytes: MAX_MANIFEST_BYTES,
-          }),
+        (clock) => verifyTemplateManifest(bytes, { dispatcher, clock, skewMs, id, version }),
       );
-      if (payload.id !== id || payload.version !== version) {
-        throw new SaoeError(
-          "vault_resolution",
-          `Cannot re-sign ${path}: its manifest is for ${payload.id}@${payload.version}`,
-          { file: path, template_id: id },
-        );
-      }
       templates.push({ id, version, manifest: payload });
     }
   }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { verifyTemplateManifest } from "../vault/template_manifest.ts";
 import { SaoeError } from "../errors.ts";
 import type { Clock } from "../time/clock.ts";
 import type { HomeConfig } from "../home/config.ts";
@@ -24,12 +25,9 @@ import type { VersionStore } from "../trust/version_store.ts";
 import { MAX_CAPSET_BYTES, verifyCapset } from "../capset/verify.ts";
 import type { Capset } from "../capset/types.ts";
 import { join } from "node:path";
-import { PAYLOAD_TYPES } from "../dsse/types.ts";
-import { verifyStatement } from "../dsse/verify.ts";
 import { TEMPLATE_ID_RE } from "../ids/patterns.ts";
 import { capsetPath, templateManifestPath, toolManifestPath } from "../vault/layout.ts";
 import { MAX_MANIFEST_BYTES } from "../vault/limits.ts";
-import { decodeTemplateManifest } from "../vault/template_types.ts";
 import { decryptWith } from "../vault/age.ts";
 import {
   MAX_TOOL_MANIFEST_BYTES,
@@ -207,15 +205,12 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
         home,
       },
       async () =>
-        await verifyStatement(await readTrustFile(path, MAX_MANIFEST_BYTES), {
-          payloadType: PAYLOAD_TYPES.templateManifest,
-          trusted: [root.trusted],
-          signatureCode: "dispatcher_signature",
-          what: `manifest of template ${id}@${version}`,
-          decode: decodeTemplateManifest,
+        await verifyTemplateManifest(await readTrustFile(path, MAX_MANIFEST_BYTES), {
+          dispatcher: root.trusted,
           clock,
           skewMs,
-          maxBytes: MAX_MANIFEST_BYTES,
+          id,
+          version,
         }),
     );
   }

@@ -16,20 +16,15 @@
 import { isAbsolute, normalize } from "node:path";
 import { SaoeError } from "../errors.ts";
 import { constantTimeEqual, fromHex, sha256 } from "../crypto/bytes.ts";
-import { PAYLOAD_TYPES, type TrustedKeySet } from "../dsse/types.ts";
-import { verifyStatement } from "../dsse/verify.ts";
+import type { TrustedKeySet } from "../dsse/types.ts";
 import type { Clock } from "../time/clock.ts";
 import { checkValidity, type Validity } from "../time/timestamp.ts";
 import type { ResolvedTemplate, TemplateResolver } from "../validate/ports.ts";
 import { decryptWith, recipientOf } from "./age.ts";
 import { checkRealDir, readRegularFile, refuseWritable } from "./_safe_fs.ts";
 import { capsetPath, templateCipherPath, templateDir, templateManifestPath } from "./layout.ts";
-import {
-  decodeTemplateManifest,
-  MAX_TEMPLATE_BYTES,
-  parseTemplate,
-  type Template,
-} from "./template_types.ts";
+import { MAX_TEMPLATE_BYTES, parseTemplate, type Template } from "./template_types.ts";
+import { verifyTemplateManifest } from "./template_manifest.ts";
 import { AGE_OVERHEAD_BYTES, MAX_CAPSET_BYTES, MAX_MANIFEST_BYTES } from "./limits.ts";
 
 /** Most templates kept in memory before the cache starts over. */
@@ -134,23 +129,13 @@ class VerifyingVaultReader implements VaultReader {
       what: `manifest of ${what}`,
     });
     const plaintext = await decryptWith(this.#identity, cipher);
-    const { payload: manifest } = await verifyStatement(manifestBytes, {
-      payloadType: PAYLOAD_TYPES.templateManifest,
-      trusted: [this.#dispatcher],
-      signatureCode: "dispatcher_signature",
-      what: `manifest of ${what}`,
-      decode: decodeTemplateManifest,
+    const manifest = await verifyTemplateManifest(manifestBytes, {
+      dispatcher: this.#dispatcher,
       clock: this.#clock,
       skewMs: this.#skewMs,
-      maxBytes: MAX_MANIFEST_BYTES,
+      id,
+      version,
     });
-    // a valid manifest of another template or version must not vouch for this file
-    if (manifest.id !== id || manifest.version !== version) {
-      throw new SaoeError(
-        "vault_resolution",
-        `Cannot resolve ${what}: its manifest is for ${manifest.id}@${manifest.version}`,
-      );
-    }
     const digest = await sha256(plaintext);
     if (!constantTimeEqual(digest, fromHex(manifest.sha256, "manifest digest"))) {
       throw new SaoeError(

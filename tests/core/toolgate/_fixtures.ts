@@ -73,7 +73,7 @@ export const TEST_TOOLS: readonly ToolDefinition[] = [
 ];
 
 /** Keys of one test world. */
-export interface World {
+export interface World extends AsyncDisposable {
   dispatcher: SigningKey;
   planner: SigningKey;
   /** Temporary repository root with the tool modules. */
@@ -154,12 +154,11 @@ export async function makeWorld(): Promise<World> {
     dispatcherKeys,
     plannerKeys: { name: "planner", keys: [planner], threshold: 1 },
     capset: capsetFor(),
+    // `await using world = await makeWorld()` removes the temporary root
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(root, { recursive: true });
+    },
   };
-}
-
-/** Removes a world's temporary root. */
-export async function dropWorld(world: World): Promise<void> {
-  await Deno.remove(world.root, { recursive: true });
 }
 
 /** The ids a plan is bound to. */

@@ -1,6 +1,0 @@
-/**
- * The runtime home layout.
- *
- * @module
- */
-export * from "./layout.ts";

@@ -1,6 +1,0 @@
-/**
- * Identifier patterns and decoders.
- *
- * @module
- */
-export * from "./patterns.ts";

@@ -1,7 +1,0 @@
-/**
- * Clocks, timestamps and freshness checks.
- *
- * @module
- */
-export * from "./clock.ts";
-export * from "./timestamp.ts";

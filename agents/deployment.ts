@@ -10,14 +10,18 @@
  * @module
  */
 import { join } from "node:path";
-import { type AgentDefinition, runAgent } from "../core/runtime/agent_runtime.ts";
-import { SaoeError } from "../core/errors.ts";
-import { systemClock } from "../core/time/clock.ts";
-import { formattedArticle, readPayload, sanitizedImage } from "../core/publish/payloads.ts";
-import { JoinStore } from "../core/publish/join_state.ts";
-import { loadHtmlSanitizer } from "../core/publish/html_sanitizer.ts";
-import { joinPart, type Part } from "../core/publish/publish.ts";
-import type { Envelope } from "../core/validate/envelope.ts";
+import { type AgentDefinition, runAgent } from "../core/services/runtime/agent_runtime.ts";
+import { SaoeError } from "../core/primitives/errors.ts";
+import { systemClock } from "../core/primitives/time/clock.ts";
+import {
+  formattedArticle,
+  readPayload,
+  sanitizedImage,
+} from "../core/services/deployment/payloads.ts";
+import { JoinStore } from "../core/services/deployment/join_state.ts";
+import { loadHtmlSanitizer } from "../core/services/deployment/html_sanitizer.ts";
+import { joinPart, type Part } from "../core/services/deployment/output.ts";
+import type { Envelope } from "../core/domain/validate/envelope.ts";
 
 function partOf(envelope: Envelope): Part {
   const envelope_id = envelope.envelope_id;

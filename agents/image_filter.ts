@@ -7,11 +7,15 @@
  *
  * @module
  */
-import { type AgentDefinition, runAgent } from "../core/runtime/agent_runtime.ts";
-import { SaoeError } from "../core/errors.ts";
-import { utf8 } from "../core/crypto/bytes.ts";
-import { imageFilterPlan, type ImageMediaType, readPayload } from "../core/publish/payloads.ts";
-import { readUpload, writeMedia } from "../core/publish/media.ts";
+import { type AgentDefinition, runAgent } from "../core/services/runtime/agent_runtime.ts";
+import { SaoeError } from "../core/primitives/errors.ts";
+import { utf8 } from "../core/primitives/crypto/bytes.ts";
+import {
+  imageFilterPlan,
+  type ImageMediaType,
+  readPayload,
+} from "../core/services/deployment/payloads.ts";
+import { readUpload, writeMedia } from "../core/services/deployment/media.ts";
 
 const OUTPUT_TYPES: readonly string[] = ["image/jpeg", "image/png"];
 

@@ -2,12 +2,12 @@
  * The intake agent: the pipeline's front door. It receives no envelopes; it
  * serves the authenticated submission API on its one loopback address and sends
  * `blog_article_intent` and `image_process_intent` to sanitization (see
- * `core/intake/`).
+ * `core/services/intake/`).
  *
  * @module
  */
-import { type AgentDefinition, runAgent } from "../core/runtime/agent_runtime.ts";
-import { startIntake } from "../core/intake/server.ts";
+import { type AgentDefinition, runAgent } from "../core/services/runtime/agent_runtime.ts";
+import { startIntake } from "../core/services/intake/server.ts";
 
 /** The intake agent. */
 export const intake: AgentDefinition = {

@@ -10,13 +10,21 @@ import {
   type AgentContext,
   type AgentDefinition,
   runAgent,
-} from "../core/runtime/agent_runtime.ts";
-import { SaoeError } from "../core/errors.ts";
-import { systemClock } from "../core/time/clock.ts";
-import type { PlanCall } from "../core/toolgate/plan.ts";
-import type { JsonObject } from "../core/json/strict_parse.ts";
-import { blogArticleIntent, imageProcessIntent, readPayload } from "../core/publish/payloads.ts";
-import { imageSanitizeCalls, issuePlan, textFormatCalls } from "../core/publish/plans.ts";
+} from "../core/services/runtime/agent_runtime.ts";
+import { SaoeError } from "../core/primitives/errors.ts";
+import { systemClock } from "../core/primitives/time/clock.ts";
+import type { PlanCall } from "../core/domain/toolgate/plan.ts";
+import type { JsonObject } from "../core/primitives/json/strict_parse.ts";
+import {
+  blogArticleIntent,
+  imageProcessIntent,
+  readPayload,
+} from "../core/services/deployment/payloads.ts";
+import {
+  imageSanitizeCalls,
+  issuePlan,
+  textFormatCalls,
+} from "../core/services/deployment/plans.ts";
 
 interface Branch {
   to: string;

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { type AgentDefinition, runAgent } from "../core/runtime/agent_runtime.ts";
-import type { JsonObject } from "../core/json/strict_parse.ts";
+import { type AgentDefinition, runAgent } from "../core/services/runtime/agent_runtime.ts";
+import type { JsonObject } from "../core/primitives/json/strict_parse.ts";
 
 // control characters other than tab and newline have no place in an article
 // deno-lint-ignore no-control-regex

@@ -7,10 +7,14 @@
  *
  * @module
  */
-import { type AgentDefinition, runAgent } from "../core/runtime/agent_runtime.ts";
-import { SaoeError } from "../core/errors.ts";
-import { utf8 } from "../core/crypto/bytes.ts";
-import { MAX_ARTICLE_HTML, readPayload, textFormatPlan } from "../core/publish/payloads.ts";
+import { type AgentDefinition, runAgent } from "../core/services/runtime/agent_runtime.ts";
+import { SaoeError } from "../core/primitives/errors.ts";
+import { utf8 } from "../core/primitives/crypto/bytes.ts";
+import {
+  MAX_ARTICLE_HTML,
+  readPayload,
+  textFormatPlan,
+} from "../core/services/deployment/payloads.ts";
 
 /** The text_formatter agent. */
 export const textFormatter: AgentDefinition = {

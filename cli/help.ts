@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Command, OptionSpec } from "./command.ts";
+import type { Command, OptionSpec } from "./_support/command.ts";
 
 function optionLines(options: Record<string, OptionSpec>): string[] {
   const rows = Object.entries(options).map(([name, o]) => {

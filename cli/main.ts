@@ -6,8 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { isSaoeError } from "../core/errors.ts";
-import { type Command, type CommandContext, EXIT, type OptionSpec } from "./command.ts";
+import { isSaoeError } from "../core/primitives/errors.ts";
+import { type Command, type CommandContext, EXIT, type OptionSpec } from "./_support/command.ts";
 import { COMMANDS } from "./registry.ts";
 import { commandHelp, mainHelp } from "./help.ts";
 import { inert, jsonText } from "./_support/output.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Command } from "./command.ts";
+import type { Command } from "./_support/command.ts";
 import { initCommand } from "./commands/init.ts";
 import { pipelineCommand } from "./commands/pipeline.ts";
 import { submitCommand } from "./commands/submit.ts";

@@ -16,12 +16,12 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { initHome } from "../core/ceremony/init_home.ts";
-import { homeLayout } from "../core/home/layout.ts";
-import { FakeClock } from "../core/testing/fake_clock.ts";
-import { formatFinding, runFuzz, type RunStats } from "../tests/fuzz/_engine.ts";
-import { saveFinding } from "../tests/fuzz/_corpus.ts";
-import { allTargets } from "../tests/fuzz/_setup.ts";
+import { initHome } from "../core/services/ceremony/init_home.ts";
+import { homeLayout } from "../core/domain/home/layout.ts";
+import { FakeClock } from "../core/devtools/testing/fake_clock.ts";
+import { formatFinding, runFuzz, type RunStats } from "../core/devtools/fuzz/engine.ts";
+import { saveFinding } from "../core/devtools/fuzz/corpus.ts";
+import { allTargets } from "../core/devtools/fuzz/setup.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const SOURCES = join(REPO, "vault");

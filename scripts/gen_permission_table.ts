@@ -17,11 +17,11 @@
  * @module
  */
 import { join } from "node:path";
-import { initHome } from "../core/ceremony/init_home.ts";
-import { homeLayout } from "../core/home/layout.ts";
-import type { Grant } from "../core/capset/permissions.ts";
-import { systemClock } from "../core/time/clock.ts";
-import { commandFor, verifyAsSupervisor } from "../cli/_support/agent_command_of.ts";
+import { initHome } from "../core/services/ceremony/init_home.ts";
+import { homeLayout } from "../core/domain/home/layout.ts";
+import type { Grant } from "../core/domain/capset/permissions.ts";
+import { systemClock } from "../core/primitives/time/clock.ts";
+import { commandFor, verifyAsSupervisor } from "../core/services/supervisor/agent_commands.ts";
 import { repoRoot } from "../cli/_support/repo.ts";
 
 /** The home the table is laid out for. */
@@ -71,6 +71,7 @@ export async function permissionTable(): Promise<string> {
       home,
       config,
       clock: systemClock,
+      repo,
     });
     const docHome = homeLayout(DOC_HOME);
     const rows = config.agents.map((agent) => {

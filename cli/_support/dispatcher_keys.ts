@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { bringDispatcherSeeds } from "../../core/ceremony/keys_bring.ts";
-import type { CommandContext, OptionSpec } from "../command.ts";
+import { bringDispatcherSeeds } from "../terminal/dispatcher_seeds.ts";
+import type { CommandContext, OptionSpec } from "./command.ts";
 
 /** The option definitions, to spread into a command's `options`. */
 export const DISPATCHER_KEY_OPTIONS: Readonly<Record<string, OptionSpec>> = {

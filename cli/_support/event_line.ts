@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { AuditEvent } from "../../core/ledger/events.ts";
-import type { JsonValue } from "../../core/json/strict_parse.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
+import type { JsonValue } from "../../core/primitives/json/strict_parse.ts";
 import { inert } from "./output.ts";
 
 /** A ledger record decoded, or the reason it could not be. */

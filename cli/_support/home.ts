@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { type HomeLayout, homeLayout } from "../../core/home/layout.ts";
-import { type HomeConfig, readHomeConfig } from "../../core/home/config.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { type HomeLayout, homeLayout } from "../../core/domain/home/layout.ts";
+import { type HomeConfig, readHomeConfig } from "../../core/domain/home/config.ts";
 
 /** An opened home. */
 export interface OpenedHome {

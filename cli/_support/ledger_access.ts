@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { type HomeLayout, ledgerPath } from "../../core/home/layout.ts";
-import { type Ledger, openLedger } from "../../core/ledger/ledger.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { type HomeLayout, ledgerPath } from "../../core/domain/home/layout.ts";
+import { type Ledger, openLedger } from "../../core/domain/ledger/ledger.ts";
 
 /** True when the home has a ledger database. */
 export async function ledgerExists(home: HomeLayout): Promise<boolean> {

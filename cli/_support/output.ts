@@ -11,16 +11,13 @@
  *
  * @module
  */
+import { escapeCodeUnit, jsonText } from "../../core/primitives/json/inert_json.ts";
+
+export { jsonText };
 
 // C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM
 // deno-lint-ignore no-control-regex
 const UNSAFE_RE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-// the same minus C0, which JSON.stringify already escapes
-const UNSAFE_IN_JSON_RE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-
-function escapeChar(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-}
 
 /**
  * Makes `text` inert for a terminal: every control, zero-width and bidi character
@@ -35,22 +32,7 @@ function escapeChar(c: string): string {
  */
 export function inert(text: string, max?: number): string {
   const cut = max !== undefined && text.length > max ? `${text.slice(0, max)}…` : text;
-  return cut.replace(UNSAFE_RE, escapeChar);
-}
-
-/**
- * `JSON.stringify` whose output also escapes DEL, C1 and bidi characters, so a
- * JSON line is inert on a terminal and still valid JSON with the same value.
- *
- * @example
- * ```ts
- * import { jsonText } from "./output.ts";
- * const text = jsonText({ m: "\u009b2J" });
- * if (text !== '{"m":"\\u009b2J"}' || JSON.parse(text).m !== "\u009b2J") throw new Error();
- * ```
- */
-export function jsonText(value: unknown): string {
-  return JSON.stringify(value).replace(UNSAFE_IN_JSON_RE, escapeChar);
+  return cut.replace(UNSAFE_RE, escapeCodeUnit);
 }
 
 /**

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { ledgerPath } from "../../core/home/layout.ts";
-import type { HomeLayout } from "../../core/home/layout.ts";
-import { ledgerWriterRunning } from "../../core/ledger/ledger.ts";
+import { ledgerPath } from "../../core/domain/home/layout.ts";
+import type { HomeLayout } from "../../core/domain/home/layout.ts";
+import { ledgerWriterRunning } from "../../core/domain/ledger/ledger.ts";
 
 /**
  * True when another process holds the ledger writer lock of `home`.
@@ -18,7 +18,7 @@ import { ledgerWriterRunning } from "../../core/ledger/ledger.ts";
  * @example
  * ```ts
  * import { pipelineRunning } from "./pipeline_probe.ts";
- * import { homeLayout } from "../../core/home/layout.ts";
+ * import { homeLayout } from "../../core/domain/home/layout.ts";
  * const dir = await Deno.makeTempDir();
  * if (await pipelineRunning(homeLayout(dir))) throw new Error();
  * await Deno.remove(dir);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
 
 /** Options for {@linkcode readSmallFile}. */
 export interface ReadSmallFileOptions {

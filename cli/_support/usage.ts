@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type CommandContext, EXIT } from "../command.ts";
+import { type CommandContext, EXIT } from "./command.ts";
 import { inert, jsonText } from "./output.ts";
 
 /** A mistake in how a command was called; reported with exit code 2. */

@@ -14,11 +14,11 @@
  *
  * @module
  */
-import { type Command, type CommandContext, EXIT } from "../command.ts";
-import { attackNamed, ATTACKS } from "../../core/attack/registry.ts";
-import { runAttacks } from "../../core/attack/run.ts";
-import { openTarget } from "../../core/attack/target.ts";
-import { type Attack, formatLine } from "../../core/attack/types.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
+import { attackNamed, ATTACKS } from "../../core/devtools/attack/registry.ts";
+import { runAttacks } from "../../core/devtools/attack/run.ts";
+import { openTarget } from "../../core/devtools/attack/target.ts";
+import { type Attack, formatLine } from "../../core/devtools/attack/types.ts";
 import { inert, jsonText } from "../_support/output.ts";
 import { repoRoot } from "../_support/repo.ts";
 import { intOption, UsageError, withUsage } from "../_support/usage.ts";

@@ -12,18 +12,18 @@
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { anchorPath, ledgerPath } from "../../core/home/layout.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { verifyLedger } from "../../core/ledger/verify.ts";
-import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { type Command, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { anchorPath, ledgerPath } from "../../core/domain/home/layout.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { verifyLedger } from "../../core/domain/ledger/verify.ts";
+import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { SUPERVISOR_ID } from "../../core/domain/home/layout.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type Command, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
-import { checkpointKeys, verifyHomeTrust } from "../_support/trust.ts";
+import { checkpointKeys, verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
 import { ledgerExists } from "../_support/ledger_access.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { inert, jsonText } from "../_support/output.ts";

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { decodeEvent, EVENT_TYPES, type EventType } from "../../core/ledger/events.ts";
-import { type Ledger, MAX_READ } from "../../core/ledger/ledger.ts";
-import { AGENT_ID_RE, UUID_RE } from "../../core/ids/patterns.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { decodeEvent, EVENT_TYPES, type EventType } from "../../core/domain/ledger/events.ts";
+import { type Ledger, MAX_READ } from "../../core/domain/ledger/ledger.ts";
+import { AGENT_ID_RE, UUID_RE } from "../../core/primitives/ids/patterns.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
 import { openLedgerForReading } from "../_support/ledger_access.ts";
 import { type DecodedRecord, eventJson, eventLine } from "../_support/event_line.ts";

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { anchorPath, ledgerPath } from "../../core/home/layout.ts";
-import { verifyLedger } from "../../core/ledger/verify.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { type Command, EXIT } from "../command.ts";
+import { anchorPath, ledgerPath } from "../../core/domain/home/layout.ts";
+import { verifyLedger } from "../../core/domain/ledger/verify.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type Command, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
-import { checkpointKeys, verifyHomeTrust } from "../_support/trust.ts";
+import { checkpointKeys, verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
 import { openLedgerForReading } from "../_support/ledger_access.ts";
 import { inert, jsonText } from "../_support/output.ts";
 import { UsageError, withUsage } from "../_support/usage.ts";

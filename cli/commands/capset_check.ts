@@ -3,20 +3,20 @@
  * manifests. `--sources` checks the plaintext capset and template sources
  * reviewed in git (what `saoe init` and `saoe publish` would sign); `--home`
  * checks what a real home would run, signatures and expiry included. The logic
- * lives in `core/capset/check_sources.ts` and `core/capset/check_home.ts`; this
+ * lives in `core/services/capset_check/check_sources.ts` and `core/services/capset_check/check_home.ts`; this
  * file only parses the call and prints the report.
  *
  * @module
  */
-import { checkHome } from "../../core/capset/check_home.ts";
-import { checkSources } from "../../core/capset/check_sources.ts";
-import type { CheckReport } from "../../core/capset/check_report.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { type Command, EXIT } from "../command.ts";
+import { checkHome } from "../../core/services/capset_check/check_home.ts";
+import { checkSources } from "../../core/services/capset_check/check_sources.ts";
+import type { CheckReport } from "../../core/services/capset_check/check_report.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type Command, EXIT } from "../_support/command.ts";
 import { repoRoot } from "../_support/repo.ts";
-import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts";
-import { supervisorVersionsPath } from "../../core/home/layout.ts";
-import { homeLayout } from "../../core/home/layout.ts";
+import { ReadOnlyVersionStore } from "../../core/domain/trust/version_store_readonly.ts";
+import { supervisorVersionsPath } from "../../core/domain/home/layout.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
 import { inert, jsonText } from "../_support/output.ts";
 import { UsageError, withUsage } from "../_support/usage.ts";
 

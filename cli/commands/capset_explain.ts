@@ -8,11 +8,12 @@
  *
  * @module
  */
-import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { type Command, EXIT } from "../command.ts";
+import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type Command, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
-import { verifyAsSupervisor } from "../_support/agent_command_of.ts";
+import { verifyAsSupervisor } from "../../core/services/supervisor/agent_commands.ts";
+import { repoRoot } from "../_support/repo.ts";
 import { jsonText, renderTable, shellQuote } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 
@@ -56,7 +57,7 @@ export const capsetExplainCommand: Command = {
           `Unknown agent "${agent}": this home runs ${config.agents.join(", ")}`,
         );
       }
-      const view = await verifyAsSupervisor({ home, config, clock: systemClock });
+      const view = await verifyAsSupervisor({ home, config, clock: systemClock, repo: repoRoot() });
       const capset = view.capsets.get(agent)!;
       const cmd = view.commands.get(agent)!;
       const command = [cmd.deno, ...cmd.args];

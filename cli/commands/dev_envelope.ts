@@ -8,17 +8,22 @@
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { AGENT_ID_RE, SHA256_HEX_RE, TEMPLATE_ID_RE, UUID_RE } from "../../core/ids/patterns.ts";
-import type { JsonObject } from "../../core/json/strict_parse.ts";
-import { parseStrictJson } from "../../core/json/strict_parse.ts";
-import type { SigningKey } from "../../core/crypto/ed25519.ts";
-import { writeFileAtomic } from "../../core/fs/atomic_write.ts";
-import { craftEnvelope } from "../../core/dev/craft_envelope.ts";
-import { type FieldEdit, parseFieldEdit } from "../../core/dev/field_edit.ts";
-import { agentSigningKey, seedFileSigningKey } from "../../core/dev/signer.ts";
-import { templateRefFromVault } from "../../core/dev/template_ref.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import {
+  AGENT_ID_RE,
+  SHA256_HEX_RE,
+  TEMPLATE_ID_RE,
+  UUID_RE,
+} from "../../core/primitives/ids/patterns.ts";
+import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
+import { parseStrictJson } from "../../core/primitives/json/strict_parse.ts";
+import type { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { writeFileAtomic } from "../../core/primitives/fs/atomic_write.ts";
+import { craftEnvelope } from "../../core/devtools/dev/craft_envelope.ts";
+import { type FieldEdit, parseFieldEdit } from "../../core/devtools/dev/field_edit.ts";
+import { agentSigningKey, seedFileSigningKey } from "../../core/devtools/dev/signer.ts";
+import { templateRefFromVault } from "../../core/devtools/dev/template_ref.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
 import { jsonText } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";

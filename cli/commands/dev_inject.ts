@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
-import { injectFile, peekEnvelopeId } from "../../core/dev/inject.ts";
-import { type Command, EXIT } from "../command.ts";
+import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
+import { injectFile, peekEnvelopeId } from "../../core/devtools/dev/inject.ts";
+import { type Command, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
 import { jsonText } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";

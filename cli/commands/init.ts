@@ -2,25 +2,25 @@
  * `saoe init`: creates a home (keys, trust root, agent key directory, the signed
  * and encrypted vault published from the repository's reviewed `vault/` sources,
  * the signed tool manifest, an operator credential, `config.json` with the root
- * pin). The work is `initHome()` in `core/ceremony/init_home.ts`; this command
+ * pin). The work is `initHome()` in `core/services/ceremony/init_home.ts`; this command
  * adds the operator's checks and the report.
  *
  * @module
  */
 import { join } from "node:path";
-import { SaoeError } from "../../core/errors.ts";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { homeLayout } from "../../core/home/layout.ts";
-import { operatorTokenPath } from "../../core/keys/operator_token.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { type Command, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
+import { operatorTokenPath } from "../../core/domain/keys/operator_token.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type Command, EXIT } from "../_support/command.ts";
 import { repoRoot, vaultSources } from "../_support/repo.ts";
 import { intOption, UsageError, withUsage } from "../_support/usage.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { jsonText, shellQuote } from "../_support/output.ts";
-import { checkExportPassphrase } from "../../core/ceremony/dispatcher_export.ts";
-import { promptPassphrase, readPassphraseFile } from "../../core/ceremony/passphrase.ts";
-import { stdinTerminal } from "../../core/ceremony/terminal.ts";
+import { checkExportPassphrase } from "../../core/services/ceremony/dispatcher_export.ts";
+import { promptPassphrase, readPassphraseFile } from "../terminal/passphrase.ts";
+import { stdinTerminal } from "../terminal/terminal.ts";
 
 const PATH = ["init"];
 

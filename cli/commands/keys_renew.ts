@@ -1,14 +1,18 @@
 /**
  * `saoe keys renew [root|directory|capsets|manifests|tools|all]…`: re-signs the
  * named statements with fresh validity windows and the keys in force
- * (`core/ceremony/renew.ts`); what the supervisor's refusal to start on an
+ * (`core/services/ceremony/renew.ts`); what the supervisor's refusal to start on an
  * expired statement names as its fix.
  *
  * @module
  */
-import { systemClock } from "../../core/time/clock.ts";
-import { RENEW_TARGETS, renewStatements, type RenewTarget } from "../../core/ceremony/renew.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import {
+  RENEW_TARGETS,
+  renewStatements,
+  type RenewTarget,
+} from "../../core/services/ceremony/renew.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText } from "../_support/output.ts";
 import { UsageError, withUsage } from "../_support/usage.ts";
 import {

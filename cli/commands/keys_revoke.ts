@@ -1,15 +1,15 @@
 /**
  * `saoe keys revoke AGENT`: removes every key of an agent from the key
- * directory (`core/ceremony/keys_revoke.ts`). A running pipeline stops the
+ * directory (`core/services/ceremony/keys_revoke.ts`). A running pipeline stops the
  * agent at once, does not restart it (status `revoked`) and restarts the others
  * so they refuse its envelopes (`revoked_key`).
  *
  * @module
  */
-import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { revokeAgent } from "../../core/ceremony/keys_revoke.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { revokeAgent } from "../../core/services/ceremony/keys_revoke.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 import {

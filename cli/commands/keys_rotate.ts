@@ -1,28 +1,28 @@
 /**
  * `saoe keys rotate dispatcher|AGENT`: the key rotation ceremonies
- * (`core/ceremony/rotate_dispatcher.ts`, `core/ceremony/rotate_agent.ts`). A
+ * (`core/services/ceremony/rotate_dispatcher.ts`, `core/services/ceremony/rotate_agent.ts`). A
  * running pipeline picks the result up by itself (the supervisor watches
  * `trust/` and `vault/`; SIGHUP forces it) and restarts its agents one at a
  * time without dropping work.
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { bringDispatcherSeeds } from "../../core/ceremony/keys_bring.ts";
-import { promptPassphrase, readPassphraseFile } from "../../core/ceremony/passphrase.ts";
-import { stdinTerminal } from "../../core/ceremony/terminal.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { bringDispatcherSeeds } from "../terminal/dispatcher_seeds.ts";
+import { promptPassphrase, readPassphraseFile } from "../terminal/passphrase.ts";
+import { stdinTerminal } from "../terminal/terminal.ts";
 import {
   commitRoot,
   rotateDispatcher,
   type RotateDispatcherResult,
-} from "../../core/ceremony/rotate_dispatcher.ts";
-import type { PendingRootStatus } from "../../core/ceremony/rotate_pending.ts";
-import { rotateAgent } from "../../core/ceremony/rotate_agent.ts";
-import { readTrustFile } from "../../core/trust/files.ts";
-import { ROOT_MAX_BYTES } from "../../core/trust/root.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+} from "../../core/services/ceremony/rotate_dispatcher.ts";
+import type { PendingRootStatus } from "../../core/services/ceremony/rotate_pending.ts";
+import { rotateAgent } from "../../core/services/ceremony/rotate_agent.ts";
+import { readTrustFile } from "../../core/domain/trust/files.ts";
+import { ROOT_MAX_BYTES } from "../../core/domain/trust/root.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText } from "../_support/output.ts";
 import { intOption, patternOption, UsageError, withUsage } from "../_support/usage.ts";
 import { DISPATCHER_KEY_OPTIONS, dispatcherKeySource } from "../_support/dispatcher_keys.ts";

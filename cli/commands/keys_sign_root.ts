@@ -1,23 +1,26 @@
 /**
  * `saoe keys sign-root FILE --key K`: adds one key holder's signature to a
  * pending trust root (k-of-n rotations across hosts; see
- * `core/ceremony/rotate_pending.ts`). K is the index of a dispatcher key in this
+ * `core/services/ceremony/rotate_pending.ts`). K is the index of a dispatcher key in this
  * home's key store (`keys/dispatcher/<K>.age`) or a passphrase-encrypted
  * dispatcher key file; only keys of the root in force or of the pending root
  * sign, and a key that already signed is refused.
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { writeFileAtomic } from "../../core/fs/atomic_write.ts";
-import { readTrustFile } from "../../core/trust/files.ts";
-import { ROOT_MAX_BYTES } from "../../core/trust/root.ts";
-import { openCeremonyHome } from "../../core/ceremony/keys_home.ts";
-import { bringDispatcherSeeds } from "../../core/ceremony/keys_bring.ts";
-import { describePendingRoot, signPendingRoot } from "../../core/ceremony/rotate_pending.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { writeFileAtomic } from "../../core/primitives/fs/atomic_write.ts";
+import { readTrustFile } from "../../core/domain/trust/files.ts";
+import { ROOT_MAX_BYTES } from "../../core/domain/trust/root.ts";
+import { openCeremonyHome } from "../../core/services/ceremony/keys_home.ts";
+import { bringDispatcherSeeds } from "../terminal/dispatcher_seeds.ts";
+import {
+  describePendingRoot,
+  signPendingRoot,
+} from "../../core/services/ceremony/rotate_pending.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText } from "../_support/output.ts";
 import { UsageError, withUsage } from "../_support/usage.ts";
 import { pendingLines } from "./keys_rotate.ts";

@@ -1,24 +1,24 @@
 /**
  * `saoe keys status [--check [--within DAYS]] [--pending FILE]`: every key and
  * every signed statement with an expiry, their fingerprints, windows and days
- * left (`core/ceremony/keys_status.ts`); warnings at 7 days and 1 day; `--check`
+ * left (`core/services/ceremony/keys_status.ts`); warnings at 7 days and 1 day; `--check`
  * exits 1 when anything expires within DAYS (default 7) days, for cron and CI.
  *
  * @module
  */
-import { systemClock } from "../../core/time/clock.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import {
   collectKeysStatus,
   expiringWithin,
   type KeyRow,
   type StatementRow,
   WARN_DAYS,
-} from "../../core/ceremony/keys_status.ts";
-import { openCeremonyHome } from "../../core/ceremony/keys_home.ts";
-import { describePendingRoot } from "../../core/ceremony/rotate_pending.ts";
-import { readTrustFile } from "../../core/trust/files.ts";
-import { ROOT_MAX_BYTES } from "../../core/trust/root.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+} from "../../core/services/ceremony/keys_status.ts";
+import { openCeremonyHome } from "../../core/services/ceremony/keys_home.ts";
+import { describePendingRoot } from "../../core/services/ceremony/rotate_pending.ts";
+import { readTrustFile } from "../../core/domain/trust/files.ts";
+import { ROOT_MAX_BYTES } from "../../core/domain/trust/root.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText, renderTable } from "../_support/output.ts";
 import { intOption, UsageError, withUsage } from "../_support/usage.ts";
 import { pendingLines } from "./keys_rotate.ts";

@@ -9,12 +9,12 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { homeLayout } from "../../core/home/layout.ts";
-import { startSupervisor, type Supervisor } from "../../core/supervisor/supervisor.ts";
-import type { AgentStatus } from "../../core/supervisor/status.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
+import { startSupervisor, type Supervisor } from "../../core/services/supervisor/supervisor.ts";
+import type { AgentStatus } from "../../core/services/supervisor/status.ts";
 
 /** How to submit an article, printed at start. */
 export const SUBMIT_HINT = "deno task saoe submit --title T --markdown-file F [--image F] --wait";

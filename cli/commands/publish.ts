@@ -7,7 +7,7 @@
  * is shown unless `--confirm-sha256 HEX` is given (a script must already know
  * what it publishes: it cannot read the hash off the screen and echo it back).
  *
- * The work is in `core/ceremony/publish.ts`; this command gathers the signing
+ * The work is in `core/services/ceremony/publish.ts`; this command gathers the signing
  * keys (the key store, or `--dispatcher-key FILE` on a home whose dispatcher
  * keys are kept offline), the confirmation, and records the action in the
  * operator journal.
@@ -15,31 +15,38 @@
  * @module
  */
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { SaoeError } from "../../core/errors.ts";
-import type { SigningKey } from "../../core/crypto/ed25519.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { formatTimestamp } from "../../core/time/timestamp.ts";
-import { MAX_TEMPLATE_BYTES } from "../../core/vault/template_types.ts";
-import type { HomeLayout } from "../../core/home/layout.ts";
-import type { VerifiedRoot } from "../../core/trust/chain.ts";
-import { applyPublish, preparePublish, type PublishPlan } from "../../core/ceremony/publish.ts";
-import { dispatcherSigners } from "../../core/ceremony/dispatcher_signers.ts";
-import { confirmSha256, requireSha256 } from "../../core/ceremony/confirm_hash.ts";
-import { stdinTerminal } from "../../core/ceremony/terminal.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import type { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { formatTimestamp } from "../../core/primitives/time/timestamp.ts";
+import { MAX_TEMPLATE_BYTES } from "../../core/domain/vault/template_types.ts";
+import type { HomeLayout } from "../../core/domain/home/layout.ts";
+import type { VerifiedRoot } from "../../core/domain/trust/chain.ts";
+import {
+  applyPublish,
+  preparePublish,
+  type PublishPlan,
+} from "../../core/services/ceremony/publish.ts";
+import { dispatcherSigners } from "../../core/services/ceremony/dispatcher_signers.ts";
+import { confirmSha256, requireSha256 } from "../terminal/confirm_hash.ts";
+import { stdinTerminal } from "../terminal/terminal.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
-import { verifyHomeTrust } from "../_support/trust.ts";
-import { ReadOnlyVersionStore } from "../../core/trust/version_store_readonly.ts";
-import { supervisorVersionsPath } from "../../core/home/layout.ts";
+import { verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
+import { ReadOnlyVersionStore } from "../../core/domain/trust/version_store_readonly.ts";
+import { supervisorVersionsPath } from "../../core/domain/home/layout.ts";
 import { readSmallFile } from "../_support/safe_read.ts";
-import { appendOperatorAction, operatorJournalPath } from "../_support/operator_journal.ts";
+import {
+  appendOperatorAction,
+  operatorJournalPath,
+} from "../../core/domain/ledger/operator_journal.ts";
 import { repoRoot } from "../_support/repo.ts";
 import {
   applyToolRepin,
   prepareToolRepin,
   type ToolRepinPlan,
-} from "../../core/ceremony/tool_repin.ts";
+} from "../../core/services/ceremony/tool_repin.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { inert, jsonText } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";

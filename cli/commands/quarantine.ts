@@ -3,26 +3,34 @@
  * refused envelope and every handler failure ends in `agents/<agent>/dead/` with
  * a reason; `list` shows them, `retry` moves one back for another run (into the
  * sender's inbox folder, or `agents/<agent>/retry/` when the agent had already
- * claimed its id: see `core/queue/dead_letter.ts`), `drop` deletes it for good.
+ * claimed its id: see `core/domain/queue/dead_letter.ts`), `drop` deletes it for good.
  * Each retry and drop is printed and recorded in `audit/operator_actions.jsonl`
- * (see `cli/_support/operator_journal.ts` for why not in the ledger).
+ * (see `core/domain/ledger/operator_journal.ts` for why not in the ledger).
  *
  * @module
  */
 import { join } from "node:path";
-import { SaoeError } from "../../core/errors.ts";
-import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
-import type { HomeLayout } from "../../core/home/layout.ts";
-import type { HomeConfig } from "../../core/home/config.ts";
-import { type DeadEntry, dropDead, listDead, retryDead } from "../../core/queue/dead_letter.ts";
-import { DEAD_KEY_RE } from "../../core/queue/dead_record.ts";
-import { queuePaths } from "../../core/queue/paths.ts";
-import { formatTimestamp } from "../../core/time/timestamp.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
+import type { HomeLayout } from "../../core/domain/home/layout.ts";
+import type { HomeConfig } from "../../core/domain/home/config.ts";
+import {
+  type DeadEntry,
+  dropDead,
+  listDead,
+  retryDead,
+} from "../../core/domain/queue/dead_letter.ts";
+import { DEAD_KEY_RE } from "../../core/domain/queue/dead_record.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
+import { formatTimestamp } from "../../core/primitives/time/timestamp.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
-import { appendOperatorAction, operatorJournalPath } from "../_support/operator_journal.ts";
+import {
+  appendOperatorAction,
+  operatorJournalPath,
+} from "../../core/domain/ledger/operator_journal.ts";
 import { inert, jsonText, renderTable } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 

@@ -7,23 +7,27 @@
  *
  * @module
  */
-import { SaoeError } from "../../core/errors.ts";
-import { anchorPath, type HomeLayout } from "../../core/home/layout.ts";
-import type { HomeConfig } from "../../core/home/config.ts";
-import { AGENT_ID_RE } from "../../core/ids/patterns.ts";
-import { inboxDepth } from "../../core/queue/depth.ts";
-import { listDead } from "../../core/queue/dead_letter.ts";
-import { queuePaths } from "../../core/queue/paths.ts";
-import { readAnchor, verifyCheckpoint } from "../../core/ledger/checkpoint.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { type Command, EXIT } from "../command.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { anchorPath, type HomeLayout } from "../../core/domain/home/layout.ts";
+import type { HomeConfig } from "../../core/domain/home/config.ts";
+import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
+import { inboxDepth } from "../../core/domain/queue/depth.ts";
+import { listDead } from "../../core/domain/queue/dead_letter.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
+import { readAnchor, verifyCheckpoint } from "../../core/domain/ledger/checkpoint.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type Command, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
-import { checkpointKeys, type HomeTrust, verifyHomeTrust } from "../_support/trust.ts";
+import {
+  checkpointKeys,
+  type HomeTrust,
+  verifyHomeTrust,
+} from "../../core/domain/trust/home_trust.ts";
 import {
   type AgentExit,
   readSupervisorStatus,
   type SupervisorStatus,
-} from "../../core/supervisor/status.ts";
+} from "../../core/services/supervisor/status.ts";
 import { ledgerExists, openLedgerForReading } from "../_support/ledger_access.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { inert, jsonText, renderTable, shellQuote } from "../_support/output.ts";

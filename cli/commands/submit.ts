@@ -7,19 +7,19 @@
  * @module
  */
 import { basename } from "node:path";
-import { SaoeError } from "../../core/errors.ts";
-import { homeLayout, ledgerPath, sessionDir } from "../../core/home/layout.ts";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
-import { type Ledger, openLedger } from "../../core/ledger/ledger.ts";
-import type { AuditEvent } from "../../core/ledger/events.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { homeLayout, ledgerPath, sessionDir } from "../../core/domain/home/layout.ts";
+import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { type Ledger, openLedger } from "../../core/domain/ledger/ledger.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 import {
   type ClientImage,
   DEFAULT_INTAKE_URL,
   type SubmitAnswer,
   submitArticle,
-} from "../../core/intake/client.ts";
-import { type FollowOutcome, followSession } from "../../core/intake/follow.ts";
-import { type Command, type CommandContext, EXIT } from "../command.ts";
+} from "../../core/services/intake/client.ts";
+import { type FollowOutcome, followSession } from "../../core/services/intake/follow.ts";
+import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 
 const DEFAULT_TIMEOUT_S = 60;
 /** Largest markdown file read, in bytes (intake refuses more than 200,000 characters anyway). */

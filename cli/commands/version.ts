@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Command } from "../command.ts";
-import { EXIT } from "../command.ts";
+import type { Command } from "../_support/command.ts";
+import { EXIT } from "../_support/command.ts";
 
 /** SAOE release version. */
 export const SAOE_VERSION = "0.1.0";

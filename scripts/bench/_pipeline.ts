@@ -10,14 +10,15 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { readHomeConfig, writeHomeConfig } from "../../core/home/config.ts";
-import { type HomeLayout, ledgerPath } from "../../core/home/layout.ts";
-import { createOperatorToken, readOperatorToken } from "../../core/keys/operator_token.ts";
-import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
-import { type Ledger, openLedger } from "../../core/ledger/ledger.ts";
-import { startSupervisor, type Supervisor } from "../../core/supervisor/supervisor.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { readHomeConfig, writeHomeConfig } from "../../core/domain/home/config.ts";
+import { type HomeLayout, ledgerPath } from "../../core/domain/home/layout.ts";
+import { createOperatorToken, readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
+import { type Ledger, openLedger } from "../../core/domain/ledger/ledger.ts";
+import { startSupervisor, type Supervisor } from "../../core/services/supervisor/supervisor.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { pollingRepository } from "./polling_repo.ts";
 
 /** The repository root (symlink-free, as the supervisor requires). */
 export const REPO: string = await Deno.realPath(fileURLToPath(new URL("../../", import.meta.url)));
@@ -179,7 +180,9 @@ export async function startBenchPipeline(
   const sources = join(await Deno.realPath(options.dir), `sources_${options.transport}`);
   await Deno.mkdir(root, { recursive: true });
   await vaultSources(sources);
-  const { home } = await initHome({ home: root, sources, repo: REPO, clock: systemClock });
+  // the polling baseline runs a copy of the code whose agents poll (polling_repo.ts)
+  const repo = options.transport === "poll" ? await pollingRepository(REPO) : REPO;
+  const { home } = await initHome({ home: root, sources, repo, clock: systemClock });
   const config = await readHomeConfig(home.config);
   const automation = options.automationPerMinute === undefined
     ? undefined
@@ -214,8 +217,7 @@ export async function startBenchPipeline(
   const startedAt = performance.now();
   const supervisor = await startSupervisor({
     home: root,
-    repo: REPO,
-    transport: options.transport,
+    repo,
     stopTimeoutMs: 5_000,
     log: (line) => {
       logs.push(line);
@@ -251,10 +253,12 @@ export async function startBenchPipeline(
       async [Symbol.asyncDispose]() {
         await ledger.close();
         await supervisor.stop();
+        if (repo !== REPO) await Deno.remove(repo, { recursive: true });
       },
     };
   } catch (err: unknown) {
     await supervisor.stop();
+    if (repo !== REPO) await Deno.remove(repo, { recursive: true });
     throw err;
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AuditEvent } from "../../core/ledger/events.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 
 /**
  * The nearest-rank percentile `p` (0–100) of `values`; `NaN` when empty.

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { SigningKey } from "../../core/crypto/ed25519.ts";
-import type { Clock } from "../../core/time/clock.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
+import type { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import type { Clock } from "../../core/primitives/time/clock.ts";
+import { createEnvelope, signEnvelope } from "../../core/domain/validate/envelope.ts";
 
 /** Envelopes validated before timing starts. */
 export const WARMUP = 20;

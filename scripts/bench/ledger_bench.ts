@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { generateSeed, SigningKey } from "../../core/crypto/ed25519.ts";
-import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { verifyLedger } from "../../core/ledger/verify.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { generateSeed, SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { verifyLedger } from "../../core/domain/ledger/verify.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import type { BenchContext, BenchModule, BenchResult } from "./types.ts";
 
 const BATCH = 100;

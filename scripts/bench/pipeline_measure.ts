@@ -17,7 +17,7 @@
  * @module
  */
 import { join } from "node:path";
-import { submitArticle } from "../../core/intake/client.ts";
+import { submitArticle } from "../../core/services/intake/client.ts";
 import { sampleJpeg } from "../demo/sample_image.ts";
 import { type BenchPipeline, REPO, startBenchPipeline } from "./_pipeline.ts";
 import {
@@ -58,7 +58,7 @@ export const WORKLOADS: Record<"full" | "quick", PipelineWorkload> = {
     backToBack: 30,
     image: 30,
     poll: 5,
-    // past the tool workers' retirement after 5 s idle (core/toolgate/worker_pool.ts)
+    // past the tool workers' retirement after 5 s idle (core/domain/toolgate/worker_pool.ts)
     // and V8's memory reducer, which runs a few GCs in every process during the
     // first ~40 s after work stops (the settle row reports what they cost)
     settleMs: 45_000,

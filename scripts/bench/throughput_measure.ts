@@ -20,10 +20,10 @@
  * @module
  */
 import { join } from "node:path";
-import { type SubmitAnswer, submitArticle } from "../../core/intake/client.ts";
-import type { AuditEvent } from "../../core/ledger/events.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { ledgerPath } from "../../core/home/layout.ts";
+import { type SubmitAnswer, submitArticle } from "../../core/services/intake/client.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { ledgerPath } from "../../core/domain/home/layout.ts";
 import { type BenchPipeline, REPO, startBenchPipeline } from "./_pipeline.ts";
 import { cpuTicks, peakResidentMiB, round1 } from "./_stats.ts";
 import type { BenchResult } from "./types.ts";

@@ -19,10 +19,10 @@
  * @module
  */
 import { join } from "node:path";
-import { IMAGE_SANITIZE, MARKDOWN_TO_HTML } from "../../core/toolgate/builtin_tools.ts";
-import { readToolModule } from "../../core/toolgate/module_file.ts";
-import { ToolWorkerPool } from "../../core/toolgate/worker_pool.ts";
-import { IMAGE_RESIZE_MAX } from "../../core/publish/plans.ts";
+import { IMAGE_SANITIZE, MARKDOWN_TO_HTML } from "../../core/domain/toolgate/builtin_tools.ts";
+import { readToolModule } from "../../core/domain/toolgate/module_file.ts";
+import { ToolWorkerPool } from "../../core/domain/toolgate/worker_pool.ts";
+import { IMAGE_RESIZE_MAX } from "../../core/services/deployment/plans.ts";
 import { sampleJpeg } from "../demo/sample_image.ts";
 import { REPO } from "./_pipeline.ts";
 import { percentile, round1 } from "./_stats.ts";

@@ -12,24 +12,24 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sha256Hex, utf8 } from "../../core/crypto/bytes.ts";
-import { generateSeed, SigningKey } from "../../core/crypto/ed25519.ts";
-import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
-import { signStatement } from "../../core/dsse/sign.ts";
-import { verifyStatement } from "../../core/dsse/verify.ts";
-import { type Capset, type CapsetSource, decodeCapset } from "../../core/capset/types.ts";
-import type { Template } from "../../core/vault/template_types.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
-import { formatTimestamp } from "../../core/time/timestamp.ts";
-import { MemoryQuotaStore } from "../../core/validate/quota_store.ts";
+import { sha256Hex, utf8 } from "../../core/primitives/crypto/bytes.ts";
+import { generateSeed, SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
+import { signStatement } from "../../core/primitives/dsse/sign.ts";
+import { verifyStatement } from "../../core/primitives/dsse/verify.ts";
+import { type Capset, type CapsetSource, decodeCapset } from "../../core/domain/capset/types.ts";
+import type { Template } from "../../core/domain/vault/template_types.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
+import { formatTimestamp } from "../../core/primitives/time/timestamp.ts";
+import { MemoryQuotaStore } from "../../core/domain/validate/quota_store.ts";
 import {
   MemoryReplayStore,
   type ReplayStore,
   SqliteReplayStore,
-} from "../../core/validate/replay_store.ts";
-import { createValidator } from "../../core/validate/validator.ts";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { systemClock } from "../../core/time/clock.ts";
+} from "../../core/domain/validate/replay_store.ts";
+import { createValidator } from "../../core/domain/validate/validator.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import { REPO } from "./_pipeline.ts";
 import type { BenchContext, BenchModule, BenchResult } from "./types.ts";
 import { validationRate, WARMUP } from "./_validation_rate.ts";

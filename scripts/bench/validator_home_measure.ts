@@ -14,16 +14,16 @@
  * @module
  */
 import { join } from "node:path";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { readHomeConfig } from "../../core/home/config.ts";
-import { homeLayout } from "../../core/home/layout.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { loadAgentTrust } from "../../core/runtime/agent_trust.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { FileVersionStore } from "../../core/trust/version_store_file.ts";
-import { MemoryQuotaStore } from "../../core/validate/quota_store.ts";
-import { SqliteReplayStore } from "../../core/validate/replay_store.ts";
-import { createValidator } from "../../core/validate/validator.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { readHomeConfig } from "../../core/domain/home/config.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { loadAgentTrust } from "../../core/services/runtime/agent_trust.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { FileVersionStore } from "../../core/domain/trust/version_store_file.ts";
+import { MemoryQuotaStore } from "../../core/domain/validate/quota_store.ts";
+import { SqliteReplayStore } from "../../core/domain/validate/replay_store.ts";
+import { createValidator } from "../../core/domain/validate/validator.ts";
 import { REPO } from "./_pipeline.ts";
 import type { BenchResult } from "./types.ts";
 import { validationRate, WARMUP } from "./_validation_rate.ts";

@@ -12,37 +12,42 @@
  * @module
  */
 import { join } from "node:path";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { type KeyStore, openKeyStore } from "../../core/keys/keystore.ts";
-import { type HomeConfig, readHomeConfig } from "../../core/home/config.ts";
-import { agentSubdir, type HomeLayout, homeLayout, inboxFromDir } from "../../core/home/layout.ts";
-import { agentCommand } from "../../core/supervisor/agent_command.ts";
-import { buildHandover } from "../../core/supervisor/handover.ts";
-import { decryptWith } from "../../core/vault/age.ts";
-import { verifyCapset } from "../../core/capset/verify.ts";
-import type { Capset } from "../../core/capset/types.ts";
-import { capsetPath, toolManifestPath } from "../../core/vault/layout.ts";
-import { verifyRootChain } from "../../core/trust/chain.ts";
-import { loadRootChain } from "../../core/trust/files.ts";
-import { MemoryVersionStore } from "../../core/trust/version_store_memory.ts";
-import { type ToolManifest, verifyToolManifest } from "../../core/toolgate/manifest.ts";
-import { type PlanCall, signPlan } from "../../core/toolgate/plan.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { parseDsse } from "../../core/dsse/parse.ts";
-import { verifySignatures, verifyStatement } from "../../core/dsse/verify.ts";
-import { PAYLOAD_TYPES, type TrustedKeySet } from "../../core/dsse/types.ts";
-import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { type KeyStore, openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { type HomeConfig, readHomeConfig } from "../../core/domain/home/config.ts";
+import {
+  agentSubdir,
+  type HomeLayout,
+  homeLayout,
+  inboxFromDir,
+} from "../../core/domain/home/layout.ts";
+import { agentCommand } from "../../core/services/supervisor/agent_command.ts";
+import { buildHandover } from "../../core/services/supervisor/handover.ts";
+import { decryptWith } from "../../core/domain/vault/age.ts";
+import { verifyCapset } from "../../core/domain/capset/verify.ts";
+import type { Capset } from "../../core/domain/capset/types.ts";
+import { capsetPath, toolManifestPath } from "../../core/domain/vault/layout.ts";
+import { verifyRootChain } from "../../core/domain/trust/chain.ts";
+import { loadRootChain } from "../../core/domain/trust/files.ts";
+import { MemoryVersionStore } from "../../core/domain/trust/version_store_memory.ts";
+import { type ToolManifest, verifyToolManifest } from "../../core/domain/toolgate/manifest.ts";
+import { type PlanCall, signPlan } from "../../core/domain/toolgate/plan.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { parseDsse } from "../../core/primitives/dsse/parse.ts";
+import { verifySignatures, verifyStatement } from "../../core/primitives/dsse/verify.ts";
+import { PAYLOAD_TYPES, type TrustedKeySet } from "../../core/primitives/dsse/types.ts";
+import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
 import {
   createEnvelope,
   decodeEnvelope,
   type Envelope,
   signEnvelope,
-} from "../../core/validate/envelope.ts";
-import type { JsonObject } from "../../core/json/strict_parse.ts";
-import { type DeadEntry, listDead } from "../../core/queue/dead_letter.ts";
-import { READY_LINE } from "../../core/runtime/protocol.ts";
-import { systemClock } from "../../core/time/clock.ts";
+} from "../../core/domain/validate/envelope.ts";
+import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
+import { type DeadEntry, listDead } from "../../core/domain/queue/dead_letter.ts";
+import { READY_LINE } from "../../core/services/runtime/protocol.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 
 /** The repository root (agents and tool modules are run from here). */
 export const REPO: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");

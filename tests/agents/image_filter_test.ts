@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import jpeg from "jpeg-js";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { sessionDir } from "../../core/home/layout.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { sessionDir } from "../../core/domain/home/layout.ts";
 import {
   createTestHome,
   deadLetters,

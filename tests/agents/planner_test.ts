@@ -4,9 +4,9 @@
  * id of the envelope that carries it.
  */
 import assert from "node:assert/strict";
-import { utf8 } from "../../core/crypto/bytes.ts";
-import { verifyPlan } from "../../core/toolgate/plan.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { utf8 } from "../../core/primitives/crypto/bytes.ts";
+import { verifyPlan } from "../../core/domain/toolgate/plan.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import { createTestHome, inject, startAgent, waitForEnvelope } from "./_harness.ts";
 
 const OPTS = { sanitizeOps: false, sanitizeResources: false };

@@ -8,28 +8,28 @@ import type { Patch } from "./_tree.ts";
 
 /** verifySignatures() accepts any number of valid signatures, even zero. */
 export const SIGNATURE_OFF: Patch = {
-  file: "core/dsse/verify.ts",
+  file: "core/primitives/dsse/verify.ts",
   from: "if (count < set.threshold) {",
   to: "if (count < 0) {",
 };
 
 /** The validator ignores a failed replay claim (step 14). */
 export const REPLAY_OFF: Patch = {
-  file: "core/validate/validator.ts",
+  file: "core/domain/validate/validator.ts",
   from: 'if (!first) throw refuse(14, "replay", "its id was already processed", ids);',
   to: "void first;",
 };
 
 /** The validator skips the receiver's side of the edge check (step 7). */
 export const EDGE_OFF: Patch = {
-  file: "core/validate/validator.ts",
+  file: "core/domain/validate/validator.ts",
   from: "    if (!receives) {",
   to: "    if (false as boolean && !receives) {",
 };
 
 /** Every agent is spawned with `--allow-read` (all files) instead of its derived read grant. */
 export const SANDBOX_OFF: Patch = {
-  file: "core/supervisor/agent_command.ts",
+  file: "core/services/supervisor/agent_command.ts",
   from: "...flags, entry]",
   to: '...flags.map((f) => f.startsWith("--allow-read=") ? "--allow-read" : f), entry]',
 };

@@ -7,13 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fromBase64, toHex } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
-import { parseDsse } from "../../core/dsse/parse.ts";
-import { verifySignatures } from "../../core/dsse/verify.ts";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import { templateRefFromVault } from "../../core/dev/template_ref.ts";
+import { fromBase64, toHex } from "../../core/primitives/crypto/bytes.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
+import { parseDsse } from "../../core/primitives/dsse/parse.ts";
+import { verifySignatures } from "../../core/primitives/dsse/verify.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import { templateRefFromVault } from "../../core/devtools/dev/template_ref.ts";
 import {
   makeTestHome,
   startTestSupervisor,

@@ -1,15 +1,15 @@
 /**
- * Judging attempts by the audit ledger (`core/attack/expect.ts`), on a real
+ * Judging attempts by the audit ledger (`core/devtools/attack/expect.ts`), on a real
  * ledger database: the matching refusal is BLOCKED; a `validated` for the
  * attacker's envelope, a refusal for another reason, or no refusal at all is a
  * BREACH.
  */
 import assert from "node:assert/strict";
-import { homeLayout, ledgerPath } from "../../core/home/layout.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { buildEvent, encodeEvent, type EventFields } from "../../core/ledger/events.ts";
-import { LedgerProbe } from "../../core/attack/ledger_probe.ts";
-import { awaitVerdicts, rejectedEnvelope } from "../../core/attack/expect.ts";
+import { homeLayout, ledgerPath } from "../../core/domain/home/layout.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { buildEvent, encodeEvent, type EventFields } from "../../core/domain/ledger/events.ts";
+import { LedgerProbe } from "../../core/devtools/attack/ledger_probe.ts";
+import { awaitVerdicts, rejectedEnvelope } from "../../core/devtools/attack/expect.ts";
 
 async function withLedger(
   events: EventFields[],

@@ -16,8 +16,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Browser, chromium, type Page, type Response } from "playwright-core";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
-import type { JsonObject } from "../../core/json/strict_parse.ts";
+import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
 import {
   freePort,
   makeTestHome,

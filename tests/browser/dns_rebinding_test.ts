@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { submitArticle } from "../../core/intake/client.ts";
+import { submitArticle } from "../../core/services/intake/client.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startBrowserPipeline, waitForHttp } from "./_browser.ts";
 
 const REBOUND = "rebind.attacker.test";

@@ -13,7 +13,7 @@ import type { Buffer } from "node:buffer";
 import { PNG } from "pngjs";
 import type { Page } from "playwright-core";
 import { ledgerEvents } from "../supervisor/_harness.ts";
-import { PAGE_CSP } from "../../core/intake/web/headers.ts";
+import { PAGE_CSP } from "../../core/services/intake/web/headers.ts";
 import {
   activeContent,
   assertInert,

@@ -10,9 +10,9 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
-import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { ledgerPath } from "../../core/home/layout.ts";
+import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { ledgerPath } from "../../core/domain/home/layout.ts";
 import { ledgerEvents, waitFor } from "../supervisor/_harness.ts";
 import {
   activeContent,

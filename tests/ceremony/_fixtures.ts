@@ -9,12 +9,12 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { toHex } from "../../core/crypto/bytes.ts";
-import { initHome, type OfflineDispatcherOptions } from "../../core/ceremony/init_home.ts";
-import { type HomeConfig, readHomeConfig } from "../../core/home/config.ts";
-import type { HomeLayout } from "../../core/home/layout.ts";
-import { type KeyStore, openKeyStore } from "../../core/keys/keystore.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { toHex } from "../../core/primitives/crypto/bytes.ts";
+import { initHome, type OfflineDispatcherOptions } from "../../core/services/ceremony/init_home.ts";
+import { type HomeConfig, readHomeConfig } from "../../core/domain/home/config.ts";
+import type { HomeLayout } from "../../core/domain/home/layout.ts";
+import { type KeyStore, openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 
 /** The repository root (symlink-free). */
 export const REPO: string = await Deno.realPath(fileURLToPath(new URL("../../", import.meta.url)));

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_DIFF_CELLS, unifiedDiff } from "../../core/ceremony/diff.ts";
+import { MAX_DIFF_CELLS, unifiedDiff } from "../../core/services/ceremony/diff.ts";
 
 const labels = { oldLabel: "a", newLabel: "b" };
 

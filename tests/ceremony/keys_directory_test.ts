@@ -3,9 +3,13 @@
  * now and kept listed, renewed current keys, and room kept under the key limit.
  */
 import assert from "node:assert/strict";
-import { nextDirectory, renewNewestKeys, retireKeys } from "../../core/ceremony/keys_directory.ts";
-import { AgentDirectory } from "../../core/trust/agent_directory.ts";
-import type { DirectoryKey } from "../../core/trust/directory_payload.ts";
+import {
+  nextDirectory,
+  renewNewestKeys,
+  retireKeys,
+} from "../../core/services/ceremony/keys_directory.ts";
+import { AgentDirectory } from "../../core/domain/trust/agent_directory.ts";
+import type { DirectoryKey } from "../../core/domain/trust/directory_payload.ts";
 
 const NOW = Date.parse("2026-06-01T00:00:00.000Z");
 const RECIPIENT = `age1${"q".repeat(58)}`;

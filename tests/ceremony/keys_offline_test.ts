@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runSaoe } from "../supervisor/_harness.ts";
-import { openCeremonyHome } from "../../core/ceremony/keys_home.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { openCeremonyHome } from "../../core/services/ceremony/keys_home.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 
 Deno.test("an offline-dispatcher home rotates with the brought keys and keeps the new ones off the host", async () => {
   const dir = await Deno.makeTempDir({ prefix: "saoe-offline-keys-" });

@@ -3,8 +3,8 @@
  * days and 1 day; `--check` exit codes for cron and CI.
  */
 import assert from "node:assert/strict";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
-import { collectKeysStatus, expiringWithin } from "../../core/ceremony/keys_status.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
+import { collectKeysStatus, expiringWithin } from "../../core/services/ceremony/keys_status.ts";
 import { makeTestHome, runSaoe } from "../supervisor/_harness.ts";
 
 const DAY = 86_400_000;

@@ -6,20 +6,20 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isSaoeError } from "../../core/errors.ts";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { exportDispatcherSeed } from "../../core/ceremony/keys_seed_file.ts";
+import { isSaoeError } from "../../core/primitives/errors.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { exportDispatcherSeed } from "../../core/services/ceremony/keys_seed_file.ts";
 import {
   hasPendingSeeds,
   openDispatcherSubstore,
   replaceDispatcherSeeds,
-} from "../../core/ceremony/keys_dispatcher_store.ts";
-import { commitRoot, rotateDispatcher } from "../../core/ceremony/rotate_dispatcher.ts";
-import { openCeremonyHome } from "../../core/ceremony/keys_home.ts";
-import { trustFingerprint } from "../../core/supervisor/reload.ts";
-import { homeLayout } from "../../core/home/layout.ts";
+} from "../../core/services/ceremony/keys_dispatcher_store.ts";
+import { commitRoot, rotateDispatcher } from "../../core/services/ceremony/rotate_dispatcher.ts";
+import { openCeremonyHome } from "../../core/services/ceremony/keys_home.ts";
+import { trustFingerprint } from "../../core/services/supervisor/reload.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
 import { REPO, runSaoe } from "../supervisor/_harness.ts";
 
 const PASSPHRASE = "holder passphrase, long enough";

@@ -1,20 +1,20 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256Hex, toBase64, toHex } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
-import { verifyStatement } from "../../core/dsse/verify.ts";
-import { readDispatcherExport } from "../../core/ceremony/dispatcher_export.ts";
-import { readHomeConfig, writeHomeConfig } from "../../core/home/config.ts";
-import { inboxFromDir, ledgerPath } from "../../core/home/layout.ts";
-import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { startSupervisor } from "../../core/supervisor/supervisor.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
-import { templateManifestPath } from "../../core/vault/layout.ts";
-import { decodeTemplateManifest } from "../../core/vault/template_types.ts";
-import { verifyHomeTrust } from "../../cli/_support/trust.ts";
+import { sha256Hex, toBase64, toHex } from "../../core/primitives/crypto/bytes.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
+import { verifyStatement } from "../../core/primitives/dsse/verify.ts";
+import { readDispatcherExport } from "../../core/services/ceremony/dispatcher_export.ts";
+import { readHomeConfig, writeHomeConfig } from "../../core/domain/home/config.ts";
+import { inboxFromDir, ledgerPath } from "../../core/domain/home/layout.ts";
+import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { startSupervisor } from "../../core/services/supervisor/supervisor.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { createEnvelope, signEnvelope } from "../../core/domain/validate/envelope.ts";
+import { templateManifestPath } from "../../core/domain/vault/layout.ts";
+import { decodeTemplateManifest } from "../../core/domain/vault/template_types.ts";
+import { verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
 import {
   editedTemplate,
   filesContaining,

@@ -3,8 +3,8 @@
  * pseudo-terminal (util-linux `script`), waits for the prompt, and types.
  */
 import assert from "node:assert/strict";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { templateManifestPath } from "../../core/vault/layout.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { templateManifestPath } from "../../core/domain/vault/layout.ts";
 import {
   editedTemplate,
   hasScript,

@@ -1,16 +1,20 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
-import { verifyStatement } from "../../core/dsse/verify.ts";
-import { decryptWith } from "../../core/vault/age.ts";
-import { capsetPath, templateCipherPath, templateManifestPath } from "../../core/vault/layout.ts";
-import { decodeTemplateManifest } from "../../core/vault/template_types.ts";
-import { verifyCapset } from "../../core/capset/verify.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { parseTimestamp } from "../../core/time/timestamp.ts";
-import { verifyHomeTrust } from "../../cli/_support/trust.ts";
-import { operatorJournalPath } from "../../cli/_support/operator_journal.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
+import { verifyStatement } from "../../core/primitives/dsse/verify.ts";
+import { decryptWith } from "../../core/domain/vault/age.ts";
+import {
+  capsetPath,
+  templateCipherPath,
+  templateManifestPath,
+} from "../../core/domain/vault/layout.ts";
+import { decodeTemplateManifest } from "../../core/domain/vault/template_types.ts";
+import { verifyCapset } from "../../core/domain/capset/verify.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { parseTimestamp } from "../../core/primitives/time/timestamp.ts";
+import { verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
+import { operatorJournalPath } from "../../core/domain/ledger/operator_journal.ts";
 import {
   editedTemplate,
   filesContaining,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { type Answer, LineReader, prompt, type Terminal } from "../../core/ceremony/terminal.ts";
-import { confirmSha256, sha256Matches } from "../../core/ceremony/confirm_hash.ts";
-import { promptPassphrase } from "../../core/ceremony/passphrase.ts";
-import { SaoeError } from "../../core/errors.ts";
+import { type Answer, LineReader, prompt, type Terminal } from "../../cli/terminal/terminal.ts";
+import { confirmSha256, sha256Matches } from "../../cli/terminal/confirm_hash.ts";
+import { promptPassphrase } from "../../cli/terminal/passphrase.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
 
 /** A terminal fed from `input`; records raw-mode switches and what was written. */
 function fakeTerminal(input: string | Uint8Array, options: { hang?: boolean } = {}) {

@@ -8,19 +8,20 @@
  * @module
  */
 import { join } from "node:path";
-import { initHome, SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
-import { type HomeLayout, ledgerPath } from "../../core/home/layout.ts";
-import { anchorPath } from "../../core/home/layout.ts";
-import { type HomeConfig, readHomeConfig } from "../../core/home/config.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { type AuditEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { lockPathFor, openLedger } from "../../core/ledger/ledger.ts";
-import { WriterLock } from "../../core/ledger/writer_lock.ts";
-import { writeDeadRecord } from "../../core/queue/dead_record.ts";
-import type { DeadReason } from "../../core/queue/dead_record.ts";
-import { queuePaths } from "../../core/queue/paths.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { SUPERVISOR_ID } from "../../core/domain/home/layout.ts";
+import { type HomeLayout, ledgerPath } from "../../core/domain/home/layout.ts";
+import { anchorPath } from "../../core/domain/home/layout.ts";
+import { type HomeConfig, readHomeConfig } from "../../core/domain/home/config.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { type AuditEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { lockPathFor, openLedger } from "../../core/domain/ledger/ledger.ts";
+import { WriterLock } from "../../core/domain/ledger/writer_lock.ts";
+import { writeDeadRecord } from "../../core/domain/queue/dead_record.ts";
+import type { DeadReason } from "../../core/domain/queue/dead_record.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 
 /** The repository root. */
 export const REPO: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");

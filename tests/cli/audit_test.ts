@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { anchorPath, ledgerPath } from "../../core/home/layout.ts";
-import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
+import { anchorPath, ledgerPath } from "../../core/domain/home/layout.ts";
+import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
 import { holdWriterLock, makeHome, runCli, seedLedger, supervisorKey } from "./_fixtures.ts";
 
 const SESSION_A = crypto.randomUUID();

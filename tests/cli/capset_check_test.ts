@@ -7,19 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkHome } from "../../core/capset/check_home.ts";
-import { checkSources } from "../../core/capset/check_sources.ts";
-import { signCapset } from "../../core/capset/sign.ts";
-import { decodeCapsetSource } from "../../core/capset/types.ts";
-import { SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
-import { fromBase64, toBase64 } from "../../core/crypto/bytes.ts";
-import { generateSeed, SigningKey } from "../../core/crypto/ed25519.ts";
-import { parseStrictJson } from "../../core/json/strict_parse.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { decryptWith, encryptTo, recipientOf } from "../../core/vault/age.ts";
-import { capsetPath, templateDir } from "../../core/vault/layout.ts";
-import { publishCapset, publishTemplate } from "../../core/vault/publish.ts";
+import { checkHome } from "../../core/services/capset_check/check_home.ts";
+import { checkSources } from "../../core/services/capset_check/check_sources.ts";
+import { signCapset } from "../../core/domain/capset/sign.ts";
+import { decodeCapsetSource } from "../../core/domain/capset/types.ts";
+import { SUPERVISOR_ID } from "../../core/domain/home/layout.ts";
+import { fromBase64, toBase64 } from "../../core/primitives/crypto/bytes.ts";
+import { generateSeed, SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { parseStrictJson } from "../../core/primitives/json/strict_parse.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { decryptWith, encryptTo, recipientOf } from "../../core/domain/vault/age.ts";
+import { capsetPath, templateDir } from "../../core/domain/vault/layout.ts";
+import { publishCapset, publishTemplate } from "../../core/domain/vault/publish.ts";
 import { makeHome, REPO, runCli, type TestHome } from "./_fixtures.ts";
 
 const BAD = join(REPO, "tests", "testdata", "capsets_bad");

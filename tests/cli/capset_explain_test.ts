@@ -4,17 +4,17 @@
  * loading code), and refuses a capset that does not verify.
  */
 import assert from "node:assert/strict";
-import { SUPERVISOR_ID } from "../../core/ceremony/init_home.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { decryptWith } from "../../core/vault/age.ts";
-import { capsetPath, toolManifestPath } from "../../core/vault/layout.ts";
-import { verifyCapset } from "../../core/capset/verify.ts";
-import { verifyToolManifest } from "../../core/toolgate/manifest.ts";
-import { agentCommand } from "../../core/supervisor/agent_command.ts";
-import { verifyRootChain } from "../../core/trust/chain.ts";
-import { loadRootChain } from "../../core/trust/files.ts";
-import { MemoryVersionStore } from "../../core/trust/version_store_memory.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { SUPERVISOR_ID } from "../../core/domain/home/layout.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { decryptWith } from "../../core/domain/vault/age.ts";
+import { capsetPath, toolManifestPath } from "../../core/domain/vault/layout.ts";
+import { verifyCapset } from "../../core/domain/capset/verify.ts";
+import { verifyToolManifest } from "../../core/domain/toolgate/manifest.ts";
+import { agentCommand } from "../../core/services/supervisor/agent_command.ts";
+import { verifyRootChain } from "../../core/domain/trust/chain.ts";
+import { loadRootChain } from "../../core/domain/trust/files.ts";
+import { MemoryVersionStore } from "../../core/domain/trust/version_store_memory.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import { makeHome, REPO, runCli, type TestHome } from "./_fixtures.ts";
 
 async function expectedCommand(t: TestHome, agent: string) {

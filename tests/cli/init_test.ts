@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { homeLayout } from "../../core/home/layout.ts";
-import { readHomeConfig } from "../../core/home/config.ts";
-import { operatorTokenPath } from "../../core/keys/operator_token.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
+import { readHomeConfig } from "../../core/domain/home/config.ts";
+import { operatorTokenPath } from "../../core/domain/keys/operator_token.ts";
 import { holdWriterLock, runCli } from "./_fixtures.ts";
 
 async function tempRoot(): Promise<string> {

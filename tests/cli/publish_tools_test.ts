@@ -6,19 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { operatorJournalPath } from "../../cli/_support/operator_journal.ts";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { operatorJournalPath } from "../../core/domain/ledger/operator_journal.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import {
   MAX_TOOL_MANIFEST_BYTES,
   signToolManifest,
   verifyToolManifest,
-} from "../../core/toolgate/manifest.ts";
-import { readTrustFile } from "../../core/trust/files.ts";
-import { verifyHomeTrust } from "../../cli/_support/trust.ts";
-import { toolManifestPath } from "../../core/vault/layout.ts";
+} from "../../core/domain/toolgate/manifest.ts";
+import { readTrustFile } from "../../core/domain/trust/files.ts";
+import { verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
+import { toolManifestPath } from "../../core/domain/vault/layout.ts";
 import { makeHome, REPO, runCli, type TestHome } from "./_fixtures.ts";
 
 const OLD_DIGEST = "0".repeat(63) + "1";
@@ -70,11 +70,11 @@ Deno.test("saoe publish --tools re-pins a changed tool module only after its sha
     assert.deepEqual(await Deno.readFile(path), before, "a wrong hash wrote nothing");
     // what the operator reads before typing: the old and new digest, and the one to type
     const real = await sha256Hex(
-      await Deno.readFile(join(REPO, "core/toolgate/tools/markdown_to_html.ts")),
+      await Deno.readFile(join(REPO, "core/domain/toolgate/tools/markdown_to_html.ts")),
     );
     assert.ok(
       wrong.stdout.includes(
-        `markdown_to_html (core/toolgate/tools/markdown_to_html.ts): ${OLD_DIGEST} -> ${real}`,
+        `markdown_to_html (core/domain/toolgate/tools/markdown_to_html.ts): ${OLD_DIGEST} -> ${real}`,
       ),
     );
     const shown = /^sha256:\s+([0-9a-f]{64})/m.exec(wrong.stdout)?.[1];

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { queuePaths } from "../../core/queue/paths.ts";
-import { operatorJournalPath } from "../../cli/_support/operator_journal.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
+import { operatorJournalPath } from "../../core/domain/ledger/operator_journal.ts";
 import { addDeadLetter, makeHome, runCli } from "./_fixtures.ts";
 
 async function journal(path: string): Promise<Record<string, unknown>[]> {

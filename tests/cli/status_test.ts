@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { statusPath } from "../../core/home/layout.ts";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import { buildEvent } from "../../core/ledger/events.ts";
+import { statusPath } from "../../core/domain/home/layout.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import { buildEvent } from "../../core/domain/ledger/events.ts";
 import { addDeadLetter, holdWriterLock, makeHome, runCli, seedLedger } from "./_fixtures.ts";
 
 Deno.test("saoe status reports a stopped pipeline, queue depths, dead letters and the ledger head", async () => {

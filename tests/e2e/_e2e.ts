@@ -5,12 +5,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { AuditEvent } from "../../core/ledger/events.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 import { join } from "node:path";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import type { JsonObject } from "../../core/json/strict_parse.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
+import { createEnvelope, signEnvelope } from "../../core/domain/validate/envelope.ts";
 import type { CliPipeline, TestHome } from "../supervisor/_harness.ts";
 import { REPO, runSaoe } from "../supervisor/_harness.ts";
 

@@ -5,11 +5,11 @@
  * quarantine entry re-runs its handler; deployment publishes once).
  */
 import assert from "node:assert/strict";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
-import { submitArticle } from "../../core/intake/client.ts";
-import { writeHomeConfig } from "../../core/home/config.ts";
+import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { submitArticle } from "../../core/services/intake/client.ts";
+import { writeHomeConfig } from "../../core/domain/home/config.ts";
 import { sampleJpeg } from "../../scripts/demo/sample_image.ts";
-import type { HomeLayout } from "../../core/home/layout.ts";
+import type { HomeLayout } from "../../core/domain/home/layout.ts";
 import {
   ledgerEvents,
   makeTestHome,

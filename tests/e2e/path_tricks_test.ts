@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import type { AuditEvent } from "../../core/ledger/events.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 import {
   articlePayload,
   ledgerEvents,

@@ -9,11 +9,11 @@
  * `replay` refusal, and the session was lost.
  */
 import assert from "node:assert/strict";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import { submitArticle } from "../../core/intake/client.ts";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
-import { listDead } from "../../core/queue/dead_letter.ts";
-import { queuePaths } from "../../core/queue/paths.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import { submitArticle } from "../../core/services/intake/client.ts";
+import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { listDead } from "../../core/domain/queue/dead_letter.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
 import {
   ledgerEvents,
   makeTestHome,

@@ -5,11 +5,11 @@
  * operator drops the dead letters.
  */
 import assert from "node:assert/strict";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import { writeHomeConfig } from "../../core/home/config.ts";
-import { dropDead, listDead } from "../../core/queue/dead_letter.ts";
-import { queuePaths } from "../../core/queue/paths.ts";
-import type { JsonObject } from "../../core/json/strict_parse.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import { writeHomeConfig } from "../../core/domain/home/config.ts";
+import { dropDead, listDead } from "../../core/domain/queue/dead_letter.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
+import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
 import {
   articlePayload,
   ledgerEvents,

@@ -5,10 +5,10 @@
  * agent goes on to process the next valid envelope.
  */
 import assert from "node:assert/strict";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import { listDead } from "../../core/queue/dead_letter.ts";
-import { queuePaths } from "../../core/queue/paths.ts";
-import type { AuditEvent } from "../../core/ledger/events.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import { listDead } from "../../core/domain/queue/dead_letter.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 import {
   articlePayload,
   ledgerEvents,

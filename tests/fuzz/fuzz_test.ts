@@ -5,20 +5,27 @@
  * `verifyPlan`, `verifyCapset`, `verifyRootChain`, `verifyDirectory`, the vault's
  * manifest check, `verifyToolManifest`, `verifyCheckpoint`, `checkReportLine`,
  * `verifyStatement`), then a replay of the regression corpus. A failing input is
- * saved to `tests/fuzz/corpus/` with its seed, iteration and mutation.
+ * saved to a temporary folder (never into the source tree) with its seed,
+ * iteration and mutation; the failure message names the folder, whose files can
+ * be copied into `tests/fuzz/corpus/` to keep them as regressions.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { SaoeError } from "../../core/errors.ts";
-import { parseDsse } from "../../core/dsse/parse.ts";
-import { parseStrictJson } from "../../core/json/strict_parse.ts";
-import { decodePlan, MAX_PLAN_BYTES } from "../../core/toolgate/plan.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
-import { formatFinding, judge, type PreparedTarget, runFuzz } from "./_engine.ts";
-import { readCorpus, replayEntry, saveFinding } from "./_corpus.ts";
-import { allTargets, byKind } from "./_setup.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { parseDsse } from "../../core/primitives/dsse/parse.ts";
+import { parseStrictJson } from "../../core/primitives/json/strict_parse.ts";
+import { decodePlan, MAX_PLAN_BYTES } from "../../core/domain/toolgate/plan.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
+import {
+  formatFinding,
+  judge,
+  type PreparedTarget,
+  runFuzz,
+} from "../../core/devtools/fuzz/engine.ts";
+import { readCorpus, replayEntry, saveFinding } from "../../core/devtools/fuzz/corpus.ts";
+import { allTargets, byKind } from "../../core/devtools/fuzz/setup.ts";
 
 /** The fixed seed of the default run; `deno task fuzz --seed N` explores others. */
 const FUZZ_SEED = 20_260_601;
@@ -28,12 +35,13 @@ const REPO = new URL("../../", import.meta.url).pathname;
 const SOURCES = join(REPO, "vault");
 const CORPUS = fileURLToPath(new URL("./corpus", import.meta.url));
 const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fuzz-" }));
+const FINDINGS = join(tmp, "findings");
 const clock = new FakeClock(Date.now());
 const { home } = await initHome({ home: join(tmp, "home"), sources: SOURCES, repo: REPO, clock });
-// read-only but for the corpus folder: loadAgentTrust refuses a vault this process may write
+// read-only but for the findings folder: loadAgentTrust refuses a vault this process may write
 const PERMISSIONS: Deno.PermissionOptionsObject = {
   read: true,
-  write: [CORPUS],
+  write: [FINDINGS],
   env: false,
   net: false,
   run: false,
@@ -77,14 +85,16 @@ Deno.test({
       seed: FUZZ_SEED,
       iterations: ITERATIONS,
       onFinding: async (finding) => {
-        const path = await saveFinding(CORPUS, finding);
+        const path = await saveFinding(FINDINGS, finding);
         console.error(`fuzz finding (saved to ${path}): ${formatFinding(finding)}`);
       },
     });
     assert.equal(
       stats.findings.length,
       0,
-      `fuzz seed ${FUZZ_SEED} found:\n${stats.findings.map(formatFinding).join("\n")}`,
+      `fuzz seed ${FUZZ_SEED} found (inputs and notes in ${FINDINGS}; copy them into tests/fuzz/corpus/ to keep them):\n${
+        stats.findings.map(formatFinding).join("\n")
+      }`,
     );
     assert.equal(stats.iterations, ITERATIONS);
     // the run is not vacuous: refusals at many steps, and some accepted re-encodings
@@ -167,6 +177,8 @@ Deno.test({
   },
 });
 
-Deno.test("cleanup of the fuzz home", async () => {
-  await Deno.remove(tmp, { recursive: true });
+Deno.test("cleanup of the fuzz home (findings, if any, are kept for the operator)", async () => {
+  await Deno.remove(join(tmp, "home"), { recursive: true });
+  const kept = await Deno.lstat(FINDINGS).then(() => true, () => false);
+  if (!kept) await Deno.remove(tmp, { recursive: true });
 });

@@ -7,11 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { isSaoeError } from "../../core/errors.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
-import type { FuzzTarget } from "./_target.ts";
-import { homeTargets } from "./_targets_home.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { isSaoeError } from "../../core/primitives/errors.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
+import type { FuzzTarget } from "../../core/devtools/fuzz/target.ts";
+import { homeTargets } from "../../core/devtools/fuzz/targets_home.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const SOURCES = join(REPO, "vault");

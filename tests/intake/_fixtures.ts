@@ -9,24 +9,24 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { type HomeLayout, inboxFromDir } from "../../core/home/layout.ts";
-import { agentCommand } from "../../core/supervisor/agent_command.ts";
-import { buildHandover } from "../../core/supervisor/handover.ts";
-import { decryptWith } from "../../core/vault/age.ts";
-import { verifyCapset } from "../../core/capset/verify.ts";
-import { capsetPath } from "../../core/vault/layout.ts";
-import { verifyRootChain } from "../../core/trust/chain.ts";
-import { loadRootChain } from "../../core/trust/files.ts";
-import { MemoryVersionStore } from "../../core/trust/version_store_memory.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { parseDsse } from "../../core/dsse/parse.ts";
-import { verifySignatures } from "../../core/dsse/verify.ts";
-import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
-import { createOperatorToken, readOperatorToken } from "../../core/keys/operator_token.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { parseStrictJson } from "../../core/json/strict_parse.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { type HomeLayout, inboxFromDir } from "../../core/domain/home/layout.ts";
+import { agentCommand } from "../../core/services/supervisor/agent_command.ts";
+import { buildHandover } from "../../core/services/supervisor/handover.ts";
+import { decryptWith } from "../../core/domain/vault/age.ts";
+import { verifyCapset } from "../../core/domain/capset/verify.ts";
+import { capsetPath } from "../../core/domain/vault/layout.ts";
+import { verifyRootChain } from "../../core/domain/trust/chain.ts";
+import { loadRootChain } from "../../core/domain/trust/files.ts";
+import { MemoryVersionStore } from "../../core/domain/trust/version_store_memory.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { parseDsse } from "../../core/primitives/dsse/parse.ts";
+import { verifySignatures } from "../../core/primitives/dsse/verify.ts";
+import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
+import { createOperatorToken, readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { parseStrictJson } from "../../core/primitives/json/strict_parse.ts";
 
 /** The repository root. */
 export const REPO: string = resolve(import.meta.dirname!, "../..");

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import jpeg from "jpeg-js";
-import { checkImage } from "../../core/intake/image_check.ts";
-import { authenticate } from "../../core/intake/auth.ts";
-import { IntakeRefusal } from "../../core/intake/refusal.ts";
-import { parseSubmission } from "../../core/intake/submission.ts";
-import { hashOperatorToken } from "../../core/keys/operator_token.ts";
+import { checkImage } from "../../core/services/intake/image_check.ts";
+import { authenticate } from "../../core/services/intake/auth.ts";
+import { IntakeRefusal } from "../../core/services/intake/refusal.ts";
+import { parseSubmission } from "../../core/services/intake/submission.ts";
+import { hashOperatorToken } from "../../core/domain/keys/operator_token.ts";
 import { pngHeader } from "./_fixtures.ts";
 
 function realJpeg(width: number, height: number): Uint8Array<ArrayBuffer> {

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { UUID_RE } from "../../core/ids/patterns.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { UUID_RE } from "../../core/primitives/ids/patterns.ts";
 import {
   type IntakeProcess,
   listNames,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { SlidingWindowQuota } from "../../core/intake/quota.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
+import { SlidingWindowQuota } from "../../core/services/intake/quota.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
 
 Deno.test("SlidingWindowQuota admits a request exactly when the oldest leaves the 60 s window", () => {
   const clock = new FakeClock(1_000_000);

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { ledgerPath } from "../../core/home/layout.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
+import { ledgerPath } from "../../core/domain/home/layout.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
 import {
   freePort,
   type IntakeProcess,

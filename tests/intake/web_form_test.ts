@@ -6,13 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { PNG } from "pngjs";
-import { createAdmission, SECURITY_HEADERS } from "../../core/intake/handler.ts";
-import type { IntakeRefusal } from "../../core/intake/refusal.ts";
-import type { Submission } from "../../core/intake/submission.ts";
-import { createIntakeWebHandler, PAGE_CSP } from "../../core/intake/web/mod.ts";
-import { hashOperatorToken } from "../../core/keys/operator_token.ts";
-import type { OperatorToken } from "../../core/runtime/protocol.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
+import { createAdmission, SECURITY_HEADERS } from "../../core/services/intake/handler.ts";
+import type { IntakeRefusal } from "../../core/services/intake/refusal.ts";
+import type { Submission } from "../../core/services/intake/submission.ts";
+import { createIntakeWebHandler } from "../../core/services/intake/web/handler.ts";
+import { PAGE_CSP } from "../../core/services/intake/web/headers.ts";
+import { hashOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import type { OperatorToken } from "../../core/services/runtime/protocol.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
 
 const PORT = 8090;
 const ORIGIN = `http://127.0.0.1:${PORT}`;

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { PNG } from "pngjs";
-import { PAGE_CSP } from "../../core/intake/web/headers.ts";
+import { PAGE_CSP } from "../../core/services/intake/web/headers.ts";
 import { listTree, queuedEnvelopes, startIntake } from "./_fixtures.ts";
 
 function realPng(width: number, height: number): Uint8Array<ArrayBuffer> {

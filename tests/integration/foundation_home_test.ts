@@ -6,22 +6,22 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { isSaoeError, type ReasonCode } from "../../core/errors.ts";
-import { homeLayout } from "../../core/home/layout.ts";
-import { readHomeConfig } from "../../core/home/config.ts";
-import { loadAgentTrust } from "../../core/runtime/agent_trust.ts";
-import { MemoryVersionStore } from "../../core/trust/version_store_memory.ts";
-import { createValidator } from "../../core/validate/validator.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
-import { MemoryReplayStore } from "../../core/validate/replay_store.ts";
-import { MemoryQuotaStore } from "../../core/validate/quota_store.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
-import { templateCipherPath } from "../../core/vault/layout.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { isSaoeError, type ReasonCode } from "../../core/primitives/errors.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
+import { readHomeConfig } from "../../core/domain/home/config.ts";
+import { loadAgentTrust } from "../../core/services/runtime/agent_trust.ts";
+import { MemoryVersionStore } from "../../core/domain/trust/version_store_memory.ts";
+import { createValidator } from "../../core/domain/validate/validator.ts";
+import { createEnvelope, signEnvelope } from "../../core/domain/validate/envelope.ts";
+import { MemoryReplayStore } from "../../core/domain/validate/replay_store.ts";
+import { MemoryQuotaStore } from "../../core/domain/validate/quota_store.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
+import { templateCipherPath } from "../../core/domain/vault/layout.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const SOURCES = join(REPO, "vault");

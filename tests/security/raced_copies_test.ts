@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import type { AuditEvent } from "../../core/ledger/events.ts";
-import { listDead } from "../../core/queue/dead_letter.ts";
-import { queuePaths } from "../../core/queue/paths.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
+import { listDead } from "../../core/domain/queue/dead_letter.ts";
+import { queuePaths } from "../../core/domain/queue/paths.ts";
 import {
   articlePayload,
   ledgerEvents,

@@ -2,7 +2,7 @@
  * The sandbox holds: for each of the seven agents, a hostile script runs with the
  * EXACT command line the supervisor derives for that agent (`agentCommand()` on
  * its verified capset, from a real home made by `initHome`), only the entry
- * module swapped for `core/attack/hostile_agent.ts`, and every escape attempt must fail with
+ * module swapped for `core/devtools/attack/hostile_agent.ts`, and every escape attempt must fail with
  * `Deno.errors.NotCapable`: other agents' inboxes and stores, `keys/`,
  * `config.json`, writing `vault/`, `trust/` and the ledger, `/proc/self/environ`,
  * the environment, the network (connect and listen), spawning, FFI, `sys`, and
@@ -12,15 +12,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { agentDir, inboxDir, ledgerPath } from "../../core/home/layout.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { WORKER_OPTIONS_FLAG } from "../../core/capset/permissions.ts";
-import { verifyAsSupervisor } from "../../cli/_support/agent_command_of.ts";
+import { agentDir, inboxDir, ledgerPath } from "../../core/domain/home/layout.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { WORKER_OPTIONS_FLAG } from "../../core/domain/capset/permissions.ts";
+import { verifyAsSupervisor } from "../../core/services/supervisor/agent_commands.ts";
 import { makeHome, REPO } from "../cli/_fixtures.ts";
 
-const HOSTILE = join(REPO, "core", "attack", "hostile_agent.ts");
+const HOSTILE = join(REPO, "core/devtools/attack/hostile_agent.ts");
 
 interface Result {
   name: string;
@@ -63,7 +63,7 @@ Deno.test({
     ledger.close();
 
     // the supervisor's own preflight: verified capsets and the exact command of each agent
-    const view = await verifyAsSupervisor({ home, config, clock: systemClock });
+    const view = await verifyAsSupervisor({ home, config, clock: systemClock, repo: REPO });
     const connectPort = (target.addr as Deno.NetAddr).port;
     const listenPort = freePort();
     assert.equal(config.agents.length, 7);

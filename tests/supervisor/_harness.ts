@@ -11,23 +11,28 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { initHome } from "../../core/ceremony/init_home.ts";
-import { type HomeConfig, readHomeConfig, writeHomeConfig } from "../../core/home/config.ts";
-import { anchorPath, type HomeLayout, inboxFromDir, ledgerPath } from "../../core/home/layout.ts";
-import { type KeyStore, openKeyStore } from "../../core/keys/keystore.ts";
-import type { JsonObject } from "../../core/json/strict_parse.ts";
-import { type AuditEvent, decodeEvent } from "../../core/ledger/events.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { type LedgerVerification, verifyLedger } from "../../core/ledger/verify.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { initHome } from "../../core/services/ceremony/init_home.ts";
+import { type HomeConfig, readHomeConfig, writeHomeConfig } from "../../core/domain/home/config.ts";
+import {
+  anchorPath,
+  type HomeLayout,
+  inboxFromDir,
+  ledgerPath,
+} from "../../core/domain/home/layout.ts";
+import { type KeyStore, openKeyStore } from "../../core/domain/keys/keystore.ts";
+import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
+import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { type LedgerVerification, verifyLedger } from "../../core/domain/ledger/verify.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { createEnvelope, signEnvelope } from "../../core/domain/validate/envelope.ts";
 import {
   startSupervisor,
   type StartSupervisorOptions,
   type Supervisor,
-} from "../../core/supervisor/supervisor.ts";
+} from "../../core/services/supervisor/supervisor.ts";
 
 /** The repository root (symlink-free). */
 export const REPO: string = await Deno.realPath(

@@ -5,11 +5,11 @@
  * @module
  */
 import { join } from "node:path";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { inboxFromDir } from "../../core/home/layout.ts";
-import type { JsonObject } from "../../core/json/strict_parse.ts";
-import { createEnvelope, signEnvelope } from "../../core/validate/envelope.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { inboxFromDir } from "../../core/domain/home/layout.ts";
+import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
+import { createEnvelope, signEnvelope } from "../../core/domain/validate/envelope.ts";
 import { REPO, type TestHome } from "./_harness.ts";
 
 /** Options for {@linkcode injectSignedWith}. */

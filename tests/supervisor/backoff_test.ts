@@ -4,7 +4,7 @@ import {
   BACKOFF_MAX_MS,
   BACKOFF_RESET_AFTER_MS,
   nextBackoffMs,
-} from "../../core/supervisor/backoff.ts";
+} from "../../core/services/supervisor/backoff.ts";
 
 Deno.test("nextBackoffMs() starts at 0.5 s and doubles up to 30 s", () => {
   const delays: number[] = [];

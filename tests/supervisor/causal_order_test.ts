@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { CausalOrder } from "../../core/supervisor/causal_order.ts";
-import type { AuditEvent } from "../../core/ledger/events.ts";
+import { CausalOrder } from "../../core/services/supervisor/causal_order.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 
 const AT = "2026-01-01T00:00:00.000Z";
 const enc = (s: string) => new TextEncoder().encode(s);

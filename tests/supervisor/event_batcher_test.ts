@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EventBatcher } from "../../core/supervisor/event_batcher.ts";
+import { EventBatcher } from "../../core/services/supervisor/event_batcher.ts";
 
 const enc = new TextEncoder();
 

@@ -7,20 +7,20 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isSaoeError, SaoeError } from "../../core/errors.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
-import { readHomeConfig } from "../../core/home/config.ts";
-import { openKeyStore } from "../../core/keys/keystore.ts";
-import { startSupervisor } from "../../core/supervisor/supervisor.ts";
-import { preflight } from "../../core/supervisor/preflight.ts";
-import { MemoryVersionStore } from "../../core/trust/version_store_memory.ts";
-import { renewStatements } from "../../core/ceremony/renew.ts";
+import { isSaoeError, SaoeError } from "../../core/primitives/errors.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
+import { readHomeConfig } from "../../core/domain/home/config.ts";
+import { openKeyStore } from "../../core/domain/keys/keystore.ts";
+import { startSupervisor } from "../../core/services/supervisor/supervisor.ts";
+import { preflight } from "../../core/services/supervisor/preflight.ts";
+import { MemoryVersionStore } from "../../core/domain/trust/version_store_memory.ts";
+import { renewStatements } from "../../core/services/ceremony/renew.ts";
 import {
   checkNotExpired,
   expiringDirectory,
   guardToolManifestExpiry,
-} from "../../core/runtime/agent_runtime.ts";
-import type { ToolGate } from "../../core/toolgate/gate.ts";
+} from "../../core/services/runtime/expiry_guards.ts";
+import type { ToolGate } from "../../core/domain/toolgate/gate.ts";
 import { makeTestHome, REPO, type TestHome } from "./_harness.ts";
 
 const DAY = 86_400_000;

@@ -4,10 +4,10 @@
  * states (dispatcher keys, rotated, revoked and restored agents).
  */
 import assert from "node:assert/strict";
-import { diffTrust, trustFingerprint } from "../../core/supervisor/reload.ts";
-import { AgentDirectory } from "../../core/trust/agent_directory.ts";
-import type { VerifiedRoot } from "../../core/trust/chain.ts";
-import type { DirectoryAgent } from "../../core/trust/directory_payload.ts";
+import { diffTrust, trustFingerprint } from "../../core/services/supervisor/reload.ts";
+import { AgentDirectory } from "../../core/domain/trust/agent_directory.ts";
+import type { VerifiedRoot } from "../../core/domain/trust/chain.ts";
+import type { DirectoryAgent } from "../../core/domain/trust/directory_payload.ts";
 
 const RECIPIENT = `age1${"q".repeat(58)}`;
 

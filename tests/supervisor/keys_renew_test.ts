@@ -4,8 +4,8 @@
  * and record key_rotated (kind renewed); nothing changed means nothing done.
  */
 import assert from "node:assert/strict";
-import { systemClock } from "../../core/time/clock.ts";
-import { renewStatements } from "../../core/ceremony/renew.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { renewStatements } from "../../core/services/ceremony/renew.ts";
 import {
   articlePayload,
   injectEnvelope,

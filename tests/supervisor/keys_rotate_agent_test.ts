@@ -6,13 +6,13 @@
  * re-admits it.
  */
 import assert from "node:assert/strict";
-import { writeHomeConfig } from "../../core/home/config.ts";
-import { submitArticle } from "../../core/intake/client.ts";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { readSupervisorStatus } from "../../core/supervisor/status.ts";
-import { rotateAgent } from "../../core/ceremony/rotate_agent.ts";
-import { revokeAgent } from "../../core/ceremony/keys_revoke.ts";
+import { writeHomeConfig } from "../../core/domain/home/config.ts";
+import { submitArticle } from "../../core/services/intake/client.ts";
+import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { readSupervisorStatus } from "../../core/services/supervisor/status.ts";
+import { rotateAgent } from "../../core/services/ceremony/rotate_agent.ts";
+import { revokeAgent } from "../../core/services/ceremony/keys_revoke.ts";
 import {
   articlePayload,
   ledgerEvents,

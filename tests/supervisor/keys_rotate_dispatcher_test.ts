@@ -7,20 +7,20 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { signStatement } from "../../core/dsse/sign.ts";
-import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
-import { verifyStatement } from "../../core/dsse/verify.ts";
-import { isSaoeError } from "../../core/errors.ts";
-import { writeHomeConfig } from "../../core/home/config.ts";
-import { type SubmitAnswer, submitArticle } from "../../core/intake/client.ts";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { templateManifestPath } from "../../core/vault/layout.ts";
-import { decodeTemplateManifest } from "../../core/vault/template_types.ts";
-import { openCeremonyHome } from "../../core/ceremony/keys_home.ts";
-import { openDispatcherSubstore } from "../../core/ceremony/keys_dispatcher_store.ts";
-import { rotateDispatcher } from "../../core/ceremony/rotate_dispatcher.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { signStatement } from "../../core/primitives/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
+import { verifyStatement } from "../../core/primitives/dsse/verify.ts";
+import { isSaoeError } from "../../core/primitives/errors.ts";
+import { writeHomeConfig } from "../../core/domain/home/config.ts";
+import { type SubmitAnswer, submitArticle } from "../../core/services/intake/client.ts";
+import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { templateManifestPath } from "../../core/domain/vault/layout.ts";
+import { decodeTemplateManifest } from "../../core/domain/vault/template_types.ts";
+import { openCeremonyHome } from "../../core/services/ceremony/keys_home.ts";
+import { openDispatcherSubstore } from "../../core/services/ceremony/keys_dispatcher_store.ts";
+import { rotateDispatcher } from "../../core/services/ceremony/rotate_dispatcher.ts";
 import {
   ledgerEvents,
   makeTestHome,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readLines } from "../../core/supervisor/line_reader.ts";
+import { readLines } from "../../core/services/supervisor/line_reader.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readSupervisorStatus } from "../../core/supervisor/status.ts";
+import { readSupervisorStatus } from "../../core/services/supervisor/status.ts";
 import {
   articlePayload,
   freePort,

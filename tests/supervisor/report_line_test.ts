@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { SaoeError } from "../../core/errors.ts";
-import { generateSeed, SigningKey } from "../../core/crypto/ed25519.ts";
-import { signStatement } from "../../core/dsse/sign.ts";
-import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
-import { buildEvent, encodeEvent, type EventFields } from "../../core/ledger/events.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { generateSeed, SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { signStatement } from "../../core/primitives/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
+import { buildEvent, encodeEvent, type EventFields } from "../../core/domain/ledger/events.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import {
   checkReportLine,
   type CurrentKeys,
   MAX_REPORT_LINE_BYTES,
-} from "../../core/supervisor/report_line.ts";
+} from "../../core/services/supervisor/report_line.ts";
 
 const planner = await SigningKey.fromSeed(generateSeed());
 const intake = await SigningKey.fromSeed(generateSeed());

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SaoeError } from "../../core/errors.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { signStatement } from "../../core/dsse/sign.ts";
-import { PAYLOAD_TYPES } from "../../core/dsse/types.ts";
-import { buildEvent, encodeEvent } from "../../core/ledger/events.ts";
-import { startSupervisor } from "../../core/supervisor/supervisor.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { signStatement } from "../../core/primitives/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
+import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { startSupervisor } from "../../core/services/supervisor/supervisor.ts";
 import {
   articlePayload,
   injectEnvelope,

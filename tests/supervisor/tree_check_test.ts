@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SaoeError } from "../../core/errors.ts";
-import { homeLayout } from "../../core/home/layout.ts";
-import { assertSafeTree, findUnsafeEntries } from "../../core/supervisor/tree_check.ts";
-import { createAgentFolders, requiredFolders } from "../../core/supervisor/folders.ts";
+import { SaoeError } from "../../core/primitives/errors.ts";
+import { homeLayout } from "../../core/domain/home/layout.ts";
+import { assertSafeTree, findUnsafeEntries } from "../../core/services/supervisor/tree_check.ts";
+import { createAgentFolders, requiredFolders } from "../../core/services/supervisor/folders.ts";
 
 async function tempHome() {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-tree-" }));

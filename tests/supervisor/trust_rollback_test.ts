@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { readOperatorToken } from "../../core/keys/operator_token.ts";
-import { submitArticle } from "../../core/intake/client.ts";
-import { rotateDispatcher } from "../../core/ceremony/rotate_dispatcher.ts";
-import { systemClock } from "../../core/time/clock.ts";
+import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
+import { submitArticle } from "../../core/services/intake/client.ts";
+import { rotateDispatcher } from "../../core/services/ceremony/rotate_dispatcher.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
 import { makeTestHome, startTestSupervisor, waitForEvent } from "./_harness.ts";
 
 /** Every file under `dir`, by path relative to it. */

@@ -10,14 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256Hex, utf8 } from "../../core/crypto/bytes.ts";
-import { SigningKey } from "../../core/crypto/ed25519.ts";
-import { anchorPath, ledgerPath } from "../../core/home/layout.ts";
-import { buildEvent, encodeEvent, type EventFields } from "../../core/ledger/events.ts";
-import { openLedger } from "../../core/ledger/ledger.ts";
-import { renderArticlePage } from "../../core/publish/page.ts";
-import { systemClock } from "../../core/time/clock.ts";
-import { VIEWER_CSP } from "../../core/viewer/headers.ts";
+import { sha256Hex, utf8 } from "../../core/primitives/crypto/bytes.ts";
+import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
+import { anchorPath, ledgerPath } from "../../core/domain/home/layout.ts";
+import { buildEvent, encodeEvent, type EventFields } from "../../core/domain/ledger/events.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { renderArticlePage } from "../../core/services/deployment/page.ts";
+import { systemClock } from "../../core/primitives/time/clock.ts";
+import { VIEWER_CSP } from "../../core/services/viewer/headers.ts";
 import {
   freePort,
   makeTestHome,

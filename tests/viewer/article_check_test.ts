@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256Hex } from "../../core/crypto/bytes.ts";
-import { homeLayout, sessionDir } from "../../core/home/layout.ts";
-import { loadHtmlSanitizer } from "../../core/publish/html_sanitizer.ts";
-import { JoinStore } from "../../core/publish/join_state.ts";
-import { renderArticlePage } from "../../core/publish/page.ts";
-import { joinPart } from "../../core/publish/publish.ts";
-import { FakeClock } from "../../core/testing/fake_clock.ts";
-import { ALLOWED_TAGS } from "../../core/toolgate/tools/markdown_to_html.ts";
-import { BODY_TAGS, checkArticleHtml, summarizeArticle } from "../../core/viewer/article_check.ts";
+import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
+import { homeLayout, sessionDir } from "../../core/domain/home/layout.ts";
+import { loadHtmlSanitizer } from "../../core/services/deployment/html_sanitizer.ts";
+import { JoinStore } from "../../core/services/deployment/join_state.ts";
+import { renderArticlePage } from "../../core/services/deployment/page.ts";
+import { joinPart } from "../../core/services/deployment/output.ts";
+import { FakeClock } from "../../core/devtools/testing/fake_clock.ts";
+import { ALLOWED_TAGS } from "../../core/domain/toolgate/tools/markdown_to_html.ts";
+import {
+  BODY_TAGS,
+  checkArticleHtml,
+  summarizeArticle,
+} from "../../core/services/viewer/article_check.ts";
 import { PNG_BYTES } from "./_fixtures.ts";
 
 const OWN = "0f8fad5b-d9cb-469f-a165-70867728950e";

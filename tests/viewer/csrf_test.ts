@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { csrfAllows } from "../../core/viewer/csrf.ts";
+import { csrfAllows } from "../../core/services/viewer/csrf.ts";
 
 const ORIGIN = "http://127.0.0.1:8080";
 const TOKEN = "t".repeat(43);

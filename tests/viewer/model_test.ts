@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
-import { isSaoeError } from "../../core/errors.ts";
-import type { AuditEvent } from "../../core/ledger/events.ts";
-import { inertJson, recordData } from "../../core/viewer/event_stream.ts";
-import { decodeEntities, esc } from "../../core/viewer/html.ts";
-import { intParam, parseQuery, sessionParam, typeParam } from "../../core/viewer/params.ts";
-import { SessionIndex } from "../../core/viewer/sessions.ts";
-import { cookieToken, csrfAllows, newCsrfToken } from "../../core/viewer/csrf.ts";
-import { securityHeaders, VIEWER_CSP } from "../../core/viewer/headers.ts";
-import { VIEWER_JS } from "../../core/viewer/static_assets.ts";
+import { isSaoeError } from "../../core/primitives/errors.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
+import { inertJson, recordData } from "../../core/services/viewer/event_stream.ts";
+import { decodeEntities, esc } from "../../core/services/viewer/html.ts";
+import {
+  intParam,
+  parseQuery,
+  sessionParam,
+  typeParam,
+} from "../../core/services/viewer/params.ts";
+import { SessionIndex } from "../../core/services/viewer/sessions.ts";
+import { cookieToken, csrfAllows, newCsrfToken } from "../../core/services/viewer/csrf.ts";
+import { securityHeaders, VIEWER_CSP } from "../../core/services/viewer/headers.ts";
+import { VIEWER_JS } from "../../core/services/viewer/static_assets.ts";
 
 const S = "0f8fad5b-d9cb-469f-a165-70867728950e";
 

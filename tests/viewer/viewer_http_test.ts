@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { EventFields } from "../../core/ledger/events.ts";
-import { statusPath } from "../../core/home/layout.ts";
+import type { EventFields } from "../../core/domain/ledger/events.ts";
+import { statusPath } from "../../core/domain/home/layout.ts";
 import {
   assertSecurityHeaders,
   get,

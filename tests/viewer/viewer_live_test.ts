@@ -9,11 +9,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ledgerPath } from "../../core/home/layout.ts";
-import { buildEvent, encodeEvent, type EventFields } from "../../core/ledger/events.ts";
-import { type Ledger, openLedger } from "../../core/ledger/ledger.ts";
-import { type AuditRow, LedgerView } from "../../core/viewer/ledger_view.ts";
-import { LedgerTail, type LedgerTailOptions, type LiveRecord } from "../../core/viewer/live.ts";
+import { ledgerPath } from "../../core/domain/home/layout.ts";
+import { buildEvent, encodeEvent, type EventFields } from "../../core/domain/ledger/events.ts";
+import { type Ledger, openLedger } from "../../core/domain/ledger/ledger.ts";
+import { type AuditRow, LedgerView } from "../../core/services/viewer/ledger_view.ts";
+import {
+  LedgerTail,
+  type LedgerTailOptions,
+  type LiveRecord,
+} from "../../core/services/viewer/live.ts";
 import { articlePayload, injectEnvelope, waitFor } from "../supervisor/_harness.ts";
 import { get, processTest, seedLedger, startViewerPipeline } from "./_fixtures.ts";
 

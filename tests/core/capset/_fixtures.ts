@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import type { TrustedKeySet } from "../../../core/dsse/types.ts";
-import type { Capset, CapsetSource } from "../../../core/capset/types.ts";
-import type { VersionStore } from "../../../core/trust/version_store.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import type { TrustedKeySet } from "../../../core/primitives/dsse/types.ts";
+import type { Capset, CapsetSource } from "../../../core/domain/capset/types.ts";
+import type { VersionStore } from "../../../core/domain/trust/version_store.ts";
 
 /** The home every flag table is written against. */
 export const HOME = "/srv/saoe";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { checkCapsets, type Finding } from "../../../core/capset/check.ts";
-import type { Capset, CapsetSource } from "../../../core/capset/types.ts";
-import { homeLayout } from "../../../core/home/layout.ts";
+import { checkCapsets, type Finding } from "../../../core/domain/capset/check.ts";
+import type { Capset, CapsetSource } from "../../../core/domain/capset/types.ts";
+import { homeLayout } from "../../../core/domain/home/layout.ts";
 import {
   capsetOf,
   HOME,
@@ -167,7 +167,7 @@ Deno.test("checkCapsets() derives flags with the given tool modules and judges t
       home,
       toolModules: { md: module },
     });
-  assert.deepEqual(check("/opt/saoe/core/toolgate/tools/md.ts"), []);
+  assert.deepEqual(check("/opt/saoe/core/domain/toolgate/tools/md.ts"), []);
   // a "tool module" inside the key store would be a read grant on a secret
   const findings = check(`${HOME}/keys/md.ts`);
   assert.deepEqual(findings.map((f) => f.reason), ["forbidden_grant"]);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { capsetPermissions } from "../../../core/capset/permissions.ts";
-import { pathGrantProblem } from "../../../core/capset/_grant_check.ts";
-import type { Capset } from "../../../core/capset/types.ts";
-import { type HomeLayout, homeLayout } from "../../../core/home/layout.ts";
+import { capsetPermissions } from "../../../core/domain/capset/permissions.ts";
+import { pathGrantProblem } from "../../../core/domain/capset/_grant_check.ts";
+import type { Capset } from "../../../core/domain/capset/types.ts";
+import { type HomeLayout, homeLayout } from "../../../core/domain/home/layout.ts";
 import { capsetOf, expectCode, GRANT_TABLE, HOME, pipelineSources, source } from "./_fixtures.ts";
 
 const home = homeLayout(HOME);
@@ -267,11 +267,11 @@ Deno.test("capsetPermissions() refuses random valid capsets with one hostile val
 Deno.test("capsetPermissions() grants read on exactly the signed tool modules of the capset's tools", () => {
   const home = homeLayout("/srv/saoe");
   const capset = capsetOf(pipelineSources().find((c) => c.agent === "text_formatter")!);
-  const module = "/opt/saoe/core/toolgate/tools/markdown_to_html.ts";
+  const module = "/opt/saoe/core/domain/toolgate/tools/markdown_to_html.ts";
   const { flags, grants } = capsetPermissions(capset, home, {
     toolModules: {
       markdown_to_html: module,
-      image_sanitize: "/opt/saoe/core/toolgate/tools/image_sanitize.ts",
+      image_sanitize: "/opt/saoe/core/domain/toolgate/tools/image_sanitize.ts",
     },
   });
   const read = flags.find((f) => f.startsWith("--allow-read="))!.slice("--allow-read=".length)

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { CapsetStore } from "../../../core/capset/store.ts";
-import { signCapset } from "../../../core/capset/sign.ts";
-import type { CapsetSource } from "../../../core/capset/types.ts";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
+import { CapsetStore } from "../../../core/domain/capset/store.ts";
+import { signCapset } from "../../../core/domain/capset/sign.ts";
+import type { CapsetSource } from "../../../core/domain/capset/types.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
 import { dispatcher, expectCode, pipelineSources, TestVersionStore } from "./_fixtures.ts";
 
 const T0 = Date.parse("2026-03-01T00:00:00Z");

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { signCapset } from "../../../core/capset/sign.ts";
-import { capsetVersionKey, verifyCapset } from "../../../core/capset/verify.ts";
-import type { CapsetSource } from "../../../core/capset/types.ts";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
+import { signCapset } from "../../../core/domain/capset/sign.ts";
+import { capsetVersionKey, verifyCapset } from "../../../core/domain/capset/verify.ts";
+import type { CapsetSource } from "../../../core/domain/capset/types.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
 import { dispatcher, expectCode, pipelineSources, TestVersionStore } from "./_fixtures.ts";
 
 const T0 = Date.parse("2026-03-01T00:00:00Z");

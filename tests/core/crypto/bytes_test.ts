@@ -9,7 +9,7 @@ import {
   toBase64,
   toHex,
   utf8,
-} from "../../../core/crypto/bytes.ts";
+} from "../../../core/primitives/crypto/bytes.ts";
 import { throwsCode } from "../json/_fixtures.ts";
 
 Deno.test("fromBase64() round-trips every length from 0 to 40 bytes", () => {

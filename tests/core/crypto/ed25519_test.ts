@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { sha256Hex, toHex } from "../../../core/crypto/bytes.ts";
-import { keyIdOf, SigningKey, verifyEd25519 } from "../../../core/crypto/ed25519.ts";
+import { sha256Hex, toHex } from "../../../core/primitives/crypto/bytes.ts";
+import { keyIdOf, SigningKey, verifyEd25519 } from "../../../core/primitives/crypto/ed25519.ts";
 import { rejectsCode } from "../json/_fixtures.ts";
 
 interface Rfc8032Vector {

@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { SigningKey } from "../../../core/crypto/ed25519.ts";
-import type { PublicKeyEntry, TrustedKeySet } from "../../../core/dsse/types.ts";
-import type { VerifyStatementOptions } from "../../../core/dsse/verify.ts";
-import { type Decoder, int, obj } from "../../../core/json/decode.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import { formatTimestamp, timestamp } from "../../../core/time/timestamp.ts";
+import { SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import type { PublicKeyEntry, TrustedKeySet } from "../../../core/primitives/dsse/types.ts";
+import type { VerifyStatementOptions } from "../../../core/primitives/dsse/verify.ts";
+import { type Decoder, int, obj } from "../../../core/primitives/json/decode.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import { formatTimestamp, timestamp } from "../../../core/primitives/time/timestamp.ts";
 
 /** The fixed "now" of the DSSE tests. */
 export const T0: number = Date.parse("2026-03-01T12:00:00Z");

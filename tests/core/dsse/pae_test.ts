@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pae } from "../../../core/dsse/pae.ts";
+import { pae } from "../../../core/primitives/dsse/pae.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytes = (s: string) => new TextEncoder().encode(s);

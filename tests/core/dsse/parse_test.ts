@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_SIGNATURES, parseDsse } from "../../../core/dsse/parse.ts";
+import { MAX_SIGNATURES, parseDsse } from "../../../core/primitives/dsse/parse.ts";
 import { throwsCode } from "../json/_fixtures.ts";
 
 // [0xfb, 0xff] encodes to "+/8=", so the URL alphabet spelling is "-_8="

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { toHex } from "../../../core/crypto/bytes.ts";
-import { parseDsse } from "../../../core/dsse/parse.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { verifySignatures, verifyStatement } from "../../../core/dsse/verify.ts";
+import { toHex } from "../../../core/primitives/crypto/bytes.ts";
+import { parseDsse } from "../../../core/primitives/dsse/parse.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { verifySignatures, verifyStatement } from "../../../core/primitives/dsse/verify.ts";
 import { rejectsCode } from "../json/_fixtures.ts";
 import {
   editWrapper,

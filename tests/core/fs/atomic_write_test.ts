@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../../core/fs/atomic_write.ts";
-import { isSaoeError } from "../../../core/errors.ts";
+import { writeFileAtomic } from "../../../core/primitives/fs/atomic_write.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
 import { listNames } from "../queue/_fixtures.ts";
 
 Deno.test("writeFileAtomic() never shows a partial file under the final name", async () => {

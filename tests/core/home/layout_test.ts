@@ -8,9 +8,9 @@ import {
   inboxDir,
   inboxFromDir,
   sessionDir,
-} from "../../../core/home/layout.ts";
-import type { HomeLayout } from "../../../core/home/layout.ts";
-import { isSaoeError } from "../../../core/errors.ts";
+} from "../../../core/domain/home/layout.ts";
+import type { HomeLayout } from "../../../core/domain/home/layout.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
 import { throwsCode } from "../json/_fixtures.ts";
 import { ATTACK_STRINGS, SESSION, SESSION_ATTACKS } from "../ids/_fixtures.ts";
 

@@ -11,7 +11,7 @@ import {
   TOOL_NAME_RE,
   uuid,
   UUID_RE,
-} from "../../../core/ids/patterns.ts";
+} from "../../../core/primitives/ids/patterns.ts";
 import { throwsCode } from "../json/_fixtures.ts";
 import { ATTACK_STRINGS, SESSION, SESSION_ATTACKS } from "./_fixtures.ts";
 

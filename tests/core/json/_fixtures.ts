@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type ReasonCode, SaoeError } from "../../../core/errors.ts";
+import { type ReasonCode, SaoeError } from "../../../core/primitives/errors.ts";
 
 /** Asserts that `fn` throws a SaoeError with `code` and returns it. */
 export function throwsCode(fn: () => unknown, code: ReasonCode): SaoeError {

@@ -12,8 +12,8 @@ import {
   optional,
   record,
   str,
-} from "../../../core/json/decode.ts";
-import { parseStrictJsonText } from "../../../core/json/strict_parse.ts";
+} from "../../../core/primitives/json/decode.ts";
+import { parseStrictJsonText } from "../../../core/primitives/json/strict_parse.ts";
 import { throwsCode } from "./_fixtures.ts";
 
 const point = obj({ name: str(), x: int(), tags: optional(arr(str())) });

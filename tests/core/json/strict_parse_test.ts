@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { parseStrictJson, parseStrictJsonText } from "../../../core/json/strict_parse.ts";
+import {
+  parseStrictJson,
+  parseStrictJsonText,
+} from "../../../core/primitives/json/strict_parse.ts";
 import { bytesOf, joinBytes, throwsCode } from "./_fixtures.ts";
 
 const LIMIT = { maxBytes: 1 << 20 };

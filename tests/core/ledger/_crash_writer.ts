@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { SigningKey } from "../../../core/crypto/ed25519.ts";
-import { openLedger } from "../../../core/ledger/ledger.ts";
+import { SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { openLedger } from "../../../core/domain/ledger/ledger.ts";
 import { eventBytes } from "./_fixtures.ts";
 
 const [path, anchorPath, seedHex, batchText] = Deno.args;

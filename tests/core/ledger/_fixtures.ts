@@ -5,12 +5,12 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import type { TrustedKeySet } from "../../../core/dsse/types.ts";
-import { type Ledger, openLedger } from "../../../core/ledger/ledger.ts";
-import { buildEvent, encodeEvent } from "../../../core/ledger/events.ts";
-import { type LedgerVerification, verifyLedger } from "../../../core/ledger/verify.ts";
-import { systemClock } from "../../../core/time/clock.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import type { TrustedKeySet } from "../../../core/primitives/dsse/types.ts";
+import { type Ledger, openLedger } from "../../../core/domain/ledger/ledger.ts";
+import { buildEvent, encodeEvent } from "../../../core/domain/ledger/events.ts";
+import { type LedgerVerification, verifyLedger } from "../../../core/domain/ledger/verify.ts";
+import { systemClock } from "../../../core/primitives/time/clock.ts";
 
 /** A temp ledger folder with its paths; `cleanup()` removes it. */
 export interface LedgerDir {

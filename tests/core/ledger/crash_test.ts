@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { decodeEvent } from "../../../core/ledger/events.ts";
-import { openLedger } from "../../../core/ledger/ledger.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { decodeEvent } from "../../../core/domain/ledger/events.ts";
+import { openLedger } from "../../../core/domain/ledger/ledger.ts";
 import { eventBytes, ledgerDir, verify } from "./_fixtures.ts";
 
 const WRITER = fileURLToPath(new URL("./_crash_writer.ts", import.meta.url));

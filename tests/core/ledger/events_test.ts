@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isSaoeError } from "../../../core/errors.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
 import {
   type AuditEvent,
   buildEvent,
@@ -7,8 +7,8 @@ import {
   encodeEvent,
   EVENT_TYPES,
   MAX_EVENT_BYTES,
-} from "../../../core/ledger/events.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
+} from "../../../core/domain/ledger/events.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
 
 const SESSION = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
 const ENVELOPE = "6ba7b810-9dad-41d1-80b4-00c04fd430c8";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { isSaoeError } from "../../../core/errors.ts";
-import { chainHash, GENESIS_HASH } from "../../../core/ledger/chain_hash.ts";
-import { verifyCheckpoint } from "../../../core/ledger/checkpoint.ts";
-import { lockPathFor, openLedger } from "../../../core/ledger/ledger.ts";
-import { systemClock } from "../../../core/time/clock.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
+import { chainHash, GENESIS_HASH } from "../../../core/domain/ledger/chain_hash.ts";
+import { verifyCheckpoint } from "../../../core/domain/ledger/checkpoint.ts";
+import { lockPathFor, openLedger } from "../../../core/domain/ledger/ledger.ts";
+import { systemClock } from "../../../core/primitives/time/clock.ts";
 import { eventBytes, fill, ledgerDir, newKey, trusted, verify } from "./_fixtures.ts";
 
 Deno.test("openLedger() appends 10,000 events in batches and the ledger verifies clean", async () => {

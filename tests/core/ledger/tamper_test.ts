@@ -3,11 +3,11 @@
  * editing the database file directly, after the writer closed it.
  */
 import assert from "node:assert/strict";
-import type { SigningKey } from "../../../core/crypto/ed25519.ts";
-import { chainHash, GENESIS_HASH } from "../../../core/ledger/chain_hash.ts";
-import { signCheckpoint } from "../../../core/ledger/checkpoint.ts";
-import { openLedger } from "../../../core/ledger/ledger.ts";
-import { systemClock } from "../../../core/time/clock.ts";
+import type { SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { chainHash, GENESIS_HASH } from "../../../core/domain/ledger/chain_hash.ts";
+import { signCheckpoint } from "../../../core/domain/ledger/checkpoint.ts";
+import { openLedger } from "../../../core/domain/ledger/ledger.ts";
+import { systemClock } from "../../../core/primitives/time/clock.ts";
 import {
   attacker,
   buildLedger,

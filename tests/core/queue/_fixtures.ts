@@ -5,9 +5,9 @@
  * @module
  */
 import { join } from "node:path";
-import { type HomeLayout, homeLayout } from "../../../core/home/layout.ts";
-import { type QueuePaths, queuePaths } from "../../../core/queue/paths.ts";
-import { writeFileAtomic } from "../../../core/fs/atomic_write.ts";
+import { type HomeLayout, homeLayout } from "../../../core/domain/home/layout.ts";
+import { type QueuePaths, queuePaths } from "../../../core/domain/queue/paths.ts";
+import { writeFileAtomic } from "../../../core/primitives/fs/atomic_write.ts";
 
 /** A temporary home with the receiver `planner` and senders `intake`, `sanitization`. */
 export interface QueueHome {

@@ -8,12 +8,12 @@
  * @module
  */
 import { join } from "node:path";
-import { watchInbox } from "../../../core/queue/inbox.ts";
+import { watchInbox } from "../../../core/domain/queue/inbox.ts";
 import {
   type PipelineOptions,
   processEntry,
   recoverQuarantine,
-} from "../../../core/queue/process.ts";
+} from "../../../core/domain/queue/process.ts";
 
 const [inbox, agentDir, senderList, countText] = Deno.args;
 if (inbox === undefined || agentDir === undefined || senderList === undefined) {

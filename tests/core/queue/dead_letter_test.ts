@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isSaoeError, SaoeError } from "../../../core/errors.ts";
-import { dropDead, listDead, retryDead } from "../../../core/queue/dead_letter.ts";
-import { processEntry } from "../../../core/queue/process.ts";
+import { isSaoeError, SaoeError } from "../../../core/primitives/errors.ts";
+import { dropDead, listDead, retryDead } from "../../../core/domain/queue/dead_letter.ts";
+import { processEntry } from "../../../core/domain/queue/process.ts";
 import { entryName, listNames, makeQueueHome, putEntry, type QueueHome } from "./_fixtures.ts";
 
 async function refuseEntry(q: QueueHome, code: "schema" | "handler_error"): Promise<string> {

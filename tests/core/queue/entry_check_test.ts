@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkEntry, UnsafeEntryError } from "../../../core/queue/entry_check.ts";
+import { checkEntry, UnsafeEntryError } from "../../../core/domain/queue/entry_check.ts";
 import { entryName } from "./_fixtures.ts";
 
 async function refusedKind(path: string): Promise<string> {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SaoeError } from "../../../core/errors.ts";
-import { retryDead } from "../../../core/queue/dead_letter.ts";
-import { type InboxTransport, watchInbox } from "../../../core/queue/inbox.ts";
-import { pollInboxForBenchmark } from "../../../core/queue/polling_inbox.ts";
-import { processEntry } from "../../../core/queue/process.ts";
-import type { EntryOrigin } from "../../../core/queue/types.ts";
+import { SaoeError } from "../../../core/primitives/errors.ts";
+import { retryDead } from "../../../core/domain/queue/dead_letter.ts";
+import { type InboxTransport, watchInbox } from "../../../core/domain/queue/inbox.ts";
+import { pollInboxForBenchmark } from "../../../scripts/bench/polling_inbox.ts";
+import { processEntry } from "../../../core/domain/queue/process.ts";
+import type { EntryOrigin } from "../../../core/domain/queue/types.ts";
 import {
   entryName,
   listNames,

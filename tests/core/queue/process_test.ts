@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type RefusalIds, SaoeError } from "../../../core/errors.ts";
+import { type RefusalIds, SaoeError } from "../../../core/primitives/errors.ts";
 import {
   type PipelineOptions,
   processEntry,
   recoverQuarantine,
-} from "../../../core/queue/process.ts";
-import type { QueuedEntry } from "../../../core/queue/types.ts";
+} from "../../../core/domain/queue/process.ts";
+import type { QueuedEntry } from "../../../core/domain/queue/types.ts";
 import {
   entryName,
   listNames,

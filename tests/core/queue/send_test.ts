@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isSaoeError } from "../../../core/errors.ts";
-import { inboxDepth } from "../../../core/queue/depth.ts";
-import { sendEnvelope } from "../../../core/queue/send.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
+import { inboxDepth } from "../../../core/domain/queue/depth.ts";
+import { sendEnvelope } from "../../../core/domain/queue/send.ts";
 import { listNames, makeQueueHome } from "./_fixtures.ts";
 
 Deno.test("sendEnvelope() writes <envelope_id>.satl into the sender's own inbox folder", async () => {

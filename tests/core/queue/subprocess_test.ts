@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { agentDir } from "../../../core/home/layout.ts";
+import { agentDir } from "../../../core/domain/home/layout.ts";
 import { entryName, listNames, makeQueueHome, putEntry } from "./_fixtures.ts";
 
 const RECEIVER = new URL("./_receiver.ts", import.meta.url).pathname;

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { DecodeError } from "../../../core/json/decode.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
+import { DecodeError } from "../../../core/primitives/json/decode.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
 import {
   checkValidity,
   formatTimestamp,
   parseTimestamp,
   timestamp,
-} from "../../../core/time/timestamp.ts";
+} from "../../../core/primitives/time/timestamp.ts";
 import { throwsCode } from "../json/_fixtures.ts";
 
 Deno.test("parseTimestamp() accepts UTC timestamps with and without milliseconds", () => {

@@ -8,19 +8,19 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { SaoeError } from "../../../core/errors.ts";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import type { TrustedKeySet } from "../../../core/dsse/types.ts";
-import type { Capset } from "../../../core/capset/types.ts";
-import { BUILTIN_TOOLS } from "../../../core/toolgate/builtin_tools.ts";
+import { SaoeError } from "../../../core/primitives/errors.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import type { TrustedKeySet } from "../../../core/primitives/dsse/types.ts";
+import type { Capset } from "../../../core/domain/capset/types.ts";
+import { BUILTIN_TOOLS } from "../../../core/domain/toolgate/builtin_tools.ts";
 import {
   describeTool,
   signToolManifest,
   type ToolDefinition,
   type ToolManifest,
   verifyToolManifest,
-} from "../../../core/toolgate/manifest.ts";
-import { type Plan, signPlan } from "../../../core/toolgate/plan.ts";
+} from "../../../core/domain/toolgate/manifest.ts";
+import { type Plan, signPlan } from "../../../core/domain/toolgate/plan.ts";
 
 /** The repository this test runs in. */
 export const REPO_ROOT: string = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -60,13 +60,13 @@ export const SLOW_SOURCE = `export function run() { for (;;) { /* spin */ } }\n`
 export const TEST_TOOLS: readonly ToolDefinition[] = [
   {
     name: "probe",
-    module: "core/toolgate/tools/probe.ts",
+    module: "core/domain/toolgate/tools/probe.ts",
     args_schema: { type: "object", additionalProperties: false },
     timeout_ms: 15_000,
   },
   {
     name: "slow",
-    module: "core/toolgate/tools/slow.ts",
+    module: "core/domain/toolgate/tools/slow.ts",
     args_schema: { type: "object", additionalProperties: false },
     timeout_ms: 1_500,
   },
@@ -128,8 +128,8 @@ export async function makeWorld(): Promise<World> {
     await Deno.mkdir(dirname(target), { recursive: true });
     await Deno.copyFile(join(REPO_ROOT, tool.module), target);
   }
-  await Deno.writeTextFile(join(root, "core/toolgate/tools/probe.ts"), PROBE_SOURCE);
-  await Deno.writeTextFile(join(root, "core/toolgate/tools/slow.ts"), SLOW_SOURCE);
+  await Deno.writeTextFile(join(root, "core/domain/toolgate/tools/probe.ts"), PROBE_SOURCE);
+  await Deno.writeTextFile(join(root, "core/domain/toolgate/tools/slow.ts"), SLOW_SOURCE);
   const tools = [];
   for (const tool of [...BUILTIN_TOOLS, ...TEST_TOOLS]) tools.push(await describeTool(root, tool));
   const manifestBytes = await signToolManifest({

@@ -7,13 +7,13 @@
  *
  * @module
  */
-import { SaoeError } from "../../../core/errors.ts";
-import { keyIdOf } from "../../../core/crypto/ed25519.ts";
-import type { Capset } from "../../../core/capset/types.ts";
-import { createToolGate, type ToolGateEvent } from "../../../core/toolgate/gate.ts";
-import { verifyToolManifest } from "../../../core/toolgate/manifest.ts";
-import { MemoryUsedPlans } from "../../../core/toolgate/used_plans_memory.ts";
-import { DEFAULT_PRESTART_DELAY_MS } from "../../../core/toolgate/worker_pool.ts";
+import { SaoeError } from "../../../core/primitives/errors.ts";
+import { keyIdOf } from "../../../core/primitives/crypto/ed25519.ts";
+import type { Capset } from "../../../core/domain/capset/types.ts";
+import { createToolGate, type ToolGateEvent } from "../../../core/domain/toolgate/gate.ts";
+import { verifyToolManifest } from "../../../core/domain/toolgate/manifest.ts";
+import { MemoryUsedPlans } from "../../../core/domain/toolgate/used_plans_memory.ts";
+import { DEFAULT_PRESTART_DELAY_MS } from "../../../core/domain/toolgate/worker_pool.ts";
 
 interface Request {
   root: string;

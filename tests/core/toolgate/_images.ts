@@ -8,8 +8,8 @@ import { Buffer } from "node:buffer";
 import { deflateSync } from "node:zlib";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
-import { pngChunk } from "../../../core/attack/png.ts";
-import { concatBytes } from "../../../core/crypto/bytes.ts";
+import { pngChunk } from "../../../core/devtools/attack/png.ts";
+import { concatBytes } from "../../../core/primitives/crypto/bytes.ts";
 
 /** A pixel colour. */
 export type Rgba = [number, number, number, number];

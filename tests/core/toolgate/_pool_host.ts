@@ -11,8 +11,11 @@
  *
  * @module
  */
-import { SaoeError } from "../../../core/errors.ts";
-import { DEFAULT_PRESTART_DELAY_MS, ToolWorkerPool } from "../../../core/toolgate/worker_pool.ts";
+import { SaoeError } from "../../../core/primitives/errors.ts";
+import {
+  DEFAULT_PRESTART_DELAY_MS,
+  ToolWorkerPool,
+} from "../../../core/domain/toolgate/worker_pool.ts";
 
 /** One step of a scenario. */
 export type PoolStep =

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { createToolGate, type ToolGateEvent } from "../../../core/toolgate/gate.ts";
-import { MemoryUsedPlans } from "../../../core/toolgate/used_plans_memory.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { createToolGate, type ToolGateEvent } from "../../../core/domain/toolgate/gate.ts";
+import { MemoryUsedPlans } from "../../../core/domain/toolgate/used_plans_memory.ts";
 import { craftedPngHeader, decodeJpeg, jpegMarkers, makePng } from "./_images.ts";
 import {
   binding,
@@ -327,7 +327,7 @@ Deno.test("ToolGate refuses args outside the capset's allowed_args or the tool's
 
 Deno.test("ToolGate refuses at load a tool module modified after the manifest was signed", async () => {
   await using world = await makeWorld();
-  const module = join(world.root, "core/toolgate/tools/markdown_to_html.ts");
+  const module = join(world.root, "core/domain/toolgate/tools/markdown_to_html.ts");
   const original = await Deno.readTextFile(module);
   await Deno.writeTextFile(module, original.replace("html: false", "html: true"));
   const bound = binding();
@@ -349,7 +349,7 @@ Deno.test("ToolGate refuses at load a tool module modified after the manifest wa
 
 Deno.test("ToolGate refuses a tool module reached through a symlink", async () => {
   await using world = await makeWorld();
-  const module = join(world.root, "core/toolgate/tools/markdown_to_html.ts");
+  const module = join(world.root, "core/domain/toolgate/tools/markdown_to_html.ts");
   const elsewhere = join(world.root, "outside.ts");
   await Deno.rename(module, elsewhere);
   await Deno.symlink(elsewhere, module);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkHeader, run } from "../../../core/toolgate/tools/image_sanitize.ts";
+import { checkHeader, run } from "../../../core/domain/toolgate/tools/image_sanitize.ts";
 import {
   craftedPngHeader,
   decodeJpeg,

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { BUILTIN_TOOLS } from "../../../core/toolgate/builtin_tools.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { BUILTIN_TOOLS } from "../../../core/domain/toolgate/builtin_tools.ts";
 import {
   describeTool,
   signToolManifest,
   verifyToolManifest,
-} from "../../../core/toolgate/manifest.ts";
-import { sha256Hex } from "../../../core/crypto/bytes.ts";
+} from "../../../core/domain/toolgate/manifest.ts";
+import { sha256Hex } from "../../../core/primitives/crypto/bytes.ts";
 import { clock, expectCode, NOW, REPO_ROOT } from "./_fixtures.ts";
 
 async function setup() {
@@ -21,9 +21,9 @@ async function setup() {
 
 Deno.test("describeTool() records the SHA-256 of the module file's exact bytes", async () => {
   const { tools } = await setup();
-  const bytes = await Deno.readFile(`${REPO_ROOT}/core/toolgate/tools/image_sanitize.ts`);
+  const bytes = await Deno.readFile(`${REPO_ROOT}/core/domain/toolgate/tools/image_sanitize.ts`);
   assert.equal(tools[1]!.sha256, await sha256Hex(bytes));
-  assert.equal(tools[1]!.module, "core/toolgate/tools/image_sanitize.ts");
+  assert.equal(tools[1]!.module, "core/domain/toolgate/tools/image_sanitize.ts");
 });
 
 Deno.test("verifyToolManifest() accepts a dispatcher-signed manifest", async () => {

@@ -6,8 +6,8 @@ import {
   run,
   UnsafeHtmlError,
   verifyArticleHtml,
-} from "../../../core/toolgate/tools/markdown_to_html.ts";
-import { loadHtmlSanitizer } from "../../../core/publish/html_sanitizer.ts";
+} from "../../../core/domain/toolgate/tools/markdown_to_html.ts";
+import { loadHtmlSanitizer } from "../../../core/services/deployment/html_sanitizer.ts";
 
 /** Payloads from the XSS cheat sheets, DOMPurify's mXSS reports and the design's corpus. */
 const XSS_CORPUS = [

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { signPlan, verifyPlan } from "../../../core/toolgate/plan.ts";
-import { argProblem } from "../../../core/toolgate/checks.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { signPlan, verifyPlan } from "../../../core/domain/toolgate/plan.ts";
+import { argProblem } from "../../../core/domain/toolgate/checks.ts";
 import { clock, expectCode, NOW } from "./_fixtures.ts";
 
 const planner = await SigningKey.fromSeed(generateSeed());

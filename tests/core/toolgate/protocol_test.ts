@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readReply, readWorkerMessage } from "../../../core/toolgate/protocol.ts";
+import { readReply, readWorkerMessage } from "../../../core/domain/toolgate/protocol.ts";
 
 Deno.test("readWorkerMessage() accepts the ready notice and passes replies to readReply()", () => {
   assert.deepEqual(readWorkerMessage({ kind: "ready" }), { kind: "ready" });

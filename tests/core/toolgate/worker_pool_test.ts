@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sha256Hex } from "../../../core/crypto/bytes.ts";
+import { sha256Hex } from "../../../core/primitives/crypto/bytes.ts";
 import type { PoolStep, PoolStepReport } from "./_pool_host.ts";
 import { PROBE_SOURCE, REPO_ROOT, SLOW_SOURCE } from "./_fixtures.ts";
 

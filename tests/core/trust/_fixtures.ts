@@ -6,12 +6,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { isSaoeError, type ReasonCode } from "../../../core/errors.ts";
-import { formatTimestamp } from "../../../core/time/timestamp.ts";
-import { rootKeyOf, type RootPayload } from "../../../core/trust/root.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { isSaoeError, type ReasonCode } from "../../../core/primitives/errors.ts";
+import { formatTimestamp } from "../../../core/primitives/time/timestamp.ts";
+import { rootKeyOf, type RootPayload } from "../../../core/domain/trust/root.ts";
 
 /** Start of every fixture's validity: 2026-01-01T00:00:00Z. */
 export const T0: number = Date.parse("2026-01-01T00:00:00Z");

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { sha256Hex } from "../../../core/crypto/bytes.ts";
-import type { SigningKey } from "../../../core/crypto/ed25519.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import { verifyRootChain, type VerifyRootChainOptions } from "../../../core/trust/chain.ts";
-import { signRoot } from "../../../core/trust/root.ts";
-import { MemoryVersionStore } from "../../../core/trust/version_store_memory.ts";
+import { sha256Hex } from "../../../core/primitives/crypto/bytes.ts";
+import type { SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import { verifyRootChain, type VerifyRootChainOptions } from "../../../core/domain/trust/chain.ts";
+import { signRoot } from "../../../core/domain/trust/root.ts";
+import { MemoryVersionStore } from "../../../core/domain/trust/version_store_memory.ts";
 import { assertRefused, DAY, makeKeys, relabel, rootPayload, signRaw, T0 } from "./_fixtures.ts";
 
 /** Verifies `roots` pinned to the first, at T0 + 1 day, with a fresh store unless given. */

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
-import { sha256Hex } from "../../../core/crypto/bytes.ts";
-import type { SigningKey } from "../../../core/crypto/ed25519.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import { type VerifiedRoot, verifyRootChain } from "../../../core/trust/chain.ts";
+import { sha256Hex } from "../../../core/primitives/crypto/bytes.ts";
+import type { SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import { type VerifiedRoot, verifyRootChain } from "../../../core/domain/trust/chain.ts";
 import {
   buildDirectory,
   type DirectoryKeyInput,
   signDirectory,
   verifyDirectory,
-} from "../../../core/trust/directory.ts";
-import { signRoot } from "../../../core/trust/root.ts";
-import { MemoryVersionStore } from "../../../core/trust/version_store_memory.ts";
+} from "../../../core/domain/trust/directory.ts";
+import { signRoot } from "../../../core/domain/trust/root.ts";
+import { MemoryVersionStore } from "../../../core/domain/trust/version_store_memory.ts";
 import { assertRefused, DAY, makeKeys, rootPayload, signRaw, T0 } from "./_fixtures.ts";
 
 /** A syntactically valid age recipient, distinct per `n`. */

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { sha256Hex } from "../../../core/crypto/bytes.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import { writeFileAtomic } from "../../../core/fs/atomic_write.ts";
-import { verifyRootChain } from "../../../core/trust/chain.ts";
+import { sha256Hex } from "../../../core/primitives/crypto/bytes.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import { writeFileAtomic } from "../../../core/primitives/fs/atomic_write.ts";
+import { verifyRootChain } from "../../../core/domain/trust/chain.ts";
 import {
   directoryFile,
   loadRootChain,
@@ -12,9 +12,9 @@ import {
   rootFolder,
   writeDirectoryFile,
   writeRootFile,
-} from "../../../core/trust/files.ts";
-import { signRoot } from "../../../core/trust/root.ts";
-import { MemoryVersionStore } from "../../../core/trust/version_store_memory.ts";
+} from "../../../core/domain/trust/files.ts";
+import { signRoot } from "../../../core/domain/trust/root.ts";
+import { MemoryVersionStore } from "../../../core/domain/trust/version_store_memory.ts";
 import { assertRefused, DAY, makeKeys, rootPayload, T0 } from "./_fixtures.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { parseDsse } from "../../../core/dsse/parse.ts";
-import { decodeRootPayload, rootKeySet, signRoot } from "../../../core/trust/root.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { parseDsse } from "../../../core/primitives/dsse/parse.ts";
+import { decodeRootPayload, rootKeySet, signRoot } from "../../../core/domain/trust/root.ts";
 import { assertRefused, makeKeys, rootPayload } from "./_fixtures.ts";
 
 Deno.test("decodeRootPayload() refuses a threshold of 0", async () => {

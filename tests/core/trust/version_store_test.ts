@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FileVersionStore } from "../../../core/trust/version_store_file.ts";
-import { MemoryVersionStore } from "../../../core/trust/version_store_memory.ts";
-import type { VersionStore } from "../../../core/trust/version_store.ts";
+import { FileVersionStore } from "../../../core/domain/trust/version_store_file.ts";
+import { MemoryVersionStore } from "../../../core/domain/trust/version_store_memory.ts";
+import type { VersionStore } from "../../../core/domain/trust/version_store.ts";
 import { assertRefused } from "./_fixtures.ts";
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {

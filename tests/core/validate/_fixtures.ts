@@ -7,33 +7,33 @@
  *
  * @module
  */
-import { SaoeError } from "../../../core/errors.ts";
-import { constantTimeEqualText, sha256Hex, utf8 } from "../../../core/crypto/bytes.ts";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { PAYLOAD_TYPES, type PublicKeyEntry } from "../../../core/dsse/types.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { verifyStatement } from "../../../core/dsse/verify.ts";
-import type { JsonObject } from "../../../core/json/strict_parse.ts";
-import { parseStrictJson } from "../../../core/json/strict_parse.ts";
-import { type Capset, type CapsetSource, decodeCapset } from "../../../core/capset/types.ts";
+import { SaoeError } from "../../../core/primitives/errors.ts";
+import { constantTimeEqualText, sha256Hex, utf8 } from "../../../core/primitives/crypto/bytes.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { PAYLOAD_TYPES, type PublicKeyEntry } from "../../../core/primitives/dsse/types.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { verifyStatement } from "../../../core/primitives/dsse/verify.ts";
+import type { JsonObject } from "../../../core/primitives/json/strict_parse.ts";
+import { parseStrictJson } from "../../../core/primitives/json/strict_parse.ts";
+import { type Capset, type CapsetSource, decodeCapset } from "../../../core/domain/capset/types.ts";
 import {
   decodeTemplate,
   decodeTemplateManifest,
   type Template,
-} from "../../../core/vault/template_types.ts";
-import { formatTimestamp } from "../../../core/time/timestamp.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import type {
-  CapsetProvider,
-  ResolvedTemplate,
-  SenderKeyLookup,
-  SenderKeys,
-  TemplateResolver,
-} from "../../../core/validate/ports.ts";
-import { createEnvelope, type Envelope, signEnvelope } from "../../../core/validate/envelope.ts";
-import { MemoryQuotaStore, type QuotaStore } from "../../../core/validate/quota_store.ts";
-import { MemoryReplayStore, type ReplayStore } from "../../../core/validate/replay_store.ts";
-import { createValidator, type Validator } from "../../../core/validate/validator.ts";
+} from "../../../core/domain/vault/template_types.ts";
+import { formatTimestamp } from "../../../core/primitives/time/timestamp.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import type { CapsetProvider } from "../../../core/domain/capset/provider.ts";
+import type { SenderKeyLookup, SenderKeys } from "../../../core/domain/trust/sender_keys.ts";
+import type { ResolvedTemplate, TemplateResolver } from "../../../core/domain/vault/resolver.ts";
+import {
+  createEnvelope,
+  type Envelope,
+  signEnvelope,
+} from "../../../core/domain/validate/envelope.ts";
+import { MemoryQuotaStore, type QuotaStore } from "../../../core/domain/validate/quota_store.ts";
+import { MemoryReplayStore, type ReplayStore } from "../../../core/domain/validate/replay_store.ts";
+import { createValidator, type Validator } from "../../../core/domain/validate/validator.ts";
 
 /** Start of fake time in every fixture world. */
 export const T0 = Date.parse("2026-01-01T00:00:00Z");

@@ -5,8 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { ReasonCode, RefusalIds } from "../../../core/errors.ts";
-import { ValidationError } from "../../../core/validate/validation_error.ts";
+import type { ReasonCode, RefusalIds } from "../../../core/primitives/errors.ts";
+import { ValidationError } from "../../../core/domain/validate/validation_error.ts";
 import { type Counts, ME, SENDER, type World } from "./_fixtures.ts";
 
 /** What a refusal must look like. */

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { parseDsse } from "../../../core/dsse/parse.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { verifyStatement } from "../../../core/dsse/verify.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { parseDsse } from "../../../core/primitives/dsse/parse.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { verifyStatement } from "../../../core/primitives/dsse/verify.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
 import {
   createEnvelope,
   decodeEnvelope,
@@ -11,7 +11,7 @@ import {
   envelopeFileName,
   peekEnvelopeIds,
   signEnvelope,
-} from "../../../core/validate/envelope.ts";
+} from "../../../core/domain/validate/envelope.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 const SHA = "ab".repeat(32);

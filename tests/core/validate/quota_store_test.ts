@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import { MemoryQuotaStore, QUOTA_WINDOW_MS } from "../../../core/validate/quota_store.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import { MemoryQuotaStore, QUOTA_WINDOW_MS } from "../../../core/domain/validate/quota_store.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 

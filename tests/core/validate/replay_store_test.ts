@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { MemoryReplayStore, SqliteReplayStore } from "../../../core/validate/replay_store.ts";
+import {
+  MemoryReplayStore,
+  SqliteReplayStore,
+} from "../../../core/domain/validate/replay_store.ts";
 
 const ID = "0190f3a2-7b1c-7def-8a12-3456789abcde";
 
@@ -55,7 +58,7 @@ Deno.test("SqliteReplayStore gives exactly one true across racing processes", as
     const idsFile = join(dir, "ids.json");
     await Deno.writeTextFile(idsFile, JSON.stringify(ids));
     const moduleUrl = new URL(
-      `file://${resolve("core/validate/replay_store.ts")}`,
+      `file://${resolve("core/domain/validate/replay_store.ts")}`,
     ).href;
     const script = join(dir, "claim.ts");
     await Deno.writeTextFile(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SchemaCache } from "../../../core/validate/schema_cache.ts";
+import { SchemaCache } from "../../../core/domain/validate/schema_cache.ts";
 
 const SCHEMA = {
   type: "object",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { envelopeFileName } from "../../../core/validate/envelope.ts";
+import { envelopeFileName } from "../../../core/domain/validate/envelope.ts";
 import { buildWorld, ME } from "./_fixtures.ts";
 import { expectRefusal } from "./_refusal.ts";
 

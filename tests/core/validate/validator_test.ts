@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { toBase64, utf8 } from "../../../core/crypto/bytes.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import type { JsonObject } from "../../../core/json/strict_parse.ts";
-import type { RefusalIds } from "../../../core/errors.ts";
+import { toBase64, utf8 } from "../../../core/primitives/crypto/bytes.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import type { JsonObject } from "../../../core/primitives/json/strict_parse.ts";
+import type { RefusalIds } from "../../../core/primitives/errors.ts";
 import {
   articleTemplate,
   buildWorld,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import type { TrustedKeySet } from "../../../core/dsse/types.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import type { TrustedKeySet } from "../../../core/primitives/dsse/types.ts";
 
 /** Exact plaintext bytes of a valid template `id`@`version`. */
 export function templateBytes(

@@ -7,8 +7,8 @@ import {
   encryptTo,
   generateAgeIdentity,
   recipientOf,
-} from "../../../core/vault/age.ts";
-import { isSaoeError } from "../../../core/errors.ts";
+} from "../../../core/domain/vault/age.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
 import { runCliOk } from "./_fixtures.ts";
 
 const TEXT = new TextEncoder();

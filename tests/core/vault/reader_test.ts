@@ -6,21 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isSaoeError } from "../../../core/errors.ts";
-import { sha256Hex } from "../../../core/crypto/bytes.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import { encryptTo, generateAgeIdentity } from "../../../core/vault/age.ts";
-import { publishCapset, publishTemplate } from "../../../core/vault/publish.ts";
-import { openVault, type VaultReader } from "../../../core/vault/reader.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
+import { sha256Hex } from "../../../core/primitives/crypto/bytes.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import { encryptTo, generateAgeIdentity } from "../../../core/domain/vault/age.ts";
+import { publishCapset, publishTemplate } from "../../../core/domain/vault/publish.ts";
+import { openVault, type VaultReader } from "../../../core/domain/vault/reader.ts";
 import {
   capsetPath,
   templateCipherPath,
   templateDir,
   templateManifestPath,
-} from "../../../core/vault/layout.ts";
-import { parseTemplate } from "../../../core/vault/template_types.ts";
+} from "../../../core/domain/vault/layout.ts";
+import { parseTemplate } from "../../../core/domain/vault/template_types.ts";
 import { dispatcherSet, newKey, templateBytes } from "./_fixtures.ts";
 
 const T0 = Date.parse("2026-11-26T12:00:00Z");

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { generateSeed, SigningKey } from "../../../core/crypto/ed25519.ts";
-import { signStatement } from "../../../core/dsse/sign.ts";
-import { PAYLOAD_TYPES } from "../../../core/dsse/types.ts";
-import { isSaoeError } from "../../../core/errors.ts";
-import { FakeClock } from "../../../core/testing/fake_clock.ts";
-import { verifyTemplateManifest } from "../../../core/vault/template_manifest.ts";
+import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
+import { signStatement } from "../../../core/primitives/dsse/sign.ts";
+import { PAYLOAD_TYPES } from "../../../core/primitives/dsse/types.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+import { verifyTemplateManifest } from "../../../core/domain/vault/template_manifest.ts";
 
 const T0 = Date.parse("2026-06-01T00:00:00Z");
 

@@ -1,0 +1,171 @@
+/**
+ * Publishing one joined session: each image is read from `media/<session>/`,
+ * checked against the SHA-256 of its signed `sanitized_image` envelope and
+ * copied to `output/<session>/img/`; the body is re-sanitised; the page is
+ * written atomically to `output/<session>/index.html` and never over an existing
+ * page.
+ *
+ * {@linkcode joinPart} is deployment's whole decision for one part: join it,
+ * save the join state, publish when complete and record the publication, in an
+ * order that keeps the page written once and `published` reported once across a
+ * crash at any point (the page is written with a no-overwrite link, and the
+ * mark is saved before the caller reports the event; a page found without a
+ * mark is a publication the crash interrupted, completed by marking it).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { SaoeError } from "../../primitives/errors.ts";
+import { utf8 } from "../../primitives/crypto/bytes.ts";
+import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
+import { type HomeLayout, sessionDir } from "../../domain/home/layout.ts";
+import type { Clock } from "../../primitives/time/clock.ts";
+import { formatTimestamp } from "../../primitives/time/timestamp.ts";
+import type { HtmlSanitizer } from "./html_sanitizer.ts";
+import {
+  addArticle,
+  addImage,
+  type ArticlePart,
+  type ImagePart,
+  isComplete,
+  type JoinStore,
+  type PublishedMark,
+  type SessionParts,
+} from "./join_state.ts";
+import { readMedia } from "./media.ts";
+import { renderArticlePage } from "./page.ts";
+import { assertRealFolder, ensureRealFolder, pathExists } from "./safe_file.ts";
+
+/** Name of the page inside `output/<session>/`. */
+export const PAGE_NAME = "index.html";
+
+/** Options for {@linkcode publishSession}. */
+export interface PublishOptions {
+  home: HomeLayout;
+  /** A complete session (see `isComplete`). */
+  parts: SessionParts;
+  sanitize: HtmlSanitizer;
+}
+
+/** What was published. */
+export interface Publication {
+  /** Home-relative path of the page. */
+  path: string;
+  /** Image files copied to `output/<session>/img/`, in index order. */
+  images: string[];
+}
+
+/** Home-relative path of a session's page. */
+export function pagePath(session: string): string {
+  return `output/${session}/${PAGE_NAME}`;
+}
+
+/**
+ * Publishes a complete session. Refuses (`rollback`) when the page already
+ * exists: a published page is never rewritten.
+ */
+export async function publishSession(options: PublishOptions): Promise<Publication> {
+  const { home, parts } = options;
+  const article = parts.article;
+  if (article === undefined || !isComplete(parts)) {
+    throw new SaoeError(
+      "handler_error",
+      `Cannot publish session ${parts.session_id}: the article or an announced image is missing`,
+      { session_id: parts.session_id },
+    );
+  }
+  const session = parts.session_id;
+  const folder = sessionDir(home, "output", session);
+  await assertRealFolder(home.output);
+  await ensureRealFolder(folder);
+  const images: string[] = [];
+  if (parts.images.length > 0) {
+    const imgFolder = join(folder, "img");
+    await ensureRealFolder(imgFolder);
+    for (const image of parts.images) {
+      // the bytes in media/ must be the bytes image_filter signed for
+      const bytes = await readMedia({
+        home,
+        session,
+        file: image.file,
+        sha256: image.sha256,
+        mediaType: image.media_type,
+      });
+      await writeFileAtomic(join(imgFolder, image.file), bytes, { mode: 0o644 });
+      images.push(image.file);
+    }
+  }
+  const page = renderArticlePage({
+    session,
+    title: article.title,
+    bodyHtml: options.sanitize(article.html),
+    images: parts.images,
+  });
+  // a hard-link publish: two writers (or a re-run) can never both write the page
+  await writeFileAtomic(join(folder, PAGE_NAME), utf8(page), { overwrite: false, mode: 0o644 });
+  return { path: pagePath(session), images };
+}
+
+/** One part for {@linkcode joinPart}. */
+export type Part = { kind: "article"; part: ArticlePart } | { kind: "image"; part: ImagePart };
+
+/** Options for {@linkcode joinPart}. */
+export interface JoinPartOptions {
+  home: HomeLayout;
+  store: JoinStore;
+  session: string;
+  part: Part;
+  /** Loads the sanitiser when a page is about to be written. */
+  sanitizer: () => Promise<HtmlSanitizer>;
+  clock: Clock;
+}
+
+/** What {@linkcode joinPart} did. */
+export type JoinOutcome =
+  | { status: "waiting"; article: boolean; images: number; expected: number | null }
+  | { status: "published"; publication: Publication };
+
+function mark(state: SessionParts, publication: Publication, clock: Clock): SessionParts {
+  const published: PublishedMark = {
+    at: formatTimestamp(clock.now()),
+    path: publication.path,
+    images: publication.images,
+  };
+  return { ...state, published };
+}
+
+/**
+ * Joins one part of a session and publishes the session when it is complete.
+ * The caller reports `published` exactly when the outcome says so. Refuses a
+ * part for a session already published (`replay`) and a conflicting part.
+ */
+export async function joinPart(options: JoinPartOptions): Promise<JoinOutcome> {
+  const { store, session, part } = options;
+  const before = await store.load(session);
+  const state = part.kind === "article"
+    ? addArticle(before, part.part)
+    : addImage(before, part.part);
+  if (state !== before) await store.save(state);
+  if (!isComplete(state)) {
+    return {
+      status: "waiting",
+      article: state.article !== undefined,
+      images: state.images.length,
+      expected: state.article?.image_count ?? null,
+    };
+  }
+  const page = join(sessionDir(options.home, "output", session), PAGE_NAME);
+  let publication: Publication;
+  if (await pathExists(page)) {
+    // a crash after the page was written and before the mark: the page stands as written
+    publication = { path: pagePath(session), images: state.images.map((i) => i.file) };
+  } else {
+    publication = await publishSession({
+      home: options.home,
+      parts: state,
+      sanitize: await options.sanitizer(),
+    });
+  }
+  await store.save(mark(state, publication, options.clock));
+  return { status: "published", publication };
+}

@@ -1,0 +1,100 @@
+/**
+ * The runtime every agent process shares: it receives its secrets from the
+ * supervisor over stdin, verifies its trust state and builds its context
+ * (`agent_context.ts`), runs its inbox loop (`inbox_loop.ts`) and its service if
+ * it has one, reports signed audit events on stdout, and stops cleanly on
+ * SIGTERM/SIGINT after in-flight work, or when its supervisor is gone.
+ *
+ * An agent module (`agents/<name>.ts`) only supplies an {@linkcode AgentDefinition}.
+ *
+ * @module
+ */
+import { SaoeError } from "../../primitives/errors.ts";
+import { systemClock } from "../../primitives/time/clock.ts";
+import { type AgentDefinition, type AgentState, createAgentState } from "./agent_context.ts";
+import { errorMessage, type InboxLoop, type InboxOpener, startInboxLoop } from "./inbox_loop.ts";
+import { readHandover, READY_LINE } from "./protocol.ts";
+
+export type { AgentContext, AgentDefinition, SendOptions } from "./agent_context.ts";
+
+/** Exit code when a tool timed out and the process must be replaced. */
+export const EXIT_RESTART = 75;
+/** Exit code when the agent cannot start (bad handover or trust state). */
+export const EXIT_CONFIG = 78;
+
+/** Options for {@linkcode runAgent}. */
+export interface RunAgentOptions {
+  /** The transport that finds inbox entries; default the file-queue watcher. */
+  openInbox?: InboxOpener;
+}
+
+/**
+ * Runs an agent until it is told to stop. Never returns: exits the process.
+ *
+ * @example
+ * ```ts ignore
+ * import { runAgent } from "./agent_runtime.ts";
+ * if (import.meta.main) await runAgent({ name: "sanitization", handle: async (ctx, v) => {} });
+ * ```
+ */
+export async function runAgent(
+  def: AgentDefinition,
+  options: RunAgentOptions = {},
+): Promise<never> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  let state: AgentState;
+  try {
+    const handover = await readHandover();
+    state = await createAgentState({
+      def,
+      handover,
+      signal: controller.signal,
+      clock: systemClock,
+    });
+  } catch (err: unknown) {
+    const code = err instanceof SaoeError ? ` (${err.code})` : "";
+    console.error(`${def.name}: cannot start: ${errorMessage(err)}${code}`);
+    Deno.exit(EXIT_CONFIG);
+  }
+  const { ctx, sink } = state;
+  let loop: InboxLoop | undefined;
+  if (ctx.capset.receives.length > 0 && def.handle !== undefined) {
+    loop = await startInboxLoop({
+      state,
+      handle: def.handle,
+      controller,
+      ...(options.openInbox === undefined ? {} : { openInbox: options.openInbox }),
+    });
+  }
+  let stopService: (() => Promise<void>) | void = undefined;
+  try {
+    stopService = await def.start?.(ctx);
+  } catch (err: unknown) {
+    console.error(`${def.name}: cannot start its service: ${errorMessage(err)}`);
+    Deno.exit(EXIT_CONFIG);
+  }
+  ctx.toolgate?.prewarm().catch((err: unknown) =>
+    console.error(`${def.name}: cannot pre-start tool workers: ${errorMessage(err)}`)
+  );
+  await sink.control(READY_LINE);
+  // an agent whose supervisor died (its parent changed) stops instead of working unaudited
+  const parent = Deno.ppid;
+  const orphanCheck = setInterval(() => {
+    if (Deno.ppid !== parent) {
+      console.error(`${def.name}: the supervisor is gone; stopping`);
+      controller.abort();
+    }
+  }, ctx.handover.reconcile_ms);
+  controller.signal.addEventListener("abort", () => clearInterval(orphanCheck), { once: true });
+  await new Promise<void>((resolve) => {
+    if (controller.signal.aborted) resolve();
+    else controller.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await loop?.transport.closed;
+  if (typeof stopService === "function") await stopService();
+  loop?.close();
+  Deno.exit(ctx.toolgate?.stopped === true ? EXIT_RESTART : 0);
+}

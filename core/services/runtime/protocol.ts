@@ -1,0 +1,117 @@
+/**
+ * The supervisor ↔ agent protocol.
+ *
+ * **Handover (stdin)**: the supervisor writes exactly one JSON line, then closes
+ * the pipe. It carries the agent's secrets (PG-007: released by the supervisor to
+ * the process it launched, never a file the agent can read) and the settings the
+ * agent cannot read itself (it has no access to `config.json`).
+ *
+ * **Reports (stdout)**: one JSON line per report: `{"ready":true}` once the agent
+ * watches its inbox, or a DSSE statement of an audit event
+ * (`application/vnd.saoe.audit-event.v1+json`) signed with the agent's key. The
+ * supervisor verifies the signature against the agent key directory, refuses an
+ * event that names another agent, and appends the event bytes to the ledger
+ * (single writer). Agents log to stderr; nothing else may be written to stdout.
+ *
+ * @module
+ */
+import { SaoeError } from "../../primitives/errors.ts";
+import { fromBase64 } from "../../primitives/crypto/bytes.ts";
+import { SEED_BYTES } from "../../primitives/crypto/ed25519.ts";
+import {
+  arr,
+  type Decoded,
+  int,
+  literal,
+  obj,
+  oneOf,
+  optional,
+  str,
+} from "../../primitives/json/decode.ts";
+import { parseStrictJson } from "../../primitives/json/strict_parse.ts";
+import { agentId, sha256HexId } from "../../primitives/ids/patterns.ts";
+import { AGE_IDENTITY_RE } from "../../domain/vault/age.ts";
+
+/** Largest handover line. */
+export const MAX_HANDOVER_BYTES = 64 * 1024;
+
+const operatorToken = obj({
+  /** Short public id of the credential (shown in audit events, never the secret). */
+  id: str({ pattern: /^[a-z0-9-]{1,32}$/, maxLength: 32 }),
+  /** Hex SHA-256 of the secret token. */
+  sha256: sha256HexId,
+  kind: oneOf(["person", "automation"] as const),
+});
+
+/** An operator credential as intake knows it: hashed, never the secret. */
+export type OperatorToken = Decoded<typeof operatorToken>;
+
+const handoverShape = obj({
+  format: literal(1),
+  agent: agentId,
+  /** Absolute, symlink-free home path (Deno checks paths as written). */
+  home: str({ pattern: /^\/[^\0\n,]*$/, maxLength: 4096 }),
+  /** Absolute repository path (tool modules are read from it). */
+  repo: str({ pattern: /^\/[^\0\n,]*$/, maxLength: 4096 }),
+  root_pin: sha256HexId,
+  skew_ms: int(0, 3_600_000),
+  ed25519_seed: str({ maxLength: 64 }),
+  age_identity: str({ pattern: AGE_IDENTITY_RE, maxLength: 128 }),
+  /** Milliseconds between reconciliation scans of the inbox. */
+  reconcile_ms: int(1, 3_600_000),
+  /** Intake only: the operator credentials it accepts. */
+  operator_tokens: optional(arr(operatorToken, 64)),
+  /** Intake only: the viewer's origin, for the link to a submitted session. */
+  viewer_url: optional(
+    str({ pattern: /^http:\/\/127\.0\.0\.1:[1-9][0-9]{0,4}$/, maxLength: 32 }),
+  ),
+  /** Intake only: per-credential quotas and the global queue depth limit. */
+  intake: optional(obj({
+    person_per_minute: int(1, 1_000_000),
+    automation_per_minute: int(1, 1_000_000),
+    max_queue_depth: int(1, 10_000_000),
+  })),
+});
+
+/** The decoded handover. */
+export type Handover = Decoded<typeof handoverShape>;
+
+/** A decoded handover with its seed as bytes. */
+export type ReceivedHandover = Handover & { seed: Uint8Array<ArrayBuffer> };
+
+/** Decodes and checks a handover line. */
+export function decodeHandover(bytes: Uint8Array): ReceivedHandover {
+  const handover = handoverShape(parseStrictJson(bytes, { maxBytes: MAX_HANDOVER_BYTES }), "$");
+  const seed = fromBase64(handover.ed25519_seed, "handover seed");
+  if (seed.byteLength !== SEED_BYTES) {
+    throw new SaoeError("parse_error", `Invalid handover: the seed is not ${SEED_BYTES} bytes`);
+  }
+  return { ...handover, seed };
+}
+
+/** Reads the handover from stdin (one line, then EOF) within `maxBytes`. */
+export async function readHandover(
+  stdin: ReadableStream<Uint8Array> = Deno.stdin.readable,
+): Promise<ReceivedHandover> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    size += chunk.byteLength;
+    if (size > MAX_HANDOVER_BYTES) {
+      throw new SaoeError("size_exceeded", "Cannot read the handover: it exceeds 64 KiB");
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  // one line: trailing newline allowed, nothing after it
+  const end = bytes.at(-1) === 0x0a ? size - 1 : size;
+  return decodeHandover(bytes.subarray(0, end));
+}
+
+/** The readiness report line. */
+export const READY_LINE = '{"ready":true}';

@@ -1,0 +1,129 @@
+/**
+ * What changed between two verified trust states, and whether anything did.
+ *
+ * The supervisor re-verifies the home (the same `preflight` it starts with) when
+ * `trust/` or `vault/` change or on SIGHUP. {@linkcode trustFingerprint} tells a
+ * real change from a spurious event (one SHA-256 over every file name and its
+ * bytes); {@linkcode diffTrust} tells the ledger what changed: the root version
+ * and whether its dispatcher keys changed (a dispatcher rotation), which agents
+ * hold a different key set (a rotation), which lost every current key
+ * (revoked) and which regained one (restored, e.g. re-admitted by a rotation).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { sha256Hex, toHex, utf8 } from "../../primitives/crypto/bytes.ts";
+import { isTempName } from "../../primitives/fs/atomic_write.ts";
+import type { AgentDirectory } from "../../domain/trust/agent_directory.ts";
+import type { VerifiedRoot } from "../../domain/trust/chain.ts";
+
+/** The parts of a verified home a diff compares. */
+export interface TrustSnapshot {
+  root: VerifiedRoot;
+  directory: AgentDirectory;
+}
+
+/** What changed between two verified states. */
+export interface TrustDiff {
+  previousRootVersion: number;
+  rootVersion: number;
+  /** The root's dispatcher key set differs (a dispatcher rotation). */
+  dispatcherKeysChanged: boolean;
+  previousDirectoryVersion: number;
+  directoryVersion: number;
+  /** Agents whose current keys differ and who still hold one. */
+  rotated: string[];
+  /** Agents that held a current key and hold none now. */
+  revoked: string[];
+  /** Agents that held no current key and hold one now. */
+  restored: string[];
+}
+
+function keySet(directory: AgentDirectory, agent: string, nowMs: number): string[] | undefined {
+  const keys = directory.senderKeys(agent, nowMs);
+  if (keys.status !== "ok") return undefined;
+  return keys.current.map((k) => toHex(k.publicKey)).sort();
+}
+
+/**
+ * Compares two verified states for `agents` at `nowMs`.
+ *
+ * @example
+ * ```ts ignore
+ * const diff = diffTrust(before, after, config.agents, Date.now());
+ * if (diff.revoked.includes("planner")) console.log("planner revoked");
+ * ```
+ */
+export function diffTrust(
+  before: TrustSnapshot,
+  after: TrustSnapshot,
+  agents: readonly string[],
+  nowMs: number,
+): TrustDiff {
+  const oldKeys = before.root.keys.map((k) => toHex(k.publicKey)).sort().join(",");
+  const newKeys = after.root.keys.map((k) => toHex(k.publicKey)).sort().join(",");
+  const rotated: string[] = [];
+  const revoked: string[] = [];
+  const restored: string[] = [];
+  for (const agent of agents) {
+    const was = keySet(before.directory, agent, nowMs);
+    const is = keySet(after.directory, agent, nowMs);
+    if (was !== undefined && is === undefined) revoked.push(agent);
+    else if (was === undefined && is !== undefined) restored.push(agent);
+    else if (was !== undefined && is !== undefined && was.join(",") !== is.join(",")) {
+      rotated.push(agent);
+    }
+  }
+  return {
+    previousRootVersion: before.root.version,
+    rootVersion: after.root.version,
+    dispatcherKeysChanged: oldKeys !== newKeys || before.root.threshold !== after.root.threshold,
+    previousDirectoryVersion: before.directory.version,
+    directoryVersion: after.directory.version,
+    rotated,
+    revoked,
+    restored,
+  };
+}
+
+async function collect(dir: string, prefix: string, out: string[]): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (err: unknown) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (isTempName(entry.name)) continue;
+    const path = join(dir, entry.name);
+    const name = `${prefix}/${entry.name}`;
+    if (entry.isDirectory) await collect(path, name, out);
+    else if (entry.isFile) {
+      const bytes = await Deno.readFile(path).catch(() => new Uint8Array());
+      out.push(`${name}:${await sha256Hex(bytes)}`);
+    } else out.push(`${name}:other`);
+  }
+}
+
+/**
+ * One SHA-256 over the names and bytes of every file under `trust/` and `vault/`
+ * (temp files of atomic writes in progress excluded).
+ *
+ * @example
+ * ```ts
+ * import { trustFingerprint } from "./reload.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/trust`);
+ * const a = await trustFingerprint({ trust: `${dir}/trust`, vault: `${dir}/vault` });
+ * await Deno.writeTextFile(`${dir}/trust/directory.json`, "{}");
+ * if (a === await trustFingerprint({ trust: `${dir}/trust`, vault: `${dir}/vault` })) throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function trustFingerprint(home: { trust: string; vault: string }): Promise<string> {
+  const lines: string[] = [];
+  await collect(home.trust, "trust", lines);
+  await collect(home.vault, "vault", lines);
+  return await sha256Hex(utf8(lines.join("\n")));
+}

@@ -1,0 +1,122 @@
+/**
+ * The running supervisor's view of its agents, written atomically to
+ * `audit/status.json` on every agent state change, for `saoe status` and the
+ * viewer. It is a report, not a control channel: nothing reads it back to decide.
+ *
+ * @module
+ */
+import { utf8 } from "../../primitives/crypto/bytes.ts";
+import {
+  arr,
+  type Decoded,
+  int,
+  literal,
+  obj,
+  oneOf,
+  optional,
+  str,
+} from "../../primitives/json/decode.ts";
+import { parseStrictJson } from "../../primitives/json/strict_parse.ts";
+import { agentId } from "../../primitives/ids/patterns.ts";
+import { timestamp } from "../../primitives/time/timestamp.ts";
+import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
+import { type HomeLayout, statusPath } from "../../domain/home/layout.ts";
+
+/**
+ * An agent's state: spawned, ready, waiting to restart, stopped for good, or not
+ * running because the key directory lists no valid key for it (`saoe keys revoke`).
+ */
+export const AGENT_STATES = ["starting", "up", "backing-off", "stopped", "revoked"] as const;
+
+/** One agent state. */
+export type AgentState = typeof AGENT_STATES[number];
+
+const agentExit = obj({
+  /** Exit code, when the process exited by itself. */
+  code: optional(int(0, 255)),
+  /** Signal name, when a signal ended it. */
+  signal: optional(str({ pattern: /^SIG[A-Z0-9]+$/, maxLength: 16 })),
+  /** Spawning failed (no exit code): why. */
+  error: optional(str({ maxLength: 500 })),
+  at: timestamp,
+});
+
+const agentStatus = obj({
+  name: agentId,
+  /** Process id of the current (or last) process. */
+  pid: optional(int(1, 2 ** 31)),
+  state: oneOf(AGENT_STATES),
+  /** Restarts since the supervisor started. */
+  restarts: int(0),
+  /** When the current process was spawned. */
+  started_at: optional(timestamp),
+  last_exit: optional(agentExit),
+  /** Entries waiting in the agent's inbox when the status was written. */
+  queue_depth: optional(int(0)),
+  /** Entries in the agent's dead-letter area when the status was written. */
+  dead_letters: optional(int(0)),
+});
+
+const supervisorStatus = obj({
+  format: literal(1),
+  /** The supervisor's process id. */
+  pid: int(1, 2 ** 31),
+  home: str({ maxLength: 4096 }),
+  state: oneOf(["running", "stopping", "stopped"] as const),
+  started_at: timestamp,
+  updated_at: timestamp,
+  agents: arr(agentStatus, 64),
+});
+
+/** How an agent process ended. */
+export type AgentExit = Decoded<typeof agentExit>;
+/** One agent in the status file. */
+export type AgentStatus = Decoded<typeof agentStatus>;
+/** The status file. */
+export type SupervisorStatus = Decoded<typeof supervisorStatus>;
+
+/**
+ * Writes the status file atomically.
+ *
+ * @example
+ * ```ts
+ * import { readSupervisorStatus, writeSupervisorStatus } from "./status.ts";
+ * import { homeLayout } from "../../domain/home/layout.ts";
+ * const home = homeLayout(await Deno.makeTempDir());
+ * await Deno.mkdir(home.audit);
+ * const at = "2026-01-01T00:00:00Z";
+ * await writeSupervisorStatus(home, {
+ *   format: 1, pid: 42, home: home.root, state: "running", started_at: at, updated_at: at,
+ *   agents: [{ name: "planner", pid: 43, state: "up", restarts: 0, started_at: at }],
+ * });
+ * if ((await readSupervisorStatus(home))?.agents[0]?.state !== "up") throw new Error();
+ * await Deno.remove(home.root, { recursive: true });
+ * ```
+ */
+export async function writeSupervisorStatus(
+  home: HomeLayout,
+  status: SupervisorStatus,
+): Promise<void> {
+  const checked = supervisorStatus(status, "$");
+  await writeFileAtomic(statusPath(home), utf8(`${JSON.stringify(checked, null, 2)}\n`), {
+    mode: 0o600,
+  });
+}
+
+/**
+ * Reads and strictly decodes the status file; `undefined` when there is none (no
+ * supervisor ever ran). A status whose `state` is not `stopped` may be stale if
+ * the supervisor was killed: check that `pid` is still alive.
+ */
+export async function readSupervisorStatus(
+  home: HomeLayout,
+): Promise<SupervisorStatus | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(statusPath(home));
+  } catch (err: unknown) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  return supervisorStatus(parseStrictJson(bytes, { maxBytes: 256 * 1024 }), "$");
+}

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { sha256Hex } from "../../../core/primitives/crypto/bytes.ts";
+import { isSaoeError } from "../../../core/primitives/errors.ts";
+import { homeLayout, sessionDir } from "../../../core/domain/home/layout.ts";
+import { loadHtmlSanitizer } from "../../../core/services/deployment/html_sanitizer.ts";
+import { JoinStore } from "../../../core/services/deployment/join_state.ts";
+import { joinPart, type Part } from "../../../core/services/deployment/output.ts";
+import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
+
+async function setup() {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  const home = homeLayout(root);
+  for (const f of ["media", "output"] as const) await Deno.mkdir(home[f]);
+  const store = new JoinStore(join(root, "store"));
+  return { home, store, clock: new FakeClock(Date.parse("2026-01-01T00:00:00Z")) };
+}
+
+function article(html: string, image_count = 0): Part {
+  return {
+    kind: "article",
+    part: { envelope_id: crypto.randomUUID(), title: "T", html, image_count },
+  };
+}
+
+Deno.test("joinPart() publishes a complete session once, re-sanitising the body", async () => {
+  const { home, store, clock } = await setup();
+  try {
+    const session = crypto.randomUUID();
+    const common = { home, store, session, sanitizer: loadHtmlSanitizer, clock };
+    const outcome = await joinPart({
+      ...common,
+      part: article('<p onclick="x()">hi<script>alert(1)</script></p>'),
+    });
+    assert.deepEqual(outcome, {
+      status: "published",
+      publication: { path: `output/${session}/index.html`, images: [] },
+    });
+    const page = await Deno.readTextFile(join(sessionDir(home, "output", session), "index.html"));
+    assert.ok(page.includes("<p>hi</p>"));
+    assert.doesNotMatch(page, /<script|onclick/);
+    const state = await store.load(session);
+    assert.equal(state.published?.at, "2026-01-01T00:00:00.000Z");
+    await assert.rejects(
+      joinPart({ ...common, part: article('<p onclick="x()">hi<script>alert(1)</script></p>') }),
+      (e: unknown) => isSaoeError(e) && e.code === "replay",
+    );
+    assert.equal(
+      await Deno.readTextFile(join(sessionDir(home, "output", session), "index.html")),
+      page,
+    );
+  } finally {
+    await Deno.remove(home.root, { recursive: true });
+  }
+});
+
+Deno.test("joinPart() completes a publication a crash interrupted without rewriting the page", async () => {
+  const { home, store, clock } = await setup();
+  try {
+    const session = crypto.randomUUID();
+    // the page was written, then the process died before the mark was saved
+    await Deno.mkdir(sessionDir(home, "output", session));
+    const page = join(sessionDir(home, "output", session), "index.html");
+    await Deno.writeTextFile(page, "the page as first written");
+    const outcome = await joinPart({
+      home,
+      store,
+      session,
+      part: article("<p>x</p>"),
+      sanitizer: loadHtmlSanitizer,
+      clock,
+    });
+    assert.equal(outcome.status, "published");
+    assert.equal(await Deno.readTextFile(page), "the page as first written");
+    assert.notEqual((await store.load(session)).published, undefined);
+  } finally {
+    await Deno.remove(home.root, { recursive: true });
+  }
+});
+
+Deno.test("joinPart() keeps an image session waiting, then copies the verified image", async () => {
+  const { home, store, clock } = await setup();
+  try {
+    const session = crypto.randomUUID();
+    const common = { home, store, session, sanitizer: loadHtmlSanitizer, clock };
+    const waiting = await joinPart({ ...common, part: article("<p>x</p>", 1) });
+    assert.deepEqual(waiting, { status: "waiting", article: true, images: 0, expected: 1 });
+    const bytes = new TextEncoder().encode("png");
+    const sha = await sha256Hex(bytes);
+    await Deno.mkdir(sessionDir(home, "media", session));
+    await Deno.writeFile(join(sessionDir(home, "media", session), `${sha}.png`), bytes);
+    const done = await joinPart({
+      ...common,
+      part: {
+        kind: "image",
+        part: {
+          envelope_id: crypto.randomUUID(),
+          index: 0,
+          file: `${sha}.png`,
+          sha256: sha,
+          media_type: "image/png",
+          width: 3,
+          height: 2,
+        },
+      },
+    });
+    assert.equal(done.status, "published");
+    const copy = join(sessionDir(home, "output", session), "img", `${sha}.png`);
+    assert.deepEqual(await Deno.readFile(copy), bytes);
+  } finally {
+    await Deno.remove(home.root, { recursive: true });
+  }
+});

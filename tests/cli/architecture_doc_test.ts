@@ -25,7 +25,7 @@ Deno.test("docs/architecture.md holds the permission table the capsets generate 
   assert.match(fresh, /\*\*intake\*\*.*`127\.0\.0\.1:8090` \(net\[0\]=127\.0\.0\.1:8090\)/);
   assert.match(
     fresh,
-    /\*\*image_filter\*\*.*`\/opt\/saoe\/core\/toolgate\/tools\/image_sanitize\.ts`/,
+    /\*\*image_filter\*\*.*`\/opt\/saoe\/core\/domain\/toolgate\/tools\/image_sanitize\.ts`/,
   );
 });
 

@@ -4,7 +4,9 @@
  * states (dispatcher keys, rotated, revoked and restored agents).
  */
 import assert from "node:assert/strict";
-import { diffTrust, trustFingerprint } from "../../core/services/supervisor/reload.ts";
+import { diffTrust, planReload, trustFingerprint } from "../../core/services/supervisor/reload.ts";
+import type { VerifiedHome } from "../../core/services/supervisor/preflight.ts";
+import type { Capset } from "../../core/domain/capset/types.ts";
 import { AgentDirectory } from "../../core/domain/trust/agent_directory.ts";
 import type { VerifiedRoot } from "../../core/domain/trust/chain.ts";
 import type { DirectoryAgent } from "../../core/domain/trust/directory_payload.ts";
@@ -67,6 +69,56 @@ Deno.test("diffTrust() names a dispatcher rotation and rotated, revoked and rest
   const renewed = diffTrust(before, { root: root(2, 1), directory: before.directory }, ["a"], now);
   assert.equal(renewed.dispatcherKeysChanged, false);
   assert.deepEqual(renewed.rotated, []);
+});
+
+function verifiedHome(
+  rootKey: number,
+  dir: AgentDirectory,
+  receives: Record<string, string[]>,
+  versions: { tools?: number; capset?: number } = {},
+): VerifiedHome {
+  const capsets = new Map(
+    Object.entries(receives).map(([agent, from]) => [
+      agent,
+      {
+        agent,
+        version: versions.capset ?? 1,
+        receives: from.map((f) => ({ from: f, templates: ["t"] })),
+      } as unknown as Capset,
+    ]),
+  );
+  return {
+    root: root(1, rootKey),
+    directory: dir,
+    toolManifest: { version: versions.tools ?? 1 } as VerifiedHome["toolManifest"],
+    capsets,
+    commands: new Map(),
+  };
+}
+
+Deno.test("planReload() stops a revoked agent and restarts its receivers first, then the rest in order", () => {
+  const now = Date.parse("2026-06-01T00:00:00.000Z");
+  const receives = { a: [], b: [], c: ["b"], d: [] };
+  const before = verifiedHome(1, directory(3, { a: [1], b: [2], c: [3], d: [4] }), receives);
+  const after = verifiedHome(1, directory(4, { a: [1], b: [], c: [3], d: [4] }), receives);
+  const plan = planReload(before, after, ["a", "b", "c", "d"], now);
+  assert.deepEqual(plan.revoked, ["b"]);
+  assert.deepEqual(plan.restartOrder, ["c", "a", "d"]);
+  assert.equal(plan.kind, "revoked");
+});
+
+Deno.test("planReload() names what a reload was: dispatcher, agent, renewed or reloaded", () => {
+  const now = Date.parse("2026-06-01T00:00:00.000Z");
+  const receives = { a: [] };
+  const dir = directory(3, { a: [1] });
+  const before = verifiedHome(1, dir, receives);
+  const kind = (after: VerifiedHome) => planReload(before, after, ["a"], now).kind;
+  assert.equal(kind(verifiedHome(2, dir, receives)), "dispatcher");
+  assert.equal(kind(verifiedHome(1, directory(3, { a: [9] }), receives)), "agent");
+  assert.equal(kind(verifiedHome(1, dir, receives, { tools: 2 })), "renewed");
+  assert.equal(kind(verifiedHome(1, dir, receives, { capset: 2 })), "renewed");
+  assert.equal(kind(verifiedHome(1, directory(4, { a: [1] }), receives)), "renewed");
+  assert.equal(kind(verifiedHome(1, dir, receives)), "reloaded");
 });
 
 Deno.test("trustFingerprint() changes with any trust or vault file and ignores temp files", async () => {

@@ -13,15 +13,16 @@ import { SaoeError } from "../../primitives/errors.ts";
 import { type Clock, systemClock } from "../../primitives/time/clock.ts";
 import { initHome } from "../../services/ceremony/init_home.ts";
 import { type HomeConfig, readHomeConfig, writeHomeConfig } from "../../domain/home/config.ts";
-import { homeLayout, ledgerPath, supervisorVersionsPath } from "../../domain/home/layout.ts";
+import {
+  homeLayout,
+  ledgerPath,
+  SUPERVISOR_ID,
+  supervisorVersionsPath,
+} from "../../domain/home/layout.ts";
 import { ledgerWriterRunning } from "../../domain/ledger/ledger.ts";
 import { openKeyStore } from "../../domain/keys/keystore.ts";
 import { preflight } from "../../services/supervisor/preflight.ts";
-import {
-  startSupervisor,
-  type Supervisor,
-  SUPERVISOR_AGENT,
-} from "../../services/supervisor/supervisor.ts";
+import { startSupervisor, type Supervisor } from "../../services/supervisor/supervisor.ts";
 import { ReadOnlyVersionStore } from "../../domain/trust/version_store_readonly.ts";
 import { type AttackContext, createContext } from "./context.ts";
 import { LedgerProbe } from "./ledger_probe.ts";
@@ -62,7 +63,7 @@ async function contextFor(
 ): Promise<AttackContext> {
   const home = homeLayout(root);
   const config = await readHomeConfig(home.config);
-  const secrets = await (await openKeyStore(home.keys)).loadAgent(SUPERVISOR_AGENT);
+  const secrets = await (await openKeyStore(home.keys)).loadAgent(SUPERVISOR_ID);
   secrets.seed.fill(0);
   const verified = await preflight({
     home,

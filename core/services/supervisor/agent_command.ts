@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { sha256Hex, utf8 } from "../../primitives/crypto/bytes.ts";
 import type { Capset } from "../../domain/capset/types.ts";
 import { capsetPermissions, type Grant } from "../../domain/capset/permissions.ts";
 import type { HomeLayout } from "../../domain/home/layout.ts";
@@ -69,4 +70,26 @@ export function agentCommand(options: AgentCommandOptions): AgentCommand {
     grants,
     entry,
   };
+}
+
+/**
+ * The SHA-256 of each agent's exact argument list (what `agent_started` records,
+ * so the ledger shows the permissions every process ran with).
+ *
+ * @example
+ * ```ts
+ * import { commandHashes } from "./agent_command.ts";
+ * const cmd = { deno: "deno", args: ["run", "x.ts"], flags: [], grants: [], entry: "x.ts" };
+ * const hashes = await commandHashes(new Map([["planner", cmd]]));
+ * if (hashes.get("planner")?.length !== 64) throw new Error();
+ * ```
+ */
+export async function commandHashes(
+  commands: ReadonlyMap<string, AgentCommand>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [agent, command] of commands) {
+    out.set(agent, await sha256Hex(utf8(JSON.stringify(command.args))));
+  }
+  return out;
 }

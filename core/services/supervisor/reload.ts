@@ -7,7 +7,8 @@
  * bytes); {@linkcode diffTrust} tells the ledger what changed: the root version
  * and whether its dispatcher keys changed (a dispatcher rotation), which agents
  * hold a different key set (a rotation), which lost every current key
- * (revoked) and which regained one (restored, e.g. re-admitted by a rotation).
+ * (revoked) and which regained one (restored, e.g. re-admitted by a rotation);
+ * {@linkcode planReload} decides what the supervisor does about it.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import { sha256Hex, toHex, utf8 } from "../../primitives/crypto/bytes.ts";
 import { isTempName } from "../../primitives/fs/atomic_write.ts";
 import type { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import type { VerifiedRoot } from "../../domain/trust/chain.ts";
+import type { VerifiedHome } from "./preflight.ts";
 
 /** The parts of a verified home a diff compares. */
 export interface TrustSnapshot {
@@ -84,6 +86,68 @@ export function diffTrust(
     revoked,
     restored,
   };
+}
+
+/** What `key_rotated` says a reload was (`detail.kind`). */
+export type ReloadKind = "dispatcher" | "revoked" | "agent" | "renewed" | "reloaded";
+
+/** What an applied reload does: stop, restart, and how to record it. */
+export interface ReloadPlan {
+  diff: TrustDiff;
+  /** Agents that hold no valid key now: stopped (not drained) and not restarted. */
+  revoked: string[];
+  /**
+   * Every other agent, restarted one at a time in this order: the revoked agents'
+   * receivers first (until restarted they hold the old directory), then the rest
+   * in configuration order.
+   */
+  restartOrder: string[];
+  kind: ReloadKind;
+}
+
+function capsetVersions(home: VerifiedHome): string {
+  return [...home.capsets].map(([a, c]) => `${a}:${c.version}`).sort().join(",");
+}
+
+function currentKeyHolder(directory: AgentDirectory, agent: string, nowMs: number): boolean {
+  return directory.senderKeys(agent, nowMs).status === "ok";
+}
+
+/**
+ * Plans the application of a newly verified trust state.
+ *
+ * @example
+ * ```ts ignore
+ * const plan = planReload(before, after, config.agents, Date.now());
+ * for (const agent of plan.revoked) console.log(`stopping ${agent}`);
+ * ```
+ */
+export function planReload(
+  before: VerifiedHome,
+  after: VerifiedHome,
+  agents: readonly string[],
+  nowMs: number,
+): ReloadPlan {
+  const diff = diffTrust(before, after, agents, nowMs);
+  const revoked = agents.filter((a) => !currentKeyHolder(after.directory, a, nowMs));
+  const receivers = agents.filter((a) =>
+    after.capsets.get(a)?.receives.some((r) => revoked.includes(r.from)) === true
+  );
+  const restartOrder = [...new Set([...receivers, ...agents])].filter((a) => !revoked.includes(a));
+  const versionsChanged = diff.rootVersion !== diff.previousRootVersion ||
+    diff.directoryVersion !== diff.previousDirectoryVersion ||
+    before.toolManifest.version !== after.toolManifest.version ||
+    capsetVersions(before) !== capsetVersions(after);
+  const kind: ReloadKind = diff.dispatcherKeysChanged
+    ? "dispatcher"
+    : diff.revoked.length > 0
+    ? "revoked"
+    : diff.rotated.length + diff.restored.length > 0
+    ? "agent"
+    : versionsChanged
+    ? "renewed"
+    : "reloaded";
+  return { diff, revoked, restartOrder, kind };
 }
 
 async function collect(dir: string, prefix: string, out: string[]): Promise<void> {

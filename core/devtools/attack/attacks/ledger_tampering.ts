@@ -19,7 +19,7 @@ import { openKeyStore } from "../../../domain/keys/keystore.ts";
 import { chainHash } from "../../../domain/ledger/chain_hash.ts";
 import { openLedger } from "../../../domain/ledger/ledger.ts";
 import { type LedgerVerification, verifyLedger } from "../../../domain/ledger/verify.ts";
-import { SUPERVISOR_AGENT } from "../../../services/supervisor/supervisor.ts";
+import { SUPERVISOR_ID } from "../../../domain/home/layout.ts";
 import { systemClock } from "../../../primitives/time/clock.ts";
 import type { AttackContext } from "../context.ts";
 import type { Attack, AttackLine } from "../types.ts";
@@ -172,7 +172,7 @@ export const ledgerTampering: Attack = {
   async run(ctx: AttackContext): Promise<AttackLine[]> {
     const work = await Deno.makeTempDir({ prefix: "saoe-attack-ledger-" });
     try {
-      const secrets = await (await openKeyStore(ctx.home.keys)).loadAgent(SUPERVISOR_AGENT);
+      const secrets = await (await openKeyStore(ctx.home.keys)).loadAgent(SUPERVISOR_ID);
       const key = await SigningKey.fromSeed(secrets.seed);
       secrets.seed.fill(0);
       // a consistent copy of the live database, taken by a reader in one snapshot

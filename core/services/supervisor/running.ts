@@ -1,0 +1,452 @@
+/**
+ * A running supervisor: process control. It spawns every agent of
+ * `config.agents` with the command line its verified capset derives (an agent
+ * the directory lists no valid key for is not started), appends their verified
+ * audit events and its own in causal order and in batches, signs a checkpoint
+ * every interval the ledger grew, keeps `audit/status.json` current, applies a
+ * verified change of the trust state ({@linkcode planReload} decides what it
+ * stops and restarts), and stops everything cleanly.
+ *
+ * @module
+ */
+import { SaoeError } from "../../primitives/errors.ts";
+import type { SigningKey } from "../../primitives/crypto/ed25519.ts";
+import type { PublicKeyEntry } from "../../primitives/dsse/types.ts";
+import type { Clock } from "../../primitives/time/clock.ts";
+import { formatTimestamp } from "../../primitives/time/timestamp.ts";
+import type { HomeConfig } from "../../domain/home/config.ts";
+import { type HomeLayout, SUPERVISOR_ID } from "../../domain/home/layout.ts";
+import type { KeyStore } from "../../domain/keys/keystore.ts";
+import { buildEvent, encodeEvent } from "../../domain/ledger/events.ts";
+import type { Ledger } from "../../domain/ledger/ledger.ts";
+import type { VersionStore } from "../../domain/trust/version_store.ts";
+import type { AgentDirectory } from "../../domain/trust/agent_directory.ts";
+import { commandHashes } from "./agent_command.ts";
+import { AgentProcess, type SupervisorEventFields } from "./agent_process.ts";
+import { planReload, trustFingerprint } from "./reload.ts";
+import { type TrustWatch, watchTrust } from "./trust_watch.ts";
+import type { CurrentKeys } from "./report_line.ts";
+import { EventBatcher } from "./event_batcher.ts";
+import { CausalOrder } from "./causal_order.ts";
+import { createAgentFolders } from "./folders.ts";
+import { buildHandover } from "./handover.ts";
+import { preflight, type VerifiedHome } from "./preflight.ts";
+import { checkReportLine } from "./report_line.ts";
+import type { AgentStatus, SupervisorStatus } from "./status.ts";
+import { StatusWriter } from "./status_writer.ts";
+import type { ReloadReport, StartSupervisorOptions, StopReport, Supervisor } from "./types.ts";
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function urlOf(listen: string | undefined): string | undefined {
+  return listen === undefined ? undefined : `http://${listen}`;
+}
+
+function hasCurrentKey(directory: AgentDirectory, agent: string, nowMs: number): boolean {
+  return directory.senderKeys(agent, nowMs).status === "ok";
+}
+
+/** What {@linkcode Running} starts from: a home that verified, its ledger open. */
+export interface RunningInit {
+  options: StartSupervisorOptions;
+  clock: Clock;
+  log: (line: string) => void;
+  home: HomeLayout;
+  repo: string;
+  config: HomeConfig;
+  keys: KeyStore;
+  signer: SigningKey;
+  ledger: Ledger;
+  verified: VerifiedHome;
+  flagsSha256: Map<string, string>;
+  versionStore: VersionStore;
+  fingerprint: string;
+}
+
+/** The supervisor once started (see {@linkcode startSupervisor}). */
+export class Running implements Supervisor {
+  readonly home: HomeLayout;
+  readonly repo: string;
+  readonly config: HomeConfig;
+  readonly intakeUrl: string | undefined;
+  readonly viewerUrl: string | undefined;
+  readonly checkpointKey: PublicKeyEntry;
+  readonly ready: Promise<AgentStatus[]>;
+  readonly stopped: Promise<StopReport>;
+  readonly #clock: Clock;
+  readonly #log: (line: string) => void;
+  readonly #ledger: Ledger;
+  readonly #batcher: EventBatcher;
+  readonly #order: CausalOrder;
+  readonly #agents: AgentProcess[] = [];
+  readonly #startedAt: string;
+  readonly #stopTimeoutMs: number;
+  readonly #interval: ReturnType<typeof setInterval>;
+  readonly #status: StatusWriter;
+  readonly #stoppedResolvers = Promise.withResolvers<StopReport>();
+  #state: SupervisorStatus["state"] = "running";
+  #stopping: Promise<StopReport> | undefined;
+  #lastCheckpointSize = 0;
+  #checkpointing: Promise<unknown> = Promise.resolve();
+  readonly #options: StartSupervisorOptions;
+  readonly #keys: RunningInit["keys"];
+  readonly #versionStore: VersionStore;
+  #verified: VerifiedHome;
+  #flagsSha256: Map<string, string>;
+  #fingerprint: string;
+  /** The trust state whose refusal was last audited. */
+  #refusedFingerprint: string | undefined;
+  /** The directory each agent's current process was handed over with. */
+  readonly #startedWith = new Map<string, AgentDirectory>();
+  #reloadChain: Promise<unknown> = Promise.resolve();
+  #pendingReload: Promise<ReloadReport> | undefined;
+  #watch: TrustWatch | undefined;
+  readonly #onHangup = () => {
+    this.#log("supervisor: SIGHUP: re-verifying the trust state");
+    void this.reload();
+  };
+
+  constructor(init: RunningInit) {
+    const { options, verified, home } = init;
+    this.#options = options;
+    this.#keys = init.keys;
+    this.#versionStore = init.versionStore;
+    this.#verified = verified;
+    this.#flagsSha256 = init.flagsSha256;
+    this.#fingerprint = init.fingerprint;
+    this.home = home;
+    this.repo = init.repo;
+    this.config = init.config;
+    this.#clock = init.clock;
+    this.#log = init.log;
+    this.#ledger = init.ledger;
+    this.checkpointKey = { keyid: init.signer.keyid, publicKey: init.signer.publicKey };
+    this.intakeUrl = urlOf(verified.capsets.get("intake")?.net[0]);
+    this.viewerUrl = urlOf(verified.capsets.get("viewer")?.net[0]);
+    this.stopped = this.#stoppedResolvers.promise;
+    this.#startedAt = formatTimestamp(init.clock.now());
+    this.#status = new StatusWriter({
+      home,
+      startedAt: this.#startedAt,
+      clock: init.clock,
+      log: init.log,
+      source: {
+        state: () => this.#state,
+        agents: () => this.agents(),
+        capset: (agent) => this.#verified.capsets.get(agent),
+      },
+      ...(options.timers !== undefined ? { timers: options.timers } : {}),
+    });
+    this.#stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+    this.#batcher = new EventBatcher({
+      ledger: init.ledger,
+      ...(options.batchDelayMs !== undefined ? { delayMs: options.batchDelayMs } : {}),
+      onError: (err) => this.#log(`supervisor: cannot append to the ledger: ${describe(err)}`),
+    });
+    this.#order = new CausalOrder({ emit: (bytes) => this.#batcher.push(bytes) });
+    this.#lastCheckpointSize = init.ledger.head().size;
+    const now = init.clock.now();
+    for (const agent of init.config.agents) {
+      const process = this.#makeAgent(agent);
+      this.#agents.push(process);
+      // an agent the directory lists no valid key for is not started: its reports and
+      // envelopes would be refused everywhere (saoe keys revoke)
+      if (hasCurrentKey(verified.directory, agent, now)) process.start();
+      else {
+        process.markRevoked();
+        this.#log(
+          `supervisor: agent "${agent}" is revoked (no valid key in the directory); not started`,
+        );
+      }
+    }
+    if (options.watchTrust !== false) {
+      this.#watch = watchTrust({
+        paths: [home.trust, home.vault],
+        ...(options.watchDebounceMs !== undefined ? { debounceMs: options.watchDebounceMs } : {}),
+        onChange: () => void this.reload(),
+        onError: (err) => this.#log(`supervisor: cannot watch the trust state: ${describe(err)}`),
+      });
+    }
+    try {
+      Deno.addSignalListener("SIGHUP", this.#onHangup);
+    } catch {
+      // no SIGHUP on this platform: the watch and reload() remain
+    }
+    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    let readyTimer: ReturnType<typeof setTimeout> | undefined;
+    this.ready = Promise.race([
+      Promise.all(this.#agents.map((a) => a.firstSettled)),
+      new Promise<void>((resolve) => {
+        readyTimer = setTimeout(resolve, readyTimeoutMs);
+      }),
+    ]).then(() => {
+      clearTimeout(readyTimer);
+      return this.agents();
+    });
+    this.#interval = setInterval(() => {
+      this.#checkpointing = this.#checkpoint("interval").catch((err: unknown) =>
+        this.#log(`supervisor: checkpoint failed: ${describe(err)}`)
+      );
+    }, options.checkpointIntervalMs ?? 60_000);
+    this.#status.start();
+  }
+
+  agents(): AgentStatus[] {
+    return this.#agents.map((a) => a.status());
+  }
+
+  trustVersions(): { root: number; directory: number } {
+    return { root: this.#verified.root.version, directory: this.#verified.directory.version };
+  }
+
+  #makeAgent(agent: string): AgentProcess {
+    const home = this.home;
+    const options = this.#options;
+    return new AgentProcess({
+      name: agent,
+      command: this.#verified.commands.get(agent)!,
+      flagsSha256: this.#flagsSha256.get(agent)!,
+      cwd: this.repo,
+      clock: this.#clock,
+      handover: () => {
+        this.#startedWith.set(agent, this.#verified.directory);
+        return buildHandover({
+          agent,
+          home,
+          repo: this.repo,
+          config: this.config,
+          keys: this.#keys,
+          ...(this.viewerUrl !== undefined ? { viewerUrl: this.viewerUrl } : {}),
+        });
+      },
+      checkLine: (line) =>
+        checkReportLine(line, { agent, directory: this.#keysOf(agent), clock: this.#clock }),
+      onEvent: (bytes, event) => this.#order.push(event, bytes),
+      onSupervisorEvent: (fields) => this.#emit(fields),
+      onChange: (status) => {
+        this.#status.write();
+        options.onAgentChange?.(status);
+      },
+      log: this.#log,
+    });
+  }
+
+  /**
+   * The keys a report line of `agent` may be signed with: those of the directory
+   * its process was started with (a process started before a rotation still
+   * holds its old key) and those of the directory in force.
+   */
+  #keysOf(agent: string): CurrentKeys {
+    const directories = [...new Set([this.#startedWith.get(agent), this.#verified.directory])]
+      .filter((d): d is AgentDirectory => d !== undefined);
+    return {
+      currentKeys(name: string, nowMs: number) {
+        const keys = [];
+        let refusal: unknown;
+        for (const directory of directories) {
+          try {
+            keys.push(...directory.currentKeys(name, nowMs));
+          } catch (err: unknown) {
+            refusal = err;
+          }
+        }
+        if (keys.length === 0) throw refusal;
+        return keys;
+      },
+    };
+  }
+
+  reload(): Promise<ReloadReport> {
+    // one queued run covers every request made before it starts
+    if (this.#pendingReload !== undefined) return this.#pendingReload;
+    const run = this.#reloadChain.then(() => {
+      this.#pendingReload = undefined;
+      return this.#reload();
+    });
+    this.#pendingReload = run;
+    this.#reloadChain = run.catch(() => {});
+    return run;
+  }
+
+  async #reload(): Promise<ReloadReport> {
+    if (this.#state !== "running") return { applied: false, reason: "stopping" };
+    const fingerprint = await trustFingerprint(this.home);
+    if (fingerprint === this.#fingerprint) return { applied: false, reason: "unchanged" };
+    let verified: VerifiedHome;
+    try {
+      const secrets = await this.#keys.loadAgent(SUPERVISOR_ID);
+      secrets.seed.fill(0);
+      verified = await preflight({
+        home: this.home,
+        config: this.config,
+        ageIdentity: secrets.ageIdentity,
+        repo: this.repo,
+        clock: this.#clock,
+        versionStore: this.#versionStore,
+        ...(this.#options.deno !== undefined ? { deno: this.#options.deno } : {}),
+      });
+      await createAgentFolders(this.home, verified.capsets.values());
+    } catch (err: unknown) {
+      // a ceremony half written, or a planted file: keep what verified before
+      const why = describe(err).replace(/^Refusing to start: /, "");
+      this.#log(
+        `supervisor: a change to the trust state is not applied (agents keep the state verified before): ${why}`,
+      );
+      // audited once per refused state (a rollback, a forged or expired statement…)
+      if (fingerprint !== this.#refusedFingerprint) {
+        this.#refusedFingerprint = fingerprint;
+        this.#emit({
+          type: "trust_refused",
+          reason: err instanceof SaoeError ? err.code : "io_error",
+          detail: {
+            message: why.slice(0, 500),
+            root_version: this.#verified.root.version,
+            directory_version: this.#verified.directory.version,
+          },
+        });
+      }
+      return { applied: false, reason: "refused", error: why };
+    }
+    if (this.#state !== "running") return { applied: false, reason: "stopping" };
+    const plan = planReload(this.#verified, verified, this.config.agents, this.#clock.now());
+    const { diff, revoked } = plan;
+    this.#verified = verified;
+    this.#flagsSha256 = await commandHashes(verified.commands);
+    this.#fingerprint = fingerprint;
+    for (const agent of revoked) {
+      const process = this.#agentProcess(agent);
+      if (process.status().state === "revoked") continue;
+      this.#log(`supervisor: agent "${agent}" holds no valid key any more; stopping it`);
+      // revoked means untrusted: no drain, its remaining work is not wanted
+      process.kill();
+      await process.done;
+      process.markRevoked();
+    }
+    const restarted: string[] = [];
+    const readyTimeoutMs = this.#options.readyTimeoutMs ?? 30_000;
+    for (const agent of plan.restartOrder) {
+      if (this.#state !== "running") break;
+      const command = verified.commands.get(agent)!;
+      const flagsSha256 = this.#flagsSha256.get(agent)!;
+      const current = this.#agentProcess(agent);
+      if (current.ended) {
+        // stopped for good earlier (revoked, now restored): a fresh supervised process
+        const index = this.#agents.indexOf(current);
+        const fresh = this.#makeAgent(agent);
+        this.#agents[index] = fresh;
+        fresh.start();
+        await Promise.race([
+          fresh.firstSettled,
+          new Promise((r) => setTimeout(r, readyTimeoutMs)),
+        ]);
+      } else {
+        await current.restart({
+          command,
+          flagsSha256,
+          timeoutMs: this.#stopTimeoutMs,
+          readyTimeoutMs,
+        });
+      }
+      restarted.push(agent);
+    }
+    // every applied reload is recorded: what a ceremony changed, seen from here
+    this.#emit({
+      type: "key_rotated",
+      detail: {
+        kind: plan.kind,
+        root_version: diff.rootVersion,
+        previous_root_version: diff.previousRootVersion,
+        directory_version: diff.directoryVersion,
+        previous_directory_version: diff.previousDirectoryVersion,
+        tool_manifest_version: verified.toolManifest.version,
+        rotated: diff.rotated,
+        revoked: diff.revoked,
+        restored: diff.restored,
+        restarted,
+      },
+    });
+    this.#log(
+      `supervisor: trust state reloaded (root v${diff.rootVersion}, directory v${diff.directoryVersion}); restarted ${restarted.length} agent(s)${
+        revoked.length > 0 ? `, revoked: ${revoked.join(", ")}` : ""
+      }`,
+    );
+    this.#status.write();
+    return { applied: true, diff, restarted, revoked };
+  }
+
+  #agentProcess(agent: string): AgentProcess {
+    return this.#agents.find((a) => a.name === agent)!;
+  }
+
+  #emit(fields: SupervisorEventFields): void {
+    const event = buildEvent({ ...fields, agent: SUPERVISOR_ID }, this.#clock);
+    this.#batcher.push(encodeEvent(event));
+  }
+
+  /** Appends a `checkpoint` event and signs the head that includes it. */
+  async #checkpoint(reason: "interval" | "shutdown") {
+    const release = this.#batcher.hold();
+    try {
+      const size = this.#ledger.head().size;
+      if (reason === "interval" && size <= this.#lastCheckpointSize) return undefined;
+      this.#ledger.append([
+        encodeEvent(buildEvent({
+          type: "checkpoint",
+          agent: SUPERVISOR_ID,
+          detail: { tree_size: size + 1, reason },
+        }, this.#clock)),
+      ]);
+      const written = await this.#ledger.checkpoint();
+      this.#lastCheckpointSize = written.treeSize;
+      return written;
+    } finally {
+      release();
+    }
+  }
+
+  stop(): Promise<StopReport> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  kill(): void {
+    for (const agent of this.#agents) agent.kill();
+    void this.stop();
+  }
+
+  async #stop(): Promise<StopReport> {
+    clearInterval(this.#interval);
+    this.#status.stop();
+    this.#state = "stopping";
+    this.#watch?.close();
+    try {
+      Deno.removeSignalListener("SIGHUP", this.#onHangup);
+    } catch {
+      // never added
+    }
+    this.#status.write();
+    await Promise.all(this.#agents.map((a) => a.stop(this.#stopTimeoutMs)));
+    this.#order.close();
+    await this.#checkpointing;
+    const report: StopReport = {};
+    try {
+      const written = await this.#checkpoint("shutdown");
+      if (written !== undefined) {
+        report.checkpoint = { treeSize: written.treeSize, headHash: written.headHash };
+      }
+    } catch (err: unknown) {
+      report.error = `Cannot write the final checkpoint: ${describe(err)}`;
+    }
+    if (!this.#batcher.close()) {
+      report.error ??= `Cannot append ${this.#batcher.pending} events to the ledger`;
+    }
+    this.#ledger.close();
+    this.#state = "stopped";
+    this.#status.write();
+    await this.#status.idle();
+    this.#stoppedResolvers.resolve(report);
+    return report;
+  }
+}

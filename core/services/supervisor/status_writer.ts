@@ -1,0 +1,144 @@
+/**
+ * Keeps `audit/status.json` current: written on every agent state change and
+ * refreshed every few seconds (queue depths and dead letters change without a
+ * state change), but rewritten only when its content changed, so an idle
+ * pipeline writes nothing (a rewrite every few seconds woke every watcher of
+ * `audit/`, the viewer's). Writes never overlap: a request during a write is
+ * folded into one more write after it.
+ *
+ * @module
+ */
+import { formatTimestamp } from "../../primitives/time/timestamp.ts";
+import type { Clock } from "../../primitives/time/clock.ts";
+import { systemTimers, type TimerHandle, type Timers } from "../../primitives/time/timers.ts";
+import type { Capset } from "../../domain/capset/types.ts";
+import type { HomeLayout } from "../../domain/home/layout.ts";
+import { inboxDepth } from "../../domain/queue/depth.ts";
+import { queuePaths } from "../../domain/queue/paths.ts";
+import { type AgentStatus, type SupervisorStatus, writeSupervisorStatus } from "./status.ts";
+
+/** How often the status file is refreshed while nothing changes state. */
+export const STATUS_REFRESH_MS = 5_000;
+
+/** What the status reports, read at each write. */
+export interface StatusSource {
+  state(): SupervisorStatus["state"];
+  agents(): AgentStatus[];
+  capset(agent: string): Capset | undefined;
+}
+
+/** Options for {@linkcode StatusWriter}. */
+export interface StatusWriterOptions {
+  home: HomeLayout;
+  startedAt: string;
+  clock: Clock;
+  source: StatusSource;
+  log(line: string): void;
+  /** Default {@linkcode STATUS_REFRESH_MS}. */
+  refreshMs?: number;
+  /** Default the runtime's. */
+  timers?: Timers;
+}
+
+async function countEntries(dir: string): Promise<number> {
+  let n = 0;
+  for await (const entry of Deno.readDir(dir)) if (entry.name.endsWith(".satl")) n++;
+  return n;
+}
+
+/** Writes the supervisor's status file. */
+export class StatusWriter {
+  readonly #options: StatusWriterOptions;
+  readonly #timers: Timers;
+  #refresh: TimerHandle | undefined;
+  /** The status last written, without its time (a rewrite is skipped when equal). */
+  #written = "";
+  #writing = false;
+  #dirty = false;
+  #done: Promise<void> = Promise.resolve();
+
+  /** Creates a writer; call {@linkcode StatusWriter.start} to write and refresh. */
+  constructor(options: StatusWriterOptions) {
+    this.#options = options;
+    this.#timers = options.timers ?? systemTimers;
+  }
+
+  /** Writes now and every `refreshMs` until {@linkcode StatusWriter.stop}. */
+  start(): void {
+    this.#refresh ??= this.#timers.setInterval(
+      () => this.write(),
+      this.#options.refreshMs ?? STATUS_REFRESH_MS,
+    );
+    this.write();
+  }
+
+  /** Stops the refresh; writes already requested still complete ({@linkcode StatusWriter.idle}). */
+  stop(): void {
+    if (this.#refresh !== undefined) this.#timers.clearInterval(this.#refresh);
+    this.#refresh = undefined;
+  }
+
+  /** Resolves when no write is running or pending. */
+  idle(): Promise<void> {
+    return this.#done;
+  }
+
+  /** Requests a write (coalesced with one in progress). */
+  write(): void {
+    if (this.#writing) {
+      this.#dirty = true;
+      return;
+    }
+    this.#writing = true;
+    this.#done = (async () => {
+      do {
+        this.#dirty = false;
+        try {
+          await this.#writeOnce();
+        } catch (err: unknown) {
+          this.#options.log(
+            `supervisor: cannot write the status file: ${
+              err instanceof Error ? err.message : String(err)
+            }`,
+          );
+        }
+      } while (this.#dirty);
+      this.#writing = false;
+    })();
+  }
+
+  async #writeOnce(): Promise<void> {
+    const { home, source } = this.#options;
+    const content = {
+      format: 1 as const,
+      pid: Deno.pid,
+      home: home.root,
+      state: source.state(),
+      started_at: this.#options.startedAt,
+      agents: await this.#agentsWithQueues(),
+    };
+    const key = JSON.stringify(content);
+    if (key === this.#written) return;
+    const now = formatTimestamp(this.#options.clock.now());
+    await writeSupervisorStatus(home, { ...content, updated_at: now });
+    this.#written = key;
+  }
+
+  /** Agent states with their inbox depth and dead-letter count (the viewer cannot read those). */
+  async #agentsWithQueues(): Promise<AgentStatus[]> {
+    const { home, source } = this.#options;
+    return await Promise.all(
+      source.agents().map(async (a) => {
+        const paths = queuePaths(home, a.name);
+        const senders = source.capset(a.name)?.receives.map((r) => r.from) ?? [];
+        const depth = await inboxDepth({ inbox: paths.inbox, senders }).catch(() => undefined);
+        const dead = await countEntries(paths.dead).catch(() => undefined);
+        return {
+          ...a,
+          ...(depth !== undefined ? { queue_depth: depth } : {}),
+          ...(dead !== undefined ? { dead_letters: dead } : {}),
+        };
+      }),
+    );
+  }
+}

@@ -9,7 +9,7 @@
  * @module
  */
 import { join } from "node:path";
-import { sampleJpeg } from "./demo/sample_image.ts";
+import { SAMPLE_PHOTO } from "./demo/sample_image.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const HOME = join(REPO, ".saoe-demo");
@@ -81,8 +81,6 @@ async function main(): Promise<number> {
     await waitForIntake(pipeline);
 
     banner("Submitting a sample article with a 1600×1200 photo");
-    const image = await Deno.makeTempFile({ prefix: "saoe-demo-", suffix: ".jpg" });
-    await Deno.writeFile(image, sampleJpeg());
     const submitted = JSON.parse(
       await saoe([
         "submit",
@@ -91,12 +89,11 @@ async function main(): Promise<number> {
         "--markdown-file",
         join(REPO, "scripts/demo/sample_article.md"),
         "--image",
-        image,
+        join(REPO, SAMPLE_PHOTO),
         "--wait",
         "--json",
       ], { capture: true }),
     );
-    await Deno.remove(image);
     if (submitted.outcome !== "published") {
       console.error(`The article was not published: ${submitted.reason ?? "unknown reason"}`);
       stop();

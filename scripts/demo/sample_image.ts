@@ -1,6 +1,8 @@
 /**
- * A sample photo for the demo and the benchmark, made in code (no binary in git):
- * a 1600×1200 JPEG with a colour gradient and a few shapes.
+ * The sample photo the demo and the README's examples submit, and smaller ones
+ * for tests: a JPEG with a colour gradient and a disc, made in code. The shipped
+ * file `scripts/demo/sample_photo.jpg` is exactly `sampleJpeg()` (a test keeps
+ * it so; regenerate it with `deno run -A scripts/demo/sample_image.ts`).
  *
  * @module
  */
@@ -33,4 +35,11 @@ export function sampleJpeg(width = 1600, height = 1200): Uint8Array<ArrayBuffer>
   }
   const encoded = jpeg.encode({ data, width, height }, 85);
   return new Uint8Array(encoded.data);
+}
+
+/** The shipped sample photo, repository-relative: 1600×1200, `sampleJpeg()`'s bytes. */
+export const SAMPLE_PHOTO = "scripts/demo/sample_photo.jpg";
+
+if (import.meta.main) {
+  await Deno.writeFile(new URL("./sample_photo.jpg", import.meta.url), sampleJpeg());
 }

@@ -193,16 +193,6 @@ function shellWord(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Whether util-linux `script` is installed (the pseudo-terminal tests need it). */
-export async function hasScript(): Promise<boolean> {
-  try {
-    const out = await new Deno.Command("script", { args: ["--version"], stdout: "null" }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
 /** One exchange with a program in a terminal: wait for `after` on screen, then type `send`. */
 export interface TerminalStep {
   after: string;
@@ -224,14 +214,22 @@ export async function runInTerminal(
   const command = `exec ${
     [Deno.execPath(), ...await saoeTaskArgs(), ...args].map(shellWord).join(" ")
   }`;
-  const child = new Deno.Command("script", {
-    args: ["-qec", command, "/dev/null"],
-    cwd: REPO,
-    env: { NO_COLOR: "1", SHELL: "/bin/sh" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      cwd: REPO,
+      env: { NO_COLOR: "1", SHELL: "/bin/sh" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (err: unknown) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    throw new Error(
+      "The terminal tests need script(1) from Debian's bsdutils: run scripts/setup test",
+    );
+  }
   let screen = "";
   const decoder = new TextDecoder();
   const reading = (async () => {

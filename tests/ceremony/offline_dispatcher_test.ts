@@ -18,7 +18,6 @@ import { verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
 import {
   editedTemplate,
   filesContaining,
-  hasScript,
   makeHome,
   PASSPHRASE,
   REPO,
@@ -227,7 +226,6 @@ Deno.test({
   name:
     "saoe init and publish at a terminal: the passphrase is typed twice (a mismatch creates nothing), then asked once to publish",
   ...processTest,
-  ignore: !await hasScript(),
   async fn() {
     const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-offline-tty-" }));
     try {

@@ -7,7 +7,6 @@ import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
 import { templateManifestPath } from "../../core/domain/vault/layout.ts";
 import {
   editedTemplate,
-  hasScript,
   makeHome,
   runInTerminal,
   type TestHome,
@@ -16,8 +15,7 @@ import {
 } from "./_fixtures.ts";
 
 const PROMPT = "Type the sha256 above to publish";
-const ignore = !await hasScript();
-const processTest = { sanitizeOps: false, sanitizeResources: false, ignore };
+const processTest = { sanitizeOps: false, sanitizeResources: false };
 
 async function refusedAtPrompt(send: string, reason: RegExp): Promise<void> {
   await using t: TestHome = await makeHome();

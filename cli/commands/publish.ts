@@ -1,13 +1,15 @@
 /**
- * `saoe publish FILE` and `saoe publish --tools`: the publishing gate (FT-010). Shows what changes (a
- * unified diff against the published version), the new version and the sha256 of
- * the exact bytes of FILE, then asks the operator to type that sha256. Only a
+ * `saoe publish FILE` and `saoe publish --tools`: the publishing gate
+ * (docs/operations.md, "Publishing"). Shows what changes (a unified diff against
+ * the published version), the new version and the sha256 of the exact bytes of
+ * FILE, then asks the operator to type that sha256. Only a
  * matching hash publishes; a wrong hash, end of input or Ctrl-C exits 1 with the
  * vault byte-for-byte unchanged. A non-terminal stdin is refused before anything
  * is shown unless `--confirm-sha256 HEX` is given (a script must already know
  * what it publishes: it cannot read the hash off the screen and echo it back).
  *
- * The work is in `core/services/ceremony/publish.ts`; this command gathers the signing
+ * The work is in `core/services/ceremony/publish.ts`; this command renders its plan's
+ * before and after texts as the diff (`cli/terminal/diff.ts`), gathers the signing
  * keys (the key store, or `--dispatcher-key FILE` on a home whose dispatcher
  * keys are kept offline), the confirmation, and records the action in the
  * operator journal.
@@ -30,6 +32,7 @@ import {
 } from "../../core/services/ceremony/publish.ts";
 import { dispatcherSigners } from "../../core/services/ceremony/dispatcher_signers.ts";
 import { confirmSha256, requireSha256 } from "../terminal/confirm_hash.ts";
+import { type DiffResult, unifiedDiff } from "../terminal/diff.ts";
 import { stdinTerminal } from "../terminal/terminal.ts";
 import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
@@ -91,17 +94,22 @@ async function loadSigners(
   });
 }
 
-function preview(plan: PublishPlan, file: string, show: (line: string) => void): void {
+function preview(
+  plan: PublishPlan,
+  diff: DiffResult,
+  file: string,
+  show: (line: string) => void,
+): void {
   const what = plan.kind === "template" ? `template ${plan.id}` : `capability set of ${plan.id}`;
   const from = plan.publishedVersion === 0 ? "none published" : `${plan.publishedVersion}`;
   show(`Publishing the ${what} from ${inert(file)}`);
   show(`Version:  ${plan.version} (published now: ${from})`);
   show(`Readers:  ${plan.readers.join(", ")} (encrypted to exactly these)`);
-  if (plan.diff.lines.length === 0) {
+  if (diff.lines.length === 0) {
     show("Changes:  none in the content (only the version and signature are new)");
   } else {
-    show(`Changes:  ${plan.diff.added} line(s) added, ${plan.diff.removed} removed`);
-    for (const line of plan.diff.lines) show(`  ${inert(line)}`);
+    show(`Changes:  ${diff.added} line(s) added, ${diff.removed} removed`);
+    for (const line of diff.lines) show(`  ${inert(line)}`);
   }
   for (const note of plan.notes) show(`Note:     ${inert(note)}`);
   show(`sha256:   ${plan.sha256}  (of the exact bytes of ${inert(file)})`);
@@ -264,7 +272,8 @@ async function run(ctx: CommandContext): Promise<number> {
     clock,
     versionStore,
   });
-  preview(plan, file, ctx.global.json ? ctx.err : ctx.out);
+  const diff = unifiedDiff(plan.before, plan.after);
+  preview(plan, diff, file, ctx.global.json ? ctx.err : ctx.out);
   await confirmShown(plan.sha256, confirmFlag);
 
   const outcome = await applyPublish({
@@ -301,7 +310,7 @@ async function run(ctx: CommandContext): Promise<number> {
       sha256: outcome.sha256,
       expires_at: outcome.expiresAt,
       files: outcome.files,
-      diff: plan.diff.lines,
+      diff: diff.lines,
       notes: plan.notes,
       pipeline_running: running,
       recorded_in: operatorJournalPath(home),

@@ -44,10 +44,10 @@ import { checkReportLine, MAX_REPORT_LINE_BYTES } from "../../services/superviso
 import { FakeClock } from "../testing/fake_clock.ts";
 import { formatTimestamp, timestamp } from "../../primitives/time/timestamp.ts";
 import type { FuzzTarget } from "./target.ts";
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** The fixed instant every fixed statement is issued at. */
 export const FIXED_T0 = Date.parse("2030-01-01T00:00:00Z");
-const DAY_MS = 86_400_000;
 const SKEW_MS = 120_000;
 /** The verifiers' clock: one minute after issue. */
 const clock = new FakeClock(FIXED_T0 + 60_000);

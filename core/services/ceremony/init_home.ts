@@ -50,9 +50,8 @@ import {
 } from "./dispatcher_export.ts";
 import { type HomeConfig, writeHomeConfig } from "../../domain/home/config.ts";
 
-const DAY_MS = 86_400_000;
-
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** Options for {@linkcode initHome}. */
 export interface InitHomeOptions {

@@ -19,8 +19,7 @@ import {
 import { writeDirectoryFile } from "../../domain/trust/files.ts";
 import { parseTimestamp } from "../../primitives/time/timestamp.ts";
 import type { CeremonyHome } from "./keys_home.ts";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** Options for {@linkcode nextDirectory}. */
 export interface NextDirectoryOptions {

@@ -18,16 +18,10 @@
 import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
-import { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import { openCeremonyHome, requireDispatcherSigners } from "./keys_home.ts";
-import { nextDirectory, writeDirectory } from "./keys_directory.ts";
-import {
-  decryptTemplates,
-  readVaultState,
-  writeCapsets,
-  writeTemplateCiphertexts,
-} from "./keys_vault.ts";
-import { type KeyEventRecorder, recordKeyEvent } from "./keys_audit.ts";
+import { nextDirectory } from "./keys_directory.ts";
+import type { KeyEventRecorder } from "./keys_audit.ts";
+import { beginVaultReissue } from "./vault_reissue.ts";
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
 import { AGENT_ID_RE, assertIdentifier } from "../../primitives/ids/patterns.ts";
 
@@ -83,29 +77,32 @@ export async function revokeAgent(options: RevokeAgentOptions): Promise<RevokeAg
     );
   }
   const signers = await requireDispatcherSigners(ch, `revoke "${agent}"`);
-  const state = await readVaultState(ch, { allowExpired: true });
-  const plaintexts = await decryptTemplates(ch, state);
+  using reissue = await beginVaultReissue(ch, "templates");
   const now = options.clock.now();
   const payload = nextDirectory(ch.directoryPayload, {
     nowMs: now,
     validityDays: ch.config.validity.directory_days,
     change: { agent, keys: () => [] },
   });
-  const directory = new AgentDirectory(payload);
-  await writeCapsets(ch, state, { signers, directory, bumpVersion: false });
-  await writeTemplateCiphertexts(ch, state, { plaintexts, directory });
-  for (const plain of plaintexts.values()) plain.fill(0);
-  await writeDirectory(ch, payload, signers);
-  await Deno.remove(join(ch.keys.dir, "agents", `${agent}.age`)).catch((err: unknown) => {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  });
-  progress(`Revoked "${agent}": directory v${payload.version} lists no key for it`);
   const removed = listed.keys.map((k) => k.keyid);
-  const recordedBy = await recordKeyEvent(ch.home, {
-    kind: "revoked",
-    agent,
-    directory_version: payload.version,
-    removed_keyids: removed,
-  }, options.clock);
+  const { recordedBy } = await reissue.commit({
+    signers,
+    directory: payload,
+    capsets: { bumpVersion: false },
+    templates: true,
+    // once no directory lists a key for it, its secrets go
+    afterDirectory: async () => {
+      await Deno.remove(join(ch.keys.dir, "agents", `${agent}.age`)).catch((err: unknown) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+      progress(`Revoked "${agent}": directory v${payload.version} lists no key for it`);
+    },
+    event: {
+      kind: "revoked",
+      agent,
+      directory_version: payload.version,
+      removed_keyids: removed,
+    },
+  });
   return { agent, directoryVersion: payload.version, removed, recordedBy };
 }

@@ -20,8 +20,7 @@ import { parseTimestamp } from "../../primitives/time/timestamp.ts";
 import { openCeremonyHome } from "./keys_home.ts";
 import { readVaultState } from "./keys_vault.ts";
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** Days before expiry at which a row warns. */
 export const WARN_DAYS = 7;
@@ -80,7 +79,7 @@ export interface KeysStatus {
  * @example
  * ```ts
  * import { expiryLevel } from "./keys_status.ts";
- * const day = 86_400_000;
+ * import { DAY_MS as day } from "../../primitives/time/durations.ts";
  * if (expiryLevel(10 * day, 0) !== "ok" || expiryLevel(5 * day, 0) !== "warn") throw new Error();
  * if (expiryLevel(day / 2, 0) !== "critical" || expiryLevel(-1, 0) !== "expired") throw new Error();
  * ```

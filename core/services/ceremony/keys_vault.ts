@@ -48,8 +48,8 @@ import {
 import { AGENT_ID_RE, TEMPLATE_ID_RE } from "../../primitives/ids/patterns.ts";
 import { type CeremonyHome, verifyTolerant } from "./keys_home.ts";
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
-const DAY_MS = 86_400_000;
 const CAPSET_FILE_RE = /^([a-z][a-z0-9_]{0,31})\.age$/;
 const MANIFEST_FILE_RE = /^([1-9][0-9]{0,9})\.manifest\.json$/;
 

@@ -1,13 +1,13 @@
 /**
- * `saoe publish`: the publishing gate (FT-010). Two steps with the operator's
+ * `saoe publish`: the publishing gate (docs/operations.md). Two steps with the operator's
  * confirmation between them, so that nothing is written until a person (or a
  * script that already knows the hash) has approved the exact bytes:
  *
  * 1. {@linkcode preparePublish} reads only. It decodes the source, reads what is
  *    published now (signature-verified against the trust root in force), refuses
- *    a version that does not increase (`rollback`), and returns the plan: the diff
- *    against the published version, the sha256 of the exact new bytes, and who
- *    will be able to read the result.
+ *    a version that does not increase (`rollback`), and returns the plan: the text
+ *    published now and the text that will be (the CLI shows the diff), the sha256
+ *    of the exact new bytes, and who will be able to read the result.
  * 2. {@linkcode applyPublish} signs and writes: a template is encrypted to exactly
  *    the agents whose current capability sets name it, with a dispatcher-signed
  *    manifest; a capability set is signed with a fresh validity window and
@@ -42,12 +42,10 @@ import { type Capset, type CapsetSource, decodeCapsetSource } from "../../domain
 import { signCapset } from "../../domain/capset/sign.ts";
 import { capsetVersionKey, verifyCapset } from "../../domain/capset/verify.ts";
 import { publishCapset, publishTemplate } from "../../domain/vault/publish.ts";
-import { type DiffResult, unifiedDiff } from "./diff.ts";
 import { parsePublishSource, type PublishSource } from "./publish_source.ts";
 import { readPublishedCapset, readPublishedTemplate } from "./published_state.ts";
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** Options for {@linkcode preparePublish}. */
 export interface PreparePublishOptions {
@@ -61,7 +59,7 @@ export interface PreparePublishOptions {
   keys: KeyStore;
   /** The exact bytes of the source file. */
   source: Uint8Array<ArrayBuffer>;
-  /** The source file's name, for messages and the diff header. */
+  /** The source file's name, for messages and the label of the new text. */
   sourceName: string;
   clock: Clock;
   /**
@@ -81,13 +79,23 @@ export interface PublishPlan {
   publishedVersion: number;
   /** Hex SHA-256 of the exact source bytes: what the operator types to confirm. */
   sha256: string;
-  diff: DiffResult;
+  /** What is published now (empty text when nothing is), labelled for a diff. */
+  before: PublishText;
+  /** What will be published, labelled for a diff. */
+  after: PublishText;
   /** The agents (and `supervisor`) that will be able to decrypt the result. */
   readers: string[];
   /** Things the operator should know (never a reason to skip a check). */
   notes: string[];
   /** The decoded source. */
   source: PublishSource;
+}
+
+/** One side of what a publish changes, as the text a diff compares. */
+export interface PublishText {
+  /** Names this side (the header line of a diff). */
+  label: string;
+  text: string;
 }
 
 /** Options for {@linkcode applyPublish}. */
@@ -230,14 +238,11 @@ async function prepareTemplate(
     version: source.version,
     publishedVersion,
     sha256,
-    diff: unifiedDiff(
-      published === undefined ? "" : text(published.plaintext),
-      text(source.bytes),
-      {
-        oldLabel,
-        newLabel: `${options.sourceName} (${source.id}@${source.version})`,
-      },
-    ),
+    before: { label: oldLabel, text: published === undefined ? "" : text(published.plaintext) },
+    after: {
+      label: `${options.sourceName} (${source.id}@${source.version})`,
+      text: text(source.bytes),
+    },
     readers,
     notes: [],
     source,
@@ -280,10 +285,14 @@ async function prepareCapset(
     version: source.version,
     publishedVersion,
     sha256,
-    diff: unifiedDiff(capsetSourceText(current), capsetSourceText(source.source), {
-      oldLabel: `published capability set ${agent} v${current.version} (source fields)`,
-      newLabel: `${options.sourceName} (source fields)`,
-    }),
+    before: {
+      label: `published capability set ${agent} v${current.version} (source fields)`,
+      text: capsetSourceText(current),
+    },
+    after: {
+      label: `${options.sourceName} (source fields)`,
+      text: capsetSourceText(source.source),
+    },
     readers,
     notes,
     source,
@@ -297,7 +306,7 @@ async function prepareCapset(
  * @example
  * ```ts ignore
  * const plan = await preparePublish({ home, config, root, directory, keys, source, sourceName, clock });
- * console.log(plan.diff.lines.join("\n"), plan.sha256);
+ * console.log(plan.before.label, plan.after.label, plan.sha256);
  * ```
  */
 export async function preparePublish(options: PreparePublishOptions): Promise<PublishPlan> {

@@ -20,19 +20,12 @@ import { SaoeError } from "../../primitives/errors.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
 import { formatTimestamp } from "../../primitives/time/timestamp.ts";
 import { writeRootFile } from "../../domain/trust/files.ts";
-import { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import { signRoot } from "../../domain/trust/root.ts";
 import { openCeremonyHome, requireDispatcherSigners } from "./keys_home.ts";
-import { nextDirectory, writeDirectory } from "./keys_directory.ts";
-import {
-  readVaultState,
-  writeCapsets,
-  writeTemplateManifests,
-  writeToolManifest,
-} from "./keys_vault.ts";
-import { type KeyEventRecorder, recordKeyEvent } from "./keys_audit.ts";
-
-const DAY_MS = 86_400_000;
+import { nextDirectory } from "./keys_directory.ts";
+import type { KeyEventRecorder } from "./keys_audit.ts";
+import { beginVaultReissue } from "./vault_reissue.ts";
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** Statements `renew` can re-sign. */
 export const RENEW_TARGETS = ["root", "directory", "capsets", "manifests", "tools"] as const;
@@ -86,7 +79,7 @@ export async function renewStatements(options: RenewOptions): Promise<RenewResul
   const result: Omit<RenewResult, "recordedBy"> = {};
   // verify the vault under the root in force before anything changes
   const needsVault = targets.has("capsets") || targets.has("manifests") || targets.has("tools");
-  const state = needsVault ? await readVaultState(ch, { allowExpired: true }) : undefined;
+  using reissue = await beginVaultReissue(ch, needsVault ? "statements" : "none");
   // built first (written last): renewed key windows decide the capsets' recipients
   const directoryPayload = targets.has("directory")
     ? nextDirectory(ch.directoryPayload, {
@@ -95,9 +88,6 @@ export async function renewStatements(options: RenewOptions): Promise<RenewResul
       renewKeysDays: ch.config.validity.agent_key_days,
     })
     : undefined;
-  const directory = directoryPayload === undefined
-    ? ch.directory
-    : new AgentDirectory(directoryPayload);
 
   if (targets.has("root")) {
     const version = ch.root.version + 1;
@@ -117,36 +107,28 @@ export async function renewStatements(options: RenewOptions): Promise<RenewResul
       `Trust root v${version} written (same keys, expires in ${ch.config.validity.root_days} days)`,
     );
   }
-  if (state !== undefined && targets.has("capsets")) {
-    result.capsets = await writeCapsets(ch, state, {
-      signers,
-      directory,
-      bumpVersion: true,
-    });
-    progress(`Re-signed ${result.capsets.length} capability sets`);
-  }
-  if (state !== undefined && targets.has("manifests")) {
-    result.manifests = await writeTemplateManifests(ch, state, signers);
-    progress(`Re-signed ${result.manifests.length} template manifests`);
-  }
-  if (state !== undefined && targets.has("tools")) {
-    result.toolManifestVersion = await writeToolManifest(ch, state, signers);
-    progress(`Re-signed the tool manifest as v${result.toolManifestVersion}`);
-  }
-  if (directoryPayload !== undefined) {
-    await writeDirectory(ch, directoryPayload, signers);
-    result.directoryVersion = directoryPayload.version;
-    progress(
-      `Agent key directory v${directoryPayload.version} written (current agent keys renewed)`,
-    );
-  }
-  const recordedBy = await recordKeyEvent(ch.home, {
-    kind: "renewed",
-    statements: [...targets],
-    ...(result.rootVersion !== undefined ? { root_version: result.rootVersion } : {}),
-    ...(result.directoryVersion !== undefined
-      ? { directory_version: result.directoryVersion }
-      : {}),
-  }, options.clock);
-  return { ...result, recordedBy };
+  const written = await reissue.commit({
+    signers,
+    ...(directoryPayload !== undefined ? { directory: directoryPayload } : {}),
+    ...(targets.has("capsets") ? { capsets: { bumpVersion: true } } : {}),
+    manifests: targets.has("manifests"),
+    toolManifest: targets.has("tools"),
+    onStep: (step, w) => {
+      if (step === "capsets") progress(`Re-signed ${w.capsets!.length} capability sets`);
+      if (step === "manifests") progress(`Re-signed ${w.manifests!.length} template manifests`);
+      if (step === "toolManifest") {
+        progress(`Re-signed the tool manifest as v${w.toolManifestVersion}`);
+      }
+      if (step === "directory") {
+        progress(`Agent key directory v${w.directoryVersion} written (current agent keys renewed)`);
+      }
+    },
+    event: {
+      kind: "renewed",
+      statements: [...targets],
+      ...(result.rootVersion !== undefined ? { root_version: result.rootVersion } : {}),
+      ...(directoryPayload !== undefined ? { directory_version: directoryPayload.version } : {}),
+    },
+  });
+  return { ...result, ...written };
 }

@@ -22,21 +22,14 @@ import { SaoeError } from "../../primitives/errors.ts";
 import { generateSeed, SigningKey } from "../../primitives/crypto/ed25519.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
 import { formatTimestamp } from "../../primitives/time/timestamp.ts";
-import { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import type { DirectoryKey } from "../../domain/trust/directory_payload.ts";
 import { generateAgeIdentity } from "../../domain/vault/age.ts";
 import { openCeremonyHome, requireDispatcherSigners } from "./keys_home.ts";
-import { nextDirectory, retireKeys, writeDirectory } from "./keys_directory.ts";
-import {
-  decryptTemplates,
-  readVaultState,
-  writeCapsets,
-  writeTemplateCiphertexts,
-} from "./keys_vault.ts";
-import { type KeyEventRecorder, recordKeyEvent, supervisorRunning } from "./keys_audit.ts";
+import { nextDirectory, retireKeys } from "./keys_directory.ts";
+import { type KeyEventRecorder, supervisorRunning } from "./keys_audit.ts";
+import { beginVaultReissue } from "./vault_reissue.ts";
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** Options for {@linkcode rotateAgent}. */
 export interface RotateAgentOptions {
@@ -98,8 +91,7 @@ export async function rotateAgent(options: RotateAgentOptions): Promise<RotateAg
   }
   const signers = await requireDispatcherSigners(ch, `rotate the keys of "${agent}"`);
   // read (and verify) everything while the old identities still decrypt it
-  const state = await readVaultState(ch, { allowExpired: true });
-  const plaintexts = await decryptTemplates(ch, state);
+  using reissue = await beginVaultReissue(ch, "templates");
 
   const now = options.clock.now();
   const seed = generateSeed();
@@ -120,33 +112,36 @@ export async function rotateAgent(options: RotateAgentOptions): Promise<RotateAg
     validityDays: ch.config.validity.directory_days,
     change: { agent, keys: (keys) => [...retireKeys(keys, now), newKey] },
   });
-  const directory = new AgentDirectory(payload);
 
   await ch.keys.saveAgent({ agent, seed, ageIdentity: age.identity });
   seed.fill(0);
   progress(`New keys for "${agent}": signing key ${signing.keyid}`);
-  const capsets = await writeCapsets(ch, state, { signers, directory, bumpVersion: false });
-  const templates = await writeTemplateCiphertexts(ch, state, { plaintexts, directory });
-  for (const plain of plaintexts.values()) plain.fill(0);
-  // last: a running supervisor applies the rotation when the directory changes
-  await writeDirectory(ch, payload, signers);
-  progress(
-    `Directory v${payload.version} written; ${capsets.length} capsets and ${templates.length} templates re-encrypted`,
-  );
-  const recordedBy = await recordKeyEvent(ch.home, {
-    kind: "agent",
-    agent,
-    directory_version: payload.version,
-    keyid: signing.keyid,
-    retired_keyids: retired,
-  }, options.clock);
+  const written = await reissue.commit({
+    signers,
+    directory: payload,
+    capsets: { bumpVersion: false },
+    templates: true,
+    onStep: (step, { capsets = [], templates = [] }) => {
+      if (step !== "directory") return;
+      progress(
+        `Directory v${payload.version} written; ${capsets.length} capsets and ${templates.length} templates re-encrypted`,
+      );
+    },
+    event: {
+      kind: "agent",
+      agent,
+      directory_version: payload.version,
+      keyid: signing.keyid,
+      retired_keyids: retired,
+    },
+  });
   return {
     agent,
     directoryVersion: payload.version,
     keyid: signing.keyid,
     retired,
-    capsets,
-    templates,
-    recordedBy,
+    capsets: written.capsets ?? [],
+    templates: written.templates ?? [],
+    recordedBy: written.recordedBy,
   };
 }

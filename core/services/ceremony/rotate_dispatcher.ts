@@ -42,7 +42,6 @@ import { formatTimestamp } from "../../primitives/time/timestamp.ts";
 import { verifyRootChain } from "../../domain/trust/chain.ts";
 import { readTrustFile, rootFile, writeRootFile } from "../../domain/trust/files.ts";
 import { ROOT_MAX_BYTES, rootKeyOf, signRoot } from "../../domain/trust/root.ts";
-import { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import { type CeremonyHome, localDispatcherSigners, openCeremonyHome } from "./keys_home.ts";
 import {
   hasPendingSeeds,
@@ -51,18 +50,13 @@ import {
   replaceDispatcherSeeds,
   saveSeeds,
 } from "./keys_dispatcher_store.ts";
-import { nextDirectory, writeDirectory } from "./keys_directory.ts";
-import {
-  readVaultState,
-  writeCapsets,
-  writeTemplateManifests,
-  writeToolManifest,
-} from "./keys_vault.ts";
-import { type KeyEventRecorder, recordKeyEvent } from "./keys_audit.ts";
+import { nextDirectory } from "./keys_directory.ts";
+import type { KeyEventRecorder } from "./keys_audit.ts";
+import { beginVaultReissue } from "./vault_reissue.ts";
 import { checkExportPath, writeDispatcherExport } from "./dispatcher_export.ts";
 import { describePendingRoot, parsePendingRoot, type PendingRootStatus } from "./rotate_pending.ts";
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
-const DAY_MS = 86_400_000;
 const MAX_KEYS = 32;
 
 /** Options for {@linkcode rotateDispatcher}. */
@@ -290,7 +284,7 @@ async function commitRootIn(
     );
   }
   // the vault must verify under root N before anything is re-signed under N+1
-  const state = await readVaultState(ch, { allowExpired: true });
+  using reissue = await beginVaultReissue(ch, "statements");
   if (exportTo !== undefined) {
     await checkExportPath(exportTo.path, ch.home.root);
     await writeDispatcherExport({
@@ -329,29 +323,34 @@ async function commitRootIn(
     nowMs: now,
     validityDays: ch.config.validity.directory_days,
   });
-  const directory = new AgentDirectory(directoryPayload);
-  const capsets = await writeCapsets(ch, state, { signers, directory, bumpVersion: false });
-  const manifests = await writeTemplateManifests(ch, state, signers);
-  const toolManifestVersion = await writeToolManifest(ch, state, signers);
-  // last: the directory completes the state a running supervisor will verify
-  await writeDirectory(ch, directoryPayload, signers);
-  progress(
-    `Re-signed ${capsets.length} capsets, ${manifests.length} template manifests, tool manifest v${toolManifestVersion}, directory v${directoryPayload.version}`,
-  );
-  const recordedBy = await recordKeyEvent(ch.home, {
-    kind: "dispatcher",
-    root_version: version,
-    previous_root_version: previous.version,
-    threshold: next.threshold,
-    keyids: next.keys.map((key) => key.keyid),
-  }, ch.clock);
+  // the directory, written last, completes the state a running supervisor will verify
+  const written = await reissue.commit({
+    signers,
+    directory: directoryPayload,
+    capsets: { bumpVersion: false },
+    manifests: true,
+    toolManifest: true,
+    onStep: (step, { capsets = [], manifests = [], toolManifestVersion }) => {
+      if (step !== "directory") return;
+      progress(
+        `Re-signed ${capsets.length} capsets, ${manifests.length} template manifests, tool manifest v${toolManifestVersion}, directory v${directoryPayload.version}`,
+      );
+    },
+    event: {
+      kind: "dispatcher",
+      root_version: version,
+      previous_root_version: previous.version,
+      threshold: next.threshold,
+      keyids: next.keys.map((key) => key.keyid),
+    },
+  });
   return {
     resigned: {
-      capsets,
-      manifests,
-      toolManifestVersion,
+      capsets: written.capsets ?? [],
+      manifests: written.manifests ?? [],
+      toolManifestVersion: written.toolManifestVersion!,
       directoryVersion: directoryPayload.version,
     },
-    recordedBy,
+    recordedBy: written.recordedBy,
   };
 }

@@ -29,8 +29,7 @@ import {
   verifyToolManifest,
 } from "../../domain/toolgate/manifest.ts";
 import { toolManifestPath } from "../../domain/vault/layout.ts";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../../primitives/time/durations.ts";
 
 /** How one tool differs between the signed manifest and this checkout. */
 export interface ToolChange {

@@ -1,6 +1,6 @@
 /**
- * The limits intake enforces on a submission before anything is written (design
- * section 8, issue 3): they match the `blog_article_intent` and
+ * The limits intake enforces on a submission before anything is written
+ * (docs/design.md section 8, "Intake API"): they match the `blog_article_intent` and
  * `image_process_intent` templates, so a submission intake accepts is one the
  * downstream validators accept too, and a client learns of a limit at the door
  * rather than from a dead-letter entry later.
@@ -22,8 +22,6 @@ export const MAX_IMAGE_PIXELS = 40_000_000;
 export const MAX_BODY_BYTES = 45 * 1024 * 1024;
 /** Largest JSON-encoded `blog_article_intent` payload (the template's `max_payload_bytes`). */
 export const MAX_ARTICLE_PAYLOAD_BYTES = 1024 * 1024;
-/** The sliding quota window, in milliseconds. */
-export const QUOTA_WINDOW_MS = 60_000;
 /** `Retry-After` seconds when the queue is full (it drains at pipeline speed). */
 export const QUEUE_FULL_RETRY_SECONDS = 5;
 

@@ -8,7 +8,8 @@
  * @module
  */
 import type { Clock } from "../../primitives/time/clock.ts";
-import { QUOTA_WINDOW_MS } from "./limits.ts";
+// one quota window for the whole product: the sliding minute the validators count in
+import { QUOTA_WINDOW_MS } from "../../domain/validate/quota_store.ts";
 
 /** The outcome of {@linkcode SlidingWindowQuota.take}. */
 export type QuotaDecision =

@@ -22,7 +22,7 @@ import { signCapset } from "../../../domain/capset/sign.ts";
 import { decryptWith, encryptTo } from "../../../domain/vault/age.ts";
 import { capsetPath, templateCipherPath } from "../../../domain/vault/layout.ts";
 import { writeFileAtomic } from "../../../primitives/fs/atomic_write.ts";
-import { supervisorVersionsPath } from "../../../domain/home/layout.ts";
+import { SUPERVISOR_ID, supervisorVersionsPath } from "../../../domain/home/layout.ts";
 import { decodeDirectoryPayload } from "../../../domain/trust/directory_payload.ts";
 import {
   directoryFile,
@@ -43,9 +43,9 @@ import type { AttackContext } from "../context.ts";
 import { awaitVerdicts, rejectedEnvelope } from "../expect.ts";
 import { codeOf, type ScratchHome, withScratch } from "../scratch.ts";
 import type { Attack, AttackLine } from "../types.ts";
+import { DAY_MS } from "../../../primitives/time/durations.ts";
 
 const NAME = "vault";
-const DAY_MS = 86_400_000;
 
 async function recipientsOf(scratch: ScratchHome, agents: readonly string[]): Promise<string[]> {
   const bytes = await Deno.readFile(directoryFile(scratch.home.trust));
@@ -62,7 +62,7 @@ async function recipientsOf(scratch: ScratchHome, agents: readonly string[]): Pr
 function capsetReaders(source: JsonObject): string[] {
   const receives = (source.receives as { from: string }[]).map((r) => r.from);
   const sends = (source.sends as { to: string }[]).map((s) => s.to);
-  return [String(source.agent), "supervisor", ...receives, ...sends];
+  return [String(source.agent), SUPERVISOR_ID, ...receives, ...sends];
 }
 
 async function repoSource(ctx: AttackContext, kind: string, name: string): Promise<JsonObject> {
@@ -162,7 +162,7 @@ async function refusedAtStart(
 
 async function editCapset(scratch: ScratchHome, ctx: AttackContext): Promise<void> {
   const path = capsetPath(scratch.home.vault, "sanitization");
-  const supervisor = await scratch.keys.loadAgent("supervisor");
+  const supervisor = await scratch.keys.loadAgent(SUPERVISOR_ID);
   const signed = JSON.parse(
     new TextDecoder().decode(await decryptWith(supervisor.ageIdentity, await Deno.readFile(path))),
   );

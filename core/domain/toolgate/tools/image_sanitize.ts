@@ -6,8 +6,9 @@
  * and refused above {@linkcode MAX_PIXELS} or {@linkcode MAX_SIDE} *before* any
  * decoding, because a 200 KB PNG can declare 8000x8000 pixels and cost gigabytes to
  * inflate; jpeg-js is also given its own resolution and memory caps. The EXIF
- * orientation (exifr) is applied to the pixels, and the output is encoded from the
- * pixels alone, so no EXIF, XMP, ICC, comment or text chunk survives.
+ * orientation of a JPEG (read from the same header pass by image-size) is applied
+ * to the pixels, and the output is encoded from the pixels alone, so no EXIF, XMP,
+ * ICC, comment or text chunk survives.
  *
  * This module is loaded by ToolGate inside a Worker with no permissions, from the
  * exact bytes whose SHA-256 the signed tool manifest names: it imports only pinned
@@ -19,7 +20,6 @@ import { Buffer } from "node:buffer";
 import { imageSize } from "image-size";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
-import exifr from "exifr";
 
 /** Most pixels a decoded image may have (40 megapixels). */
 export const MAX_PIXELS = 40_000_000;
@@ -87,6 +87,14 @@ function parseArgs(args: unknown): ImageArgs {
 export function checkHeader(
   input: Uint8Array,
 ): { type: "jpg" | "png"; width: number; height: number } {
+  const { type, width, height } = readHeader(input);
+  return { type, width, height };
+}
+
+/** {@linkcode checkHeader}, plus the EXIF orientation a JPEG header declares (1 when none). */
+function readHeader(
+  input: Uint8Array,
+): { type: "jpg" | "png"; width: number; height: number; orientation: number } {
   const size = imageSize(input);
   if (size.type !== "jpg" && size.type !== "png") {
     throw new TypeError(`Image type ${JSON.stringify(size.type)} is not jpg or png`);
@@ -100,7 +108,11 @@ export function checkHeader(
       `Image header declares ${width}x${height}: expected at most ${MAX_SIDE} per side and ${MAX_PIXELS} pixels`,
     );
   }
-  return { type: size.type, width, height };
+  // PNG eXIf orientation is ignored by most viewers; only JPEG EXIF is applied
+  const orientation = size.type === "jpg" && typeof size.orientation === "number"
+    ? size.orientation
+    : 1;
+  return { type: size.type, width, height, orientation };
 }
 
 function decode(input: Uint8Array, type: "jpg" | "png"): Rgba {
@@ -258,13 +270,6 @@ function encode(img: Rgba, format: "jpeg" | "png"): Uint8Array {
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
 }
 
-async function readOrientation(input: Uint8Array, type: "jpg" | "png"): Promise<number> {
-  // PNG eXIf orientation is ignored by most viewers; only JPEG EXIF is applied
-  if (type !== "jpg") return 1;
-  const value: unknown = await exifr.orientation(input);
-  return typeof value === "number" ? value : 1;
-}
-
 /**
  * Tool entry point: `args` is `{format, resize_max}`, `input` the JPEG or PNG bytes.
  *
@@ -278,12 +283,20 @@ async function readOrientation(input: Uint8Array, type: "jpg" | "png"): Promise<
  * if (out.width !== 2 || out.height !== 1 || out.media_type !== "image/png") throw new Error();
  * ```
  */
-export async function run(args: unknown, input: Uint8Array): Promise<ImageOutput> {
+export function run(args: unknown, input: Uint8Array): Promise<ImageOutput> {
+  try {
+    return Promise.resolve(sanitize(args, input));
+  } catch (err: unknown) {
+    return Promise.reject(err);
+  }
+}
+
+function sanitize(args: unknown, input: Uint8Array): ImageOutput {
   const { format, resize_max } = parseArgs(args);
   if (input.byteLength > MAX_INPUT_BYTES) {
     throw new RangeError(`Image input of ${input.byteLength} bytes exceeds ${MAX_INPUT_BYTES}`);
   }
-  const header = checkHeader(input);
+  const header = readHeader(input);
   const decoded = decode(input, header.type);
   if (decoded.width !== header.width || decoded.height !== header.height) {
     throw new RangeError("Decoded image dimensions differ from the header's");
@@ -291,7 +304,7 @@ export async function run(args: unknown, input: Uint8Array): Promise<ImageOutput
   if (decoded.data.byteLength !== decoded.width * decoded.height * 4) {
     throw new RangeError("Decoded image has an unexpected pixel buffer size");
   }
-  const upright = applyOrientation(decoded, await readOrientation(input, header.type));
+  const upright = applyOrientation(decoded, header.orientation);
   const sized = downscale(upright, resize_max);
   return {
     bytes: encode(sized, format),

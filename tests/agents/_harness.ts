@@ -1,9 +1,9 @@
 /**
  * A small harness that runs agents exactly as the supervisor does: a home made
- * by `initHome`, each agent's capset verified with the supervisor's identity, the
- * command line from `agentCommand()` (with the verified tool manifest, so a
- * ToolGate host reads exactly its tool modules), a cleared environment, the
- * handover from `buildHandover()` on stdin, signed audit events read from stdout.
+ * by `initHome`, each agent's capset verified with the supervisor's identity, and
+ * the process started by `../_support/agent_process.ts` (the command line from
+ * `agentCommand()` with the verified tool manifest, a cleared environment, the
+ * handover from `buildHandover()` on stdin, signed audit events read from stdout).
  *
  * Tests inject envelopes signed with the real sender's key into an agent's inbox
  * (temp name + rename, like a sender), wait for events or for envelopes in the
@@ -21,8 +21,6 @@ import {
   homeLayout,
   inboxFromDir,
 } from "../../core/domain/home/layout.ts";
-import { agentCommand } from "../../core/services/supervisor/agent_command.ts";
-import { buildHandover } from "../../core/services/supervisor/handover.ts";
 import { decryptWith } from "../../core/domain/vault/age.ts";
 import { verifyCapset } from "../../core/domain/capset/verify.ts";
 import type { Capset } from "../../core/domain/capset/types.ts";
@@ -34,10 +32,8 @@ import { type ToolManifest, verifyToolManifest } from "../../core/domain/toolgat
 import { type PlanCall, signPlan } from "../../core/domain/toolgate/plan.ts";
 import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
-import { parseDsse } from "../../core/primitives/dsse/parse.ts";
-import { verifySignatures, verifyStatement } from "../../core/primitives/dsse/verify.ts";
-import { PAYLOAD_TYPES, type TrustedKeySet } from "../../core/primitives/dsse/types.ts";
-import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
+import { verifyStatement } from "../../core/primitives/dsse/verify.ts";
+import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
 import {
   createEnvelope,
   decodeEnvelope,
@@ -46,8 +42,9 @@ import {
 } from "../../core/domain/validate/envelope.ts";
 import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
 import { type DeadEntry, listDead } from "../../core/domain/queue/dead_letter.ts";
-import { READY_LINE } from "../../core/services/runtime/protocol.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
+import { type AgentProcess, spawnAgent } from "../_support/agent_process.ts";
+import { waitFor as waitUntil } from "../_support/wait.ts";
 
 /** The repository root (agents and tool modules are run from here). */
 export const REPO: string = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -133,159 +130,26 @@ export async function createTestHome(): Promise<TestHome> {
   };
 }
 
-/** A running agent process. */
-export interface RunningAgent {
-  name: string;
-  /** Exact argv after the Deno executable. */
-  args: string[];
-  /** Signed audit events reported so far, signature verified, in order. */
-  events: AuditEvent[];
-  /** Report lines that broke the stdout protocol (must stay empty). */
-  problems: string[];
-  /** Everything the agent wrote to stderr so far. */
-  stderr(): string;
-  /** Resolves with the first event (already seen or future) matching `match`. */
-  waitForEvent(match: (e: AuditEvent) => boolean, timeoutMs?: number): Promise<AuditEvent>;
-  /** SIGTERM, then waits for the exit. */
-  stop(): Promise<Deno.CommandStatus>;
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of stream) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let at: number;
-    while ((at = buffer.indexOf("\n")) >= 0) {
-      yield buffer.slice(0, at);
-      buffer = buffer.slice(at + 1);
-    }
-  }
-  if (buffer !== "") yield buffer;
-}
+/** A running agent process (see `../_support/agent_process.ts`). */
+export type RunningAgent = AgentProcess;
 
 /** Spawns `agent` the way the supervisor does and waits for its readiness line. */
 export async function startAgent(th: TestHome, agent: string): Promise<RunningAgent> {
   const capset = th.capsets.get(agent);
   if (capset === undefined) throw new Error(`No capset for agent ${agent}`);
-  const cmd = agentCommand({ capset, home: th.home, repo: REPO, toolManifest: th.toolManifest });
-  const child = new Deno.Command(cmd.deno, {
-    args: cmd.args,
-    cwd: REPO,
-    clearEnv: true,
-    env: { NO_COLOR: "1" },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const handover = await buildHandover({
+  return await spawnAgent({
     agent,
+    capset,
     home: th.home,
-    repo: REPO,
     config: th.config,
     keys: th.keys,
-  });
-  const writer = child.stdin.getWriter();
-  await writer.write(handover);
-  await writer.close();
-  handover.fill(0);
-
-  const signer = await th.signer(agent);
-  const trusted: TrustedKeySet = {
-    name: agent,
-    keys: [{ keyid: signer.keyid, publicKey: signer.publicKey }],
-    threshold: 1,
-  };
-  const events: AuditEvent[] = [];
-  const waiters = new Set<() => void>();
-  let errText = "";
-  let ready: () => void = () => {};
-  let failed: (err: Error) => void = () => {};
-  const readyPromise = new Promise<void>((resolve, reject) => {
-    ready = resolve;
-    failed = reject;
-  });
-  const problems: string[] = [];
-  const stdoutDone = (async () => {
-    for await (const line of lines(child.stdout)) {
-      if (line === READY_LINE) {
-        ready();
-        continue;
-      }
-      const env = parseDsse(new TextEncoder().encode(line), 128 * 1024);
-      await verifySignatures(env, {
-        trusted: [trusted],
-        signatureCode: "bad_signature",
-        what: `${agent} audit event`,
-      });
-      if (env.payloadType !== PAYLOAD_TYPES.auditEvent) throw new Error("not an audit event");
-      const event = decodeEvent(env.payload);
-      if (event.agent !== agent) throw new Error(`event names ${event.agent}, not ${agent}`);
-      events.push(event);
-      for (const w of waiters) w();
-    }
-  })().catch((err: unknown) => {
+    repo: REPO,
+    toolManifest: th.toolManifest,
+    env: { NO_COLOR: "1" },
+    maxLineBytes: 128 * 1024,
     // a bad report line fails every later wait: the agent broke the stdout protocol
-    problems.push(`stdout protocol violation: ${String(err)}`);
+    onBadLine: "stop",
   });
-  const stderrDone = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) errText += decoder.decode(chunk, { stream: true });
-  })();
-  const status = child.status;
-  status.then((s) => failed(new Error(`${agent} exited with ${s.code}: ${errText}`)));
-  const timer = setTimeout(() => failed(new Error(`${agent} did not become ready`)), 15_000);
-  try {
-    await readyPromise;
-  } catch (err: unknown) {
-    child.kill("SIGKILL");
-    await status.catch(() => {});
-    await Promise.allSettled([stdoutDone, stderrDone]);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-
-  return {
-    name: agent,
-    args: cmd.args,
-    events,
-    problems,
-    stderr: () => errText,
-    waitForEvent(match, timeoutMs = 15_000) {
-      return new Promise<AuditEvent>((resolve, reject) => {
-        const check = () => {
-          const found = events.find(match);
-          if (found === undefined) return false;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(
-            new Error(
-              `${agent}: no matching event within ${timeoutMs} ms; events: ${
-                JSON.stringify(events)
-              }; problems: ${problems.join("; ")}; stderr: ${errText}`,
-            ),
-          );
-        }, timeoutMs);
-        if (!check()) waiters.add(check);
-      });
-    },
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already exited
-      }
-      const s = await status;
-      await Promise.allSettled([stdoutDone, stderrDone]);
-      return s;
-    },
-  };
 }
 
 /** Starts several agents; stops the ones started if one fails. */
@@ -372,19 +236,13 @@ export async function inboxEnvelopes(
   return out;
 }
 
-/** Polls until `probe` returns a value other than undefined. */
-export async function waitFor<T>(
+/** Polls until `probe` returns a value other than undefined (`../_support/wait.ts`). */
+export function waitFor<T>(
   probe: () => Promise<T | undefined>,
   what: string,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return waitUntil(probe, timeoutMs, what, { intervalMs: 20 }) as Promise<T>;
 }
 
 /** Waits for an envelope from `sender` in `receiver`'s inbox matching `match`. */
@@ -403,11 +261,6 @@ export function waitForEnvelope(
 /** The dead-letter records of an agent. */
 export function deadLetters(th: TestHome, agent: string): Promise<DeadEntry[]> {
   return listDead(agentSubdir(th.home, agent, "dead"));
-}
-
-/** Sleeps `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Options for {@linkcode testPlan}. */

@@ -14,7 +14,6 @@ import {
   explained,
   inject,
   type RunningAgent,
-  sleep,
   startAgent,
   type TestHome,
 } from "./_harness.ts";
@@ -117,7 +116,10 @@ Deno.test(
       await agent.waitForEvent((e) =>
         e.type === "validated" && e.envelope_id === first.envelope_id
       );
-      await sleep(300);
+      // deployment handles one envelope at a time: once it took the next one (another image
+      // session's article, which waits too), the first one's handling had ended
+      const next = await article(th, crypto.randomUUID(), { title: "Also waits", image_count: 1 });
+      await agent.waitForEvent((e) => e.type === "validated" && e.envelope_id === next.envelope_id);
       // an image session never publishes text-only
       assert.ok(!agent.events.some((e) => e.type === "published"));
       await assert.rejects(Deno.lstat(pagePath(th, session)), Deno.errors.NotFound);

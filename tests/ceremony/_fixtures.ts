@@ -255,6 +255,7 @@ export async function runInTerminal(
         if (exited) {
           throw new Error(`exited before showing ${JSON.stringify(step.after)}:\n${screen}`);
         }
+        // paces the screen checks; the loop ends on the text, the exit or the kill timer
         await new Promise((r) => setTimeout(r, 25));
       }
       await writer.write(new TextEncoder().encode(step.send));

@@ -104,6 +104,7 @@ Deno.test({
       while (Date.now() < deadline) {
         events = await ledgerEvents(ledgerPath(t.home));
         if (events.some((e) => e.type === "forwarded" && e.session_id === fields.session_id)) break;
+        // paces the ledger reads; the loop ends on the forwarded event or the deadline
         await new Promise((r) => setTimeout(r, 100));
       }
       const mine = events.filter((e) => e.session_id === fields.session_id);

@@ -98,9 +98,15 @@ async function raceAndCount(rounds: number, copies: number): Promise<void> {
             .length >= 1;
     });
   }, { what: `all ${rounds * copies} raced copies to be judged`, timeoutMs: 15_000 });
-  // a late second pass-through would show up here
-  await new Promise((r) => setTimeout(r, 300));
-  const events = await ledgerEvents(t.home);
+  // a late second pass-through would show up before a later envelope's: sanitization handles
+  // its entries one at a time and forwards them in order, and the planner takes its own in order
+  const later = await signedArticle(t, "after the race");
+  await raceCopies(t, later, 1);
+  const events = await waitFor(async () => {
+    const all = await ledgerEvents(t.home);
+    return matching(all, { agent: "planner", type: "validated", sessionId: later.sessionId })
+          .length >= 1 && all;
+  }, { what: "the envelope sent after the race to reach the planner", timeoutMs: 15_000 });
 
   for (const env of envelopes) {
     const at = `envelope ${env.envelopeId}`;

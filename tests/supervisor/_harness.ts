@@ -33,6 +33,7 @@ import {
   type StartSupervisorOptions,
   type Supervisor,
 } from "../../core/services/supervisor/supervisor.ts";
+import { waitFor as waitUntil } from "../_support/wait.ts";
 
 /** The repository root (symlink-free). */
 export const REPO: string = await Deno.realPath(
@@ -53,25 +54,15 @@ export interface MakeTestHomeOptions {
   /** Replace `config.agents` (the agents the supervisor runs, in order). */
   agents?: string[];
   /**
-   * Intake's loopback port, written into its capset before init. Default: a free
-   * port, so pipelines of tests running in parallel do not collide on 8090.
+   * Intake's loopback port, written into its capset before init. Default 0: the
+   * system assigns one when intake binds (the supervisor learns it from intake's
+   * ready line), so pipelines of tests running in parallel never collide.
    */
   intakePort?: number;
-  /**
-   * The viewer's loopback port, written into its capset before init. Default: a
-   * free port, so pipelines of tests running in parallel do not collide on 8080.
-   */
+  /** The viewer's loopback port, written into its capset before init; default 0 (assigned). */
   viewerPort?: number;
   /** Edits of capset sources before init, by agent (e.g. smaller limits). */
   capsetEdits?: Readonly<Record<string, (source: JsonObject) => void>>;
-}
-
-/** A loopback port free right now. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Copies the repository's vault sources, with intake and the viewer on the given ports. */
@@ -102,7 +93,7 @@ async function vaultSources(
 export async function makeTestHome(options: MakeTestHomeOptions = {}): Promise<TestHome> {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-sup-" }));
   const sources = await vaultSources(
-    { intake: options.intakePort ?? freePort(), viewer: options.viewerPort ?? freePort() },
+    { intake: options.intakePort ?? 0, viewer: options.viewerPort ?? 0 },
     options.capsetEdits,
   );
   try {
@@ -128,22 +119,14 @@ export async function makeTestHome(options: MakeTestHomeOptions = {}): Promise<T
   }
 }
 
-/** Polls `probe` until it returns a value other than `undefined`/`false`. */
-export async function waitFor<T>(
+/** Polls `probe` until it returns a value other than `undefined`/`false` (`../_support/wait.ts`). */
+export function waitFor<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   options: { what: string; timeoutMs?: number; intervalMs?: number },
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Timed out after ${options.timeoutMs ?? 15_000} ms waiting for ${options.what}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
-  }
+  return waitUntil(probe, options.timeoutMs ?? 15_000, options.what, {
+    intervalMs: options.intervalMs ?? 50,
+  }) as Promise<T>;
 }
 
 /** A supervisor running inside the test process; disposing stops it. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CausalOrder } from "../../core/services/supervisor/causal_order.ts";
 import type { AuditEvent } from "../../core/domain/ledger/events.ts";
+import { waitFor } from "../_support/wait.ts";
 
 const AT = "2026-01-01T00:00:00.000Z";
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -40,9 +41,11 @@ Deno.test("CausalOrder passes a receipt at once when its forwarded was already w
 
 Deno.test("CausalOrder writes a held event after holdMs when no forwarded ever comes", async () => {
   const { out, order, push } = setup(30);
+  const pushed = Date.now();
   push("rejected", crypto.randomUUID(), "planted");
   assert.deepEqual(out, []);
-  await new Promise((r) => setTimeout(r, 80));
+  await waitFor(() => out.length > 0, 5_000, "the held event to be written");
+  assert.ok(Date.now() - pushed >= 30, "not before holdMs");
   assert.deepEqual(out, ["planted"]);
   order.close();
 });

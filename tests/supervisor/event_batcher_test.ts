@@ -1,21 +1,27 @@
 import assert from "node:assert/strict";
+import FakeTimers from "@sinonjs/fake-timers";
 import { EventBatcher } from "../../core/services/supervisor/event_batcher.ts";
 
 const enc = new TextEncoder();
 
-Deno.test("EventBatcher appends events pushed together in one batch, in order", async () => {
+Deno.test("EventBatcher appends events pushed together in one batch, in order", () => {
+  const clock = FakeTimers.createClock();
   const batches: string[][] = [];
   const batcher = new EventBatcher({
     ledger: {
       append: (events) => (batches.push(events.map((e) => new TextDecoder().decode(e))), []),
     },
     delayMs: 5,
+    timers: clock,
   });
   for (let i = 0; i < 5; i++) batcher.push(enc.encode(`{"n":${i}}`));
   assert.equal(batches.length, 0, "nothing is written before the delay");
-  await new Promise((r) => setTimeout(r, 30));
+  clock.tick(4);
+  assert.equal(batches.length, 0, "nothing is written before the delay");
+  clock.tick(1);
   assert.deepEqual(batches, [['{"n":0}', '{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']]);
   batcher.close();
+  assert.equal(clock.countTimers(), 0);
 });
 
 Deno.test("EventBatcher writes at once when a batch is full", () => {
@@ -53,6 +59,36 @@ Deno.test("EventBatcher keeps events when an append fails and writes them later"
   fail = false;
   assert.equal(batcher.close(), true);
   assert.deepEqual(written, [2]);
+});
+
+Deno.test("EventBatcher retries a failed append a second later on its own", () => {
+  const clock = FakeTimers.createClock();
+  let fail = true;
+  const written: number[] = [];
+  const errors: unknown[] = [];
+  const batcher = new EventBatcher({
+    ledger: {
+      append: (events) => {
+        if (fail) throw new Error("disk full");
+        written.push(events.length);
+        return [];
+      },
+    },
+    delayMs: 2,
+    onError: (e) => errors.push(e),
+    timers: clock,
+  });
+  batcher.push(enc.encode("{}"));
+  clock.tick(2);
+  assert.equal(errors.length, 1, "the first append failed");
+  assert.equal(batcher.pending, 1, "the event is kept");
+  fail = false;
+  clock.tick(999);
+  assert.deepEqual(written, [], "no retry before a second");
+  clock.tick(1);
+  assert.deepEqual(written, [1]);
+  assert.equal(batcher.pending, 0);
+  batcher.close();
 });
 
 Deno.test("EventBatcher holds new events back while a checkpoint is written", () => {

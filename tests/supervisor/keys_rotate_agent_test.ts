@@ -18,6 +18,7 @@ import {
   ledgerEvents,
   makeTestHome,
   startTestSupervisor,
+  subjectOf,
   verifyTestLedger,
   waitFor,
   waitForEvent,
@@ -140,19 +141,24 @@ Deno.test({
     );
     assert.equal(refused.find((e) => e.type === "rejected")!.reason, "revoked_key");
     await Deno.lstat(`${t.home.agents}/sanitization/dead/${next.envelope_id}.satl`);
-    // the revoked intake is not restarted
-    await new Promise((r) => setTimeout(r, 300));
+    // the revoked intake is not restarted (the ledger shows it for the whole time, below)
     assert.equal(supervisor.agents().find((a) => a.name === "intake")!.state, "revoked");
 
     // new keys re-admit it
     await rotateAgent({ home: t.root, agent: "intake", clock: systemClock });
-    await waitForEvent(
-      t.home,
-      (e) =>
-        e.type === "key_rotated" && e.detail?.kind === "agent" &&
-        (e.detail?.restored as string[] | undefined)?.includes("intake") === true,
-      "the supervisor to re-admit intake",
-    );
+    const restored = (e: (typeof events)[number]) =>
+      e.type === "key_rotated" && e.detail?.kind === "agent" &&
+      (e.detail?.restored as string[] | undefined)?.includes("intake") === true;
+    const readmitted = await waitForEvent(t.home, restored, "the supervisor to re-admit intake");
     await waitUntilUp(supervisor, "intake");
+    // from its revocation to its re-admission intake was started once: by the re-admission
+    const from = readmitted.findIndex((e) =>
+      e.type === "key_rotated" && e.detail?.kind === "revoked"
+    );
+    const starts = readmitted.slice(from + 1, readmitted.findIndex(restored)).filter((e) =>
+      e.type === "agent_started" && subjectOf(e) === "intake"
+    );
+    assert.equal(starts.length, 1, `intake started ${starts.length} times while revoked`);
+    assert.equal(starts[0]!.detail?.pid, supervisor.agents().find((a) => a.name === "intake")!.pid);
   },
 });

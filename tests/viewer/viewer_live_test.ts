@@ -4,11 +4,14 @@
  * verification of a ledger tampered with under the running viewer; and the
  * ledger follower itself against a real ledger in a temp folder: woken by the
  * folder watcher (no poll can deliver within the test), by the fallback poll
- * alone, and stopped without leaving a timer or watcher (the test sanitizers).
+ * alone, and stopped without leaving a timer or watcher. The follower's timers
+ * are fake ones the tests tick, and what its watcher delivered is known from the
+ * events it has handled, so no test sleeps to see that something did not happen.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import FakeTimers from "@sinonjs/fake-timers";
 import { ledgerPath } from "../../core/domain/home/layout.ts";
 import { buildEvent, encodeEvent, type EventFields } from "../../core/domain/ledger/events.ts";
 import { type Ledger, openLedger } from "../../core/domain/ledger/ledger.ts";
@@ -20,6 +23,7 @@ import {
 } from "../../core/services/viewer/live.ts";
 import { articlePayload, injectEnvelope, waitFor } from "../supervisor/_harness.ts";
 import { get, processTest, seedLedger, startViewerPipeline } from "./_fixtures.ts";
+import { waitFor as waitUntil } from "../_support/wait.ts";
 
 /** Reads an event stream into `text` until the caller cancels it. */
 function follow(
@@ -199,9 +203,67 @@ function record(n: number): Uint8Array<ArrayBuffer> {
   return encodeEvent(buildEvent({ type: "agent_started", agent: "supervisor", detail: { n } }));
 }
 
+/** The follower's wait after a watched change, in these tests (its default). */
+const COALESCE_MS = 20;
+
+/** A fake clock for the follower's timers. */
+type FakeClock = ReturnType<typeof FakeTimers.createClock>;
+
+/**
+ * `Deno.watchFs` for a tail that records, in `handled`, each event the tail has
+ * finished handling (it asks for the next event only after handling one).
+ */
+function observedWatchFs(
+  handled: Deno.FsEvent[],
+): (path: string, options: { recursive: boolean }) => Deno.FsWatcher {
+  return (path, options) => {
+    const real = Deno.watchFs(path, options);
+    const events = real[Symbol.asyncIterator]();
+    let current: Deno.FsEvent | undefined;
+    const iterator: AsyncIterableIterator<Deno.FsEvent> = {
+      async next() {
+        if (current !== undefined) handled.push(current);
+        current = undefined;
+        const result = await events.next();
+        if (result.done !== true) current = result.value;
+        return result;
+      },
+      async return(value?: unknown) {
+        real.close();
+        return await events.return?.(value) ?? { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return {
+      close: () => real.close(),
+      [Symbol.asyncIterator]: () => iterator,
+      [Symbol.dispose]: () => real.close(),
+    };
+  };
+}
+
+/**
+ * Writes `marker` next to the ledger and waits until the tail handled its event:
+ * the watcher delivers events in order, so every change made before has been
+ * handled by then.
+ */
+async function handledUpTo(
+  t: { dir: string; handled: Deno.FsEvent[] },
+  marker = `marker-${crypto.randomUUID()}`,
+): Promise<void> {
+  await Deno.writeTextFile(join(t.dir, marker), "x");
+  await waitUntil(
+    () => t.handled.some((e) => e.paths.some((p) => basename(p) === marker)),
+    5_000,
+    `the tail to handle the event of ${marker}`,
+  );
+}
+
 /** A real ledger in a temp folder with one record, and a started tail over it. */
 async function startTail(
-  options: Omit<LedgerTailOptions, "view">,
+  options: Omit<LedgerTailOptions, "view" | "timers" | "watchFs"> & { clock?: FakeClock },
 ): Promise<
   AsyncDisposable & {
     dir: string;
@@ -209,6 +271,8 @@ async function startTail(
     view: CountingView;
     tail: LedgerTail;
     received: LiveRecord[];
+    /** Watcher events the tail has handled, in order. */
+    handled: Deno.FsEvent[];
   }
 > {
   const dir = await Deno.makeTempDir({ prefix: "saoe-viewer-tail-" });
@@ -216,18 +280,31 @@ async function startTail(
   const ledger = await openLedger({ path });
   ledger.append([record(0)]);
   const view = new CountingView(path);
-  const tail = new LedgerTail({ view, log: () => {}, ...options });
+  const handled: Deno.FsEvent[] = [];
+  const { clock, ...tailOptions } = options;
+  const tail = new LedgerTail({
+    view,
+    log: () => {},
+    watchFs: observedWatchFs(handled),
+    ...(clock === undefined ? {} : { timers: clock }),
+    ...tailOptions,
+  });
   const received: LiveRecord[] = [];
   tail.subscribe((r) => received.push(r));
   tail.start();
   await tail.ready;
   assert.equal(tail.lastSeq, 1);
+  // the first read has ended once its fallback poll is armed (on the fake clock it was armed at 0)
+  if (clock !== undefined) {
+    await waitUntil(() => clock.countTimers() >= 1, 5_000, "the fallback poll to be armed");
+  }
   return {
     dir,
     ledger,
     view,
     tail,
     received,
+    handled,
     async [Symbol.asyncDispose]() {
       const stopped = await stopWithin(tail, 5_000);
       view.close();
@@ -251,12 +328,20 @@ async function stopWithin(tail: LedgerTail, ms: number): Promise<boolean> {
 
 /** Waits for `done()` up to `ms`; false on timeout. */
 async function within(ms: number, done: () => boolean): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
+  return await waitUntil(done, ms, "the condition").then(() => true, () => false);
+}
+
+/** Ticks the fake clock one coalescing wait at a time until `done()`, up to `ms` of real time. */
+async function tickUntil(clock: FakeClock, ms: number, done: () => boolean): Promise<boolean> {
+  return await waitUntil(
+    async () => {
+      if (done()) return true;
+      await clock.tickAsync(COALESCE_MS);
+      return done();
+    },
+    ms,
+    "the condition",
+  ).then(() => true, () => false);
 }
 
 Deno.test({
@@ -277,16 +362,21 @@ Deno.test({
   name: "LedgerTail reads a burst of appends in a few reads, not one per event",
   ...sanitized,
   async fn() {
-    await using t = await startTail({ fallbackMs: HOUR_MS });
+    const clock = FakeTimers.createClock();
+    await using t = await startTail({ fallbackMs: HOUR_MS, coalesceMs: COALESCE_MS, clock });
     const before = t.view.reads;
     for (let i = 1; i <= 100; i++) t.ledger.append([record(i)]);
-    assert.ok(await within(5_000, () => t.received.length === 100), "all 100 records arrived");
+    // every event of the burst has been handled: it could only arm the coalescing wait
+    await handledUpTo(t);
+    assert.equal(t.view.reads, before, "nothing is read before the coalescing wait ends");
+    assert.ok(
+      await tickUntil(clock, 5_000, () => t.received.length === 100),
+      "all 100 records arrived",
+    );
     assert.deepEqual(
       t.received.map((r) => r.row.seq),
       Array.from({ length: 100 }, (_, i) => i + 2),
     );
-    // let any late events of the burst arrive: they may cost one more read, not a hundred
-    await new Promise((r) => setTimeout(r, 200));
     const reads = t.view.reads - before;
     assert.ok(reads >= 1 && reads <= 4, `${reads} reads for a burst of 100 appends`);
   },
@@ -296,19 +386,23 @@ Deno.test({
   name: "LedgerTail does not read when another file of the ledger's folder changes",
   ...sanitized,
   async fn() {
-    await using t = await startTail({ fallbackMs: HOUR_MS });
-    // settle: late events of the setup (creating the WAL) may still wake it once
-    await new Promise((r) => setTimeout(r, 200));
+    const clock = FakeTimers.createClock();
+    await using t = await startTail({ fallbackMs: HOUR_MS, coalesceMs: COALESCE_MS, clock });
+    // settle: every event of the setup is handled, and a read one of them asked for has run
+    await handledUpTo(t);
+    await clock.tickAsync(COALESCE_MS);
     const before = t.view.reads;
     for (let i = 0; i < 5; i++) {
       await Deno.writeTextFile(join(t.dir, "status.json"), `{"n":${i}}\n`);
       await Deno.writeTextFile(join(t.dir, "anchor.json"), `{"n":${i}}\n`);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // every event of those writes is handled; a read one of them had asked for would run now
+    await handledUpTo(t);
+    await clock.tickAsync(COALESCE_MS);
     assert.equal(t.view.reads, before, "no read for status.json or anchor.json");
     // the watcher still works: a ledger change right after is read
     t.ledger.append([record(1)]);
-    assert.ok(await within(5_000, () => t.received.length === 1), "the record arrived");
+    assert.ok(await tickUntil(clock, 5_000, () => t.received.length === 1), "the record arrived");
   },
 });
 
@@ -316,14 +410,16 @@ Deno.test({
   name: "LedgerTail without a watcher still delivers through the fallback poll",
   ...sanitized,
   async fn() {
-    await using t = await startTail({ watch: false, fallbackMs: 300 });
+    const clock = FakeTimers.createClock();
+    await using t = await startTail({ watch: false, fallbackMs: 300, clock });
     assert.equal(t.tail.watching, false);
-    const start = Date.now();
+    const start = clock.now;
     t.ledger.append([record(1), record(2)]);
+    await clock.tickAsync(300);
     assert.ok(await within(5_000, () => t.received.length === 2), "the records arrived");
     assert.deepEqual(t.received.map((r) => r.row.seq), [2, 3]);
     // nothing but the poll can deliver them: at most one interval after the append
-    assert.ok(Date.now() - start <= 300 + 1_000, `${Date.now() - start} ms`);
+    assert.ok(clock.now - start <= 300, `${clock.now - start} ms`);
   },
 });
 
@@ -331,10 +427,17 @@ Deno.test({
   name: "LedgerTail without a watcher delivers nothing before the fallback poll is due",
   ...sanitized,
   async fn() {
-    await using t = await startTail({ watch: false, fallbackMs: HOUR_MS });
+    const clock = FakeTimers.createClock();
+    await using t = await startTail({ watch: false, fallbackMs: HOUR_MS, clock });
+    const reads = t.view.reads;
     t.ledger.append([record(1)]);
-    await new Promise((r) => setTimeout(r, 500));
+    // a read starts in the timer's callback: none was started up to a millisecond before the poll
+    await clock.tickAsync(HOUR_MS - 1);
+    assert.equal(t.view.reads, reads, "no watcher, no poll due: no read");
     assert.equal(t.received.length, 0, "no watcher, no poll due: no delivery");
+    // the poll, once due, delivers it
+    await clock.tickAsync(1);
+    assert.ok(await within(5_000, () => t.received.length === 1), "the poll delivered it");
   },
 });
 
@@ -343,17 +446,23 @@ Deno.test({
     "LedgerTail.stop() with a read pending closes the watcher, clears its timers and reads no more",
   ...sanitized,
   async fn() {
-    // the test sanitizers fail this test if a timer, an op or the watcher outlives stop(): the
-    // timers here are an hour long, so a timer stop() left armed would still be pending at the end
-    await using t = await startTail({ fallbackMs: HOUR_MS, coalesceMs: HOUR_MS });
+    // the test sanitizers fail this test if an op or the watcher outlives stop(); the timers
+    // are an hour long on a fake clock, which counts the ones stop() left armed
+    const clock = FakeTimers.createClock();
+    await using t = await startTail({ fallbackMs: HOUR_MS, coalesceMs: HOUR_MS, clock });
     t.ledger.append([record(1)]);
-    // the watcher's event arms the hour-long coalescing timer
-    await new Promise((r) => setTimeout(r, 300));
+    // the watcher's event arms the hour-long coalescing timer, beside the fallback poll
+    assert.ok(
+      await within(5_000, () => clock.countTimers() === 2),
+      "the coalescing timer was armed",
+    );
     const reads = t.view.reads;
     assert.ok(await stopWithin(t.tail, 5_000), "stop() resolved: the watcher loop ended");
     assert.equal(t.tail.watching, false);
+    assert.equal(clock.countTimers(), 0, "stop() cleared the coalescing and fallback timers");
     t.ledger.append([record(2)]);
-    await new Promise((r) => setTimeout(r, 300));
+    // the watcher loop has ended and no timer is left: two hours on the clock read nothing
+    await clock.tickAsync(2 * HOUR_MS);
     assert.equal(t.view.reads, reads, "no read after stop");
     assert.equal(t.received.length, 0);
   },

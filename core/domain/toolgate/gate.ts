@@ -20,7 +20,7 @@ import type { ToolManifest } from "./manifest.ts";
 import { readToolModule } from "./module_file.ts";
 import { type Plan, verifyPlan } from "./plan.ts";
 import type { ToolOutput } from "./protocol.ts";
-import { runToolWorker, ToolTimeoutError, toolWorkerPool } from "./run_worker.ts";
+import { ToolTimeoutError, type ToolWorkerPool, toolWorkerPool } from "./run_worker.ts";
 
 /**
  * At-most-once claim of plan ids; `claim` must be atomic and permanent. A store
@@ -73,6 +73,8 @@ export interface ToolGateOptions {
   usedPlans: UsedPlans;
   /** Receives audit events; awaited. */
   onEvent(event: ToolGateEvent): void | Promise<void>;
+  /** The pool tools run in; default the process-wide one ({@linkcode toolWorkerPool}). */
+  pool?: ToolWorkerPool;
 }
 
 /** Input of {@linkcode ToolGate.execute}. */
@@ -129,6 +131,8 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
     );
   }
   const schemas = new SchemaCache();
+  // looked up at each use: closeToolWorkers() replaces the process-wide pool
+  const pool = (): ToolWorkerPool => options.pool ?? toolWorkerPool();
   // set when a tool timed out: its thread may still be running (see ToolTimeoutError)
   let stopped = false;
 
@@ -228,7 +232,7 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
     for (const { call, entry } of calls) {
       let output: ToolOutput;
       try {
-        output = await runToolWorker({
+        output = await pool().run({
           tool: entry.name,
           module: modules.get(entry.name)!,
           args: call.args,
@@ -260,7 +264,7 @@ export function createToolGate(options: ToolGateOptions): ToolGate {
       .filter((e) => e !== undefined);
     // hashed against the signed manifest first, exactly as before a call
     const modules = await loadModules(entries.map((entry) => ({ entry }) as CheckedCall));
-    for (const [name, bytes] of modules) await toolWorkerPool().prestart(name, bytes);
+    for (const [name, bytes] of modules) await pool().prestart(name, bytes);
   }
 
   return {

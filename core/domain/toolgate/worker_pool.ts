@@ -7,15 +7,20 @@
  * the time limit. When the call answered, the worker waits for the tool's next
  * call, up to `callsPerWorker` calls (default 64); when it failed, timed out or
  * served its share, it is terminated and a fresh one is pre-started in the
- * background.
+ * background. A worker that served calls and then waited `retireIdleMs`
+ * (default 5 s) for the next is replaced by a fresh one, so no call's data waits
+ * in memory for the next.
  *
- * What a call can leave for the next: the worker entry freezes the built-in
- * prototypes after the tool loaded (a prototype-pollution write throws, and a
- * failed call ends the worker), every reply carries its call's id (a late
- * message of an earlier call is a failure, never the next call's answer), a
- * message between calls breaks the worker, and a worker is only ever reused for
- * the same tool and module digest. Tools keep no state between calls (reviewed
- * with their pinned bytes). `callsPerWorker: 1` restores one isolate per call.
+ * What a call can leave for the next: the worker entry records every own
+ * property of the global scope and of every built-in constructor and prototype
+ * after the tool loaded, and compares them before and after every call (a call
+ * that changed one fails, its output is discarded and the worker ends; see
+ * `worker_entry.ts`); every reply carries its call's id (a late message of an
+ * earlier call is a failure, never the next call's answer), a message between
+ * calls breaks the worker, a failed call ends it, and a worker is only ever
+ * reused for the same tool and module digest. Tools keep no state of their own
+ * between calls (reviewed with their pinned bytes). `callsPerWorker: 1`
+ * restores one isolate per call (docs/decisions.md, "Tool workers").
  *
  * What it trusts: the bytes it is given were hashed and matched the signed tool
  * manifest by ToolGate immediately before. A worker is only ever pre-started
@@ -34,6 +39,7 @@
  */
 import { SaoeError } from "../../primitives/errors.ts";
 import { sha256Hex } from "../../primitives/crypto/bytes.ts";
+import { systemTimers, type TimerHandle, type Timers } from "../../primitives/time/timers.ts";
 import { readWorkerMessage, type ToolOutput, type ToolRequest } from "./protocol.ts";
 import { WORKER_ENTRY_SOURCE } from "./worker_entry.ts";
 
@@ -263,6 +269,12 @@ export interface ToolWorkerPoolOptions {
    * idle, and nothing of the last call waits in memory for the next.
    */
   retireIdleMs?: number;
+  /**
+   * The timers of the pre-start delay and the idle retirement; default the
+   * runtime's. A call's time limit always runs on the runtime's own timers: a
+   * tool's busy loop takes real time.
+   */
+  timers?: Timers;
 }
 
 /**
@@ -278,8 +290,9 @@ export interface ToolWorkerPoolOptions {
  */
 export class ToolWorkerPool {
   readonly #slots = new Map<string, Slot>();
-  /** Pre-starts scheduled after a call, by tool. */
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Pre-starts and idle retirements scheduled after a call, by tool. */
+  readonly #scheduled = new Map<string, TimerHandle>();
+  readonly #timers: Timers;
   readonly #delayMs: number;
   readonly #callsPerWorker: number;
   readonly #retireIdleMs: number;
@@ -292,6 +305,7 @@ export class ToolWorkerPool {
     this.#delayMs = options.prestartDelayMs ?? DEFAULT_PRESTART_DELAY_MS;
     this.#callsPerWorker = options.callsPerWorker ?? DEFAULT_CALLS_PER_WORKER;
     this.#retireIdleMs = options.retireIdleMs ?? DEFAULT_RETIRE_IDLE_MS;
+    this.#timers = options.timers ?? systemTimers;
     if (!Number.isSafeInteger(this.#callsPerWorker) || this.#callsPerWorker < 1) {
       throw new RangeError(
         `callsPerWorker must be a positive integer, got ${this.#callsPerWorker}`,
@@ -346,10 +360,10 @@ export class ToolWorkerPool {
   #schedule(tool: string, module: Uint8Array<ArrayBuffer>, sha256: string): void {
     this.#cancelTimer(tool);
     if (this.#stopped || this.#closed) return;
-    this.#timers.set(
+    this.#scheduled.set(
       tool,
-      setTimeout(() => {
-        this.#timers.delete(tool);
+      this.#timers.setTimeout(() => {
+        this.#scheduled.delete(tool);
         this.#prestart(tool, module, sha256);
       }, this.#delayMs),
     );
@@ -362,10 +376,10 @@ export class ToolWorkerPool {
     worker: ToolWorker,
   ): void {
     this.#cancelTimer(tool);
-    this.#timers.set(
+    this.#scheduled.set(
       tool,
-      setTimeout(() => {
-        this.#timers.delete(tool);
+      this.#timers.setTimeout(() => {
+        this.#scheduled.delete(tool);
         if (this.#slots.get(tool)?.worker !== worker) return;
         worker.terminate();
         this.#slots.delete(tool);
@@ -375,9 +389,9 @@ export class ToolWorkerPool {
   }
 
   #cancelTimer(tool: string): void {
-    const timer = this.#timers.get(tool);
-    if (timer !== undefined) clearTimeout(timer);
-    this.#timers.delete(tool);
+    const timer = this.#scheduled.get(tool);
+    if (timer !== undefined) this.#timers.clearTimeout(timer);
+    this.#scheduled.delete(tool);
   }
 
   /** Drops the warm worker of `tool`, if any. */
@@ -440,7 +454,7 @@ export class ToolWorkerPool {
 
   #stop(): void {
     this.#stopped = true;
-    for (const tool of new Set([...this.#slots.keys(), ...this.#timers.keys()])) this.drop(tool);
+    for (const tool of new Set([...this.#slots.keys(), ...this.#scheduled.keys()])) this.drop(tool);
   }
 
   /** Terminates every warm worker; the pool runs no more calls. */

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Ledger } from "../../domain/ledger/ledger.ts";
+import { systemTimers, type TimerHandle, type Timers } from "../../primitives/time/timers.ts";
 
 /** Options for {@linkcode EventBatcher}. */
 export interface EventBatcherOptions {
@@ -17,6 +18,8 @@ export interface EventBatcherOptions {
   maxBatch?: number;
   /** Told when an append fails (the events are kept and retried). */
   onError?(err: unknown): void;
+  /** The timers of the batching delay and the retry; default the runtime's. */
+  timers?: Timers;
 }
 
 const RETRY_MS = 1000;
@@ -40,8 +43,9 @@ export class EventBatcher {
   readonly #delayMs: number;
   readonly #maxBatch: number;
   readonly #onError: (err: unknown) => void;
+  readonly #timers: Timers;
   #pending: Uint8Array[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   #held = 0;
   #closed = false;
 
@@ -51,6 +55,7 @@ export class EventBatcher {
     this.#delayMs = options.delayMs ?? 2;
     this.#maxBatch = options.maxBatch ?? 256;
     this.#onError = options.onError ?? (() => {});
+    this.#timers = options.timers ?? systemTimers;
   }
 
   /** Events waiting to be written. */
@@ -69,7 +74,7 @@ export class EventBatcher {
 
   #schedule(ms: number): void {
     if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
       this.flush();
     }, ms);
@@ -78,7 +83,7 @@ export class EventBatcher {
   /** Writes every pending event now; returns false when an append failed. */
   flush(): boolean {
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+      this.#timers.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
     while (this.#pending.length > 0) {
@@ -116,7 +121,7 @@ export class EventBatcher {
   close(): boolean {
     const ok = this.flush();
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     return ok;
   }

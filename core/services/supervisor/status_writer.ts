@@ -38,6 +38,12 @@ export interface StatusWriterOptions {
   refreshMs?: number;
   /** Default the runtime's. */
   timers?: Timers;
+  /**
+   * Called each time the writes requested so far are done (when
+   * {@linkcode StatusWriter.idle} would resolve): whether the file was rewritten
+   * (false: its content had not changed).
+   */
+  onWritten?(rewritten: boolean): void;
 }
 
 async function countEntries(dir: string): Promise<number> {
@@ -91,10 +97,11 @@ export class StatusWriter {
     }
     this.#writing = true;
     this.#done = (async () => {
+      let rewritten = false;
       do {
         this.#dirty = false;
         try {
-          await this.#writeOnce();
+          if (await this.#writeOnce()) rewritten = true;
         } catch (err: unknown) {
           this.#options.log(
             `supervisor: cannot write the status file: ${
@@ -104,10 +111,16 @@ export class StatusWriter {
         }
       } while (this.#dirty);
       this.#writing = false;
+      try {
+        this.#options.onWritten?.(rewritten);
+      } catch {
+        // a listener's failure is not the status file's
+      }
     })();
   }
 
-  async #writeOnce(): Promise<void> {
+  /** Writes the status unless its content is unchanged; true when the file was rewritten. */
+  async #writeOnce(): Promise<boolean> {
     const { home, source } = this.#options;
     const content = {
       format: 1 as const,
@@ -118,10 +131,11 @@ export class StatusWriter {
       agents: await this.#agentsWithQueues(),
     };
     const key = JSON.stringify(content);
-    if (key === this.#written) return;
+    if (key === this.#written) return false;
     const now = formatTimestamp(this.#options.clock.now());
     await writeSupervisorStatus(home, { ...content, updated_at: now });
     this.#written = key;
+    return true;
   }
 
   /** Agent states with their inbox depth and dead-letter count (the viewer cannot read those). */

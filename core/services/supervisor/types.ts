@@ -37,8 +37,16 @@ export interface StartSupervisorOptions {
   watchTrust?: boolean;
   /** Quiet time after a change before the reload; default 300 ms. */
   watchDebounceMs?: number;
-  /** The timers of the status refresh; default the runtime's (tests pass fake ones). */
+  /**
+   * The timers of the status refresh and of the checkpoint interval; default the
+   * runtime's (tests pass fake ones).
+   */
   timers?: Timers;
+  /**
+   * Called each time the status writes requested so far are done: whether
+   * `audit/status.json` was rewritten (false: its content had not changed).
+   */
+  onStatusWritten?(rewritten: boolean): void;
 }
 
 /** What a reload did. */

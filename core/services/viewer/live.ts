@@ -15,6 +15,7 @@
  * @module
  */
 import { basename, dirname } from "node:path";
+import { systemTimers, type TimerHandle, type Timers } from "../../primitives/time/timers.ts";
 import type { AuditRow, LedgerView } from "./ledger_view.ts";
 import { SessionIndex, type SessionSummary } from "./sessions.ts";
 
@@ -42,6 +43,13 @@ export interface LedgerTailOptions {
   coalesceMs?: number;
   /** Where read and watch errors go; default `console.error`. */
   log?(line: string): void;
+  /** The timers of the coalescing wait and the fallback poll; default the runtime's. */
+  timers?: Timers;
+  /**
+   * Opens the folder watcher; default `Deno.watchFs` (a test wraps it to see
+   * which events the tail has handled).
+   */
+  watchFs?(path: string, options: { recursive: boolean }): Deno.FsWatcher;
 }
 
 const CHUNK = 5_000;
@@ -75,11 +83,13 @@ export class LedgerTail {
   readonly #fallbackMs: number;
   readonly #coalesceMs: number;
   readonly #log: (line: string) => void;
+  readonly #timers: Timers;
+  readonly #watchFs: (path: string, options: { recursive: boolean }) => Deno.FsWatcher;
   readonly #subscribers = new Set<(record: LiveRecord) => void>();
   #watcher: Deno.FsWatcher | undefined;
   #events: Promise<void> = Promise.resolve();
-  #fallbackTimer: ReturnType<typeof setTimeout> | undefined;
-  #wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  #fallbackTimer: TimerHandle | undefined;
+  #wakeTimer: TimerHandle | undefined;
   #reading: Promise<void> | undefined;
   #again = false;
   #started = false;
@@ -102,6 +112,8 @@ export class LedgerTail {
     this.#fallbackMs = fallbackMs;
     this.#coalesceMs = coalesceMs;
     this.#log = options.log ?? ((line) => console.error(line));
+    this.#timers = options.timers ?? systemTimers;
+    this.#watchFs = options.watchFs ?? ((path, watchOptions) => Deno.watchFs(path, watchOptions));
   }
 
   /** True once every record present at start was indexed. */
@@ -144,7 +156,7 @@ export class LedgerTail {
     const name = basename(path);
     let watcher: Deno.FsWatcher;
     try {
-      watcher = Deno.watchFs(dir, { recursive: false });
+      watcher = this.#watchFs(dir, { recursive: false });
     } catch (err: unknown) {
       this.#log(
         `viewer: cannot watch ${dir} (${
@@ -186,7 +198,7 @@ export class LedgerTail {
       this.#again = true;
       return;
     }
-    this.#wakeTimer = setTimeout(() => {
+    this.#wakeTimer = this.#timers.setTimeout(() => {
       this.#wakeTimer = undefined;
       this.#read();
     }, this.#coalesceMs);
@@ -199,8 +211,7 @@ export class LedgerTail {
       this.#again = true;
       return;
     }
-    clearTimeout(this.#fallbackTimer);
-    this.#fallbackTimer = undefined;
+    this.#clearFallback();
     this.#reading = (async () => {
       do {
         this.#again = false;
@@ -208,7 +219,7 @@ export class LedgerTail {
       } while (this.#again && !this.#stopped);
       this.#reading = undefined;
       if (!this.#stopped) {
-        this.#fallbackTimer = setTimeout(() => {
+        this.#fallbackTimer = this.#timers.setTimeout(() => {
           this.#fallbackTimer = undefined;
           this.#read();
         }, this.#fallbackMs);
@@ -228,6 +239,7 @@ export class LedgerTail {
           if (this.#caughtUp) this.#publish({ row, session });
         }
         if (rows.length < CHUNK) break;
+        // a yield to the event loop between chunks (not a wait): the server answers meanwhile
         await new Promise((r) => setTimeout(r, 0));
         if (this.#stopped) return;
       }
@@ -238,6 +250,11 @@ export class LedgerTail {
     } catch (err: unknown) {
       this.#log(`viewer: cannot read the ledger: ${describe(err)}`);
     }
+  }
+
+  #clearFallback(): void {
+    if (this.#fallbackTimer !== undefined) this.#timers.clearTimeout(this.#fallbackTimer);
+    this.#fallbackTimer = undefined;
   }
 
   #publish(record: LiveRecord): void {
@@ -253,9 +270,8 @@ export class LedgerTail {
   /** Stops following; resolves once the watcher is closed and a running read has ended. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#fallbackTimer);
-    clearTimeout(this.#wakeTimer);
-    this.#fallbackTimer = undefined;
+    this.#clearFallback();
+    if (this.#wakeTimer !== undefined) this.#timers.clearTimeout(this.#wakeTimer);
     this.#wakeTimer = undefined;
     try {
       this.#watcher?.close();

@@ -23,6 +23,7 @@ Deno.test("writeFileAtomic() never shows a partial file under the final name", a
           seenFull++;
         } catch (err: unknown) {
           if (!(err instanceof Deno.errors.NotFound)) throw err;
+          // yields to the writer between reads; the loop ends when the writer is done
           await new Promise((r) => setTimeout(r, 0));
         }
       }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type HomeLayout, homeLayout } from "../../../core/domain/home/layout.ts";
 import { type QueuePaths, queuePaths } from "../../../core/domain/queue/paths.ts";
 import { writeFileAtomic } from "../../../core/primitives/fs/atomic_write.ts";
+import { waitFor as waitUntil } from "../../_support/wait.ts";
 
 /** A temporary home with the receiver `planner` and senders `intake`, `sanitization`. */
 export interface QueueHome {
@@ -52,13 +53,9 @@ export async function putEntry(q: QueueHome, sender: string, text = "payload"): 
   return name;
 }
 
-/** Waits until `check()` is true, failing after `ms` milliseconds. */
+/** Waits until `check()` is true, failing after `ms` milliseconds (`../../_support/wait.ts`). */
 export async function waitFor(check: () => boolean, ms = 5000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitUntil(check, ms, what, { intervalMs: 5 });
 }
 
 /** Names (not hidden) in a folder, sorted. */

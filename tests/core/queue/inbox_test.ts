@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { SaoeError } from "../../../core/primitives/errors.ts";
+import { writeFileAtomic } from "../../../core/primitives/fs/atomic_write.ts";
 import { retryDead } from "../../../core/domain/queue/dead_letter.ts";
 import { type InboxTransport, watchInbox } from "../../../core/domain/queue/inbox.ts";
 import { pollInboxForBenchmark } from "../../../scripts/bench/polling_inbox.ts";
@@ -22,6 +23,8 @@ interface Running {
   origins: EntryOrigin["kind"][];
   refused: string[];
   errors: unknown[];
+  /** Names of the entries {@linkcode settled} put (left out of `origins`). */
+  sentinels: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ async function start(
   const origins: EntryOrigin["kind"][] = [];
   const refused: string[] = [];
   const errors: unknown[] = [];
+  const sentinels = new Set<string>();
   let failNext = options.failHandlerOnce === true;
   const t = await transport({
     inbox: q.paths.inbox,
@@ -54,7 +58,7 @@ async function start(
         quarantineDir: q.paths.quarantine,
         deadDir: q.paths.dead,
         validate: async (entry) => {
-          origins.push(entry.origin.kind);
+          if (!sentinels.has(basename(path))) origins.push(entry.origin.kind);
           return await Deno.readTextFile(entry.path);
         },
         handle: (text) => {
@@ -77,11 +81,31 @@ async function start(
     origins,
     refused,
     errors,
+    sentinels,
     stop: async () => {
       controller.abort();
       await t.closed;
     },
   };
+}
+
+/**
+ * Waits until the queue is idle, puts one more entry and waits until it ran and
+ * the queue is idle again. Events and scan results come in order and an entry
+ * waits behind those reported before it, so whatever a late event or scan of an
+ * earlier entry would have run has run by then.
+ */
+async function settled(q: QueueHome, r: Running): Promise<void> {
+  await waitFor(() => r.transport.depth() === 0, 5000, "the queue to be idle");
+  const text = `sentinel-${crypto.randomUUID()}`;
+  const name = entryName();
+  r.sentinels.add(name);
+  await writeFileAtomic(join(q.paths.inbox, "intake", name), new TextEncoder().encode(text));
+  await waitFor(
+    () => r.handled.has(text) && r.transport.depth() === 0,
+    5000,
+    "the entry put after everything else",
+  );
 }
 
 Deno.test("watchInbox() processes a file present before it started exactly once", async () => {
@@ -90,9 +114,9 @@ Deno.test("watchInbox() processes a file present before it started exactly once"
   const r = await start(q);
   try {
     await waitFor(() => r.handled.has("early"), 5000, "the early entry");
-    // give late events and a second scan a chance to double-process
+    // late events and a second scan get their chance to double-process
     await r.transport.scan();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await settled(q, r);
     assert.equal(r.handled.get("early"), 1);
     assert.deepEqual(r.errors, []);
   } finally {
@@ -109,7 +133,7 @@ Deno.test("watchInbox() processes a renamed-in file once although both scan and 
     await r.transport.scan();
     await waitFor(() => r.handled.has("arrived"), 5000, "the entry");
     await r.transport.scan();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await settled(q, r);
     assert.equal(r.handled.get("arrived"), 1);
     assert.deepEqual(r.origins, ["inbox"]);
   } finally {
@@ -126,7 +150,7 @@ Deno.test("watchInbox() processes 200 concurrently renamed files exactly once ea
     await r.transport.scan();
     await waitFor(() => r.handled.size === 200, 10000, "200 entries");
     await r.transport.scan();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await settled(q, r);
     for (const text of texts) assert.equal(r.handled.get(text), 1, text);
     assert.deepEqual(await listNames(q.paths.dead), []);
     assert.deepEqual(await listNames(q.paths.quarantine), []);
@@ -156,11 +180,12 @@ Deno.test("watchInbox() refuses a planted symlink and hard link and still proces
   }
 });
 
-/** A watcher whose entries fail until `allow()`; counts successes. */
+/** A watcher whose entries fail until `allow()`; counts successes and records each attempt. */
 async function stuckWatcher(q: QueueHome, reconcileMs: number) {
   const controller = new AbortController();
   let allowed = false;
   let succeeded = 0;
+  const attempted: string[] = [];
   const transport = await watchInbox({
     inbox: q.paths.inbox,
     senders: q.senders,
@@ -168,6 +193,7 @@ async function stuckWatcher(q: QueueHome, reconcileMs: number) {
     reconcileMs,
     onError: () => {},
     onEntry: async (path) => {
+      attempted.push(basename(path));
       // failing leaves the file in place: once the events are spent, only a scan finds it again
       if (!allowed) throw new SaoeError("io_error", "Cannot quarantine: disk busy");
       await Deno.remove(path);
@@ -179,6 +205,8 @@ async function stuckWatcher(q: QueueHome, reconcileMs: number) {
       allowed = true;
     },
     succeeded: () => succeeded,
+    attempted,
+    depth: () => transport.depth(),
     stop: async () => {
       controller.abort();
       await transport.closed;
@@ -192,12 +220,18 @@ Deno.test("watchInbox() reconciliation finds an entry no event reports again", a
   const fast = await stuckWatcher(q, 30);
   try {
     await putEntry(q, "intake");
-    await new Promise((resolve) => setTimeout(resolve, 150)); // let the events pass
+    // let the events pass: a later entry's event was handled after them, and nothing waits
+    const later = await putEntry(q, "sanitization");
+    await waitFor(
+      () => slow.attempted.includes(later) && slow.depth() === 0,
+      5000,
+      "the slow watcher to try both entries",
+    );
     slow.allow();
-    await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(slow.succeeded(), 0, "without a scan the entry stays unnoticed");
     fast.allow();
-    await waitFor(() => fast.succeeded() === 1, 5000, "the reconciliation scan");
+    await waitFor(() => fast.succeeded() === 2, 5000, "the reconciliation scan");
+    assert.equal(slow.succeeded(), 0, "without a scan the entry stays unnoticed");
   } finally {
     await slow.stop();
     await fast.stop();
@@ -212,7 +246,13 @@ Deno.test("watchInbox() creates missing sender folders and closes cleanly when a
   // the test sanitizers fail this test if the watcher or the timer outlive `closed`
   await r.stop();
   await putEntry(q, "intake", "after");
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  // a transport started now processes the entry: a watcher left running would have seen it too
+  const next = await start(q);
+  try {
+    await waitFor(() => next.handled.has("after"), 5000, "the entry in a new transport");
+  } finally {
+    await next.stop();
+  }
   assert.equal(r.handled.size, 0);
 });
 
@@ -248,7 +288,8 @@ Deno.test("pollInboxForBenchmark() offers the same contract as the watcher", asy
   try {
     await putEntry(q, "sanitization", "late");
     await waitFor(() => r.handled.has("early") && r.handled.has("late"), 5000, "both entries");
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    // later polls get their chance to find them again
+    await settled(q, r);
     assert.equal(r.handled.get("early"), 1);
     assert.equal(r.handled.get("late"), 1);
   } finally {

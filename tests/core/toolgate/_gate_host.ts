@@ -3,17 +3,23 @@
  * agent must) and read access to the test repository root only. Reads a JSON
  * request on stdin, executes each plan in order with one gate and one in-memory
  * replay store, and prints a JSON report: results, audit events and how many
- * Workers were constructed.
+ * Workers were constructed. The gate's pool schedules its pre-starts on a fake
+ * clock (a call's time limit is real time), ticked by the pre-start delay at the
+ * end, so a pre-start the calls scheduled is counted, and one that was not is not.
  *
  * @module
  */
+import FakeTimers from "@sinonjs/fake-timers";
 import { SaoeError } from "../../../core/primitives/errors.ts";
 import { keyIdOf } from "../../../core/primitives/crypto/ed25519.ts";
 import type { Capset } from "../../../core/domain/capset/types.ts";
 import { createToolGate, type ToolGateEvent } from "../../../core/domain/toolgate/gate.ts";
 import { verifyToolManifest } from "../../../core/domain/toolgate/manifest.ts";
 import { MemoryUsedPlans } from "../../../core/domain/toolgate/used_plans_memory.ts";
-import { DEFAULT_PRESTART_DELAY_MS } from "../../../core/domain/toolgate/worker_pool.ts";
+import {
+  DEFAULT_PRESTART_DELAY_MS,
+  ToolWorkerPool,
+} from "../../../core/domain/toolgate/worker_pool.ts";
 
 interface Request {
   root: string;
@@ -46,6 +52,7 @@ const manifest = await verifyToolManifest(Uint8Array.fromBase64(request.manifest
   skewMs: 0,
 });
 const events: ToolGateEvent[] = [];
+const poolClock = FakeTimers.createClock();
 const gate = createToolGate({
   agent: request.capset.agent,
   capset: request.capset,
@@ -56,6 +63,7 @@ const gate = createToolGate({
   skewMs: 0,
   usedPlans: new MemoryUsedPlans(),
   onEvent: (event) => void events.push(event),
+  pool: new ToolWorkerPool({ timers: poolClock }),
 });
 const results = [];
 for (const run of request.runs) {
@@ -77,7 +85,7 @@ for (const run of request.runs) {
   }
 }
 // the warm worker for a tool's next call is pre-started on a timer after each call
-await new Promise((r) => setTimeout(r, DEFAULT_PRESTART_DELAY_MS + 20));
+poolClock.tick(DEFAULT_PRESTART_DELAY_MS);
 console.log(JSON.stringify({ spawned, events, results, stopped: gate.stopped }));
 // a timed-out worker may still spin (Deno's terminate cannot stop a busy loop): exit explicitly
 Deno.exit(0);

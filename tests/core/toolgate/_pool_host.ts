@@ -6,11 +6,20 @@
  * JSON report: each step's result, the warm workers after it, and how many Workers
  * were constructed so far.
  *
- * Steps: `run` (one call of `tool` with the source `source`), `wait_ready` (until
- * the tool's warm worker reported its module imported), `sleep`.
+ * The pool's own timers (the pre-start delay, the idle retirement) run on a fake
+ * clock that only the steps move: after each `run` it is ticked by the pre-start
+ * delay, so the report shows the pre-started worker, and `tick` moves it further.
+ * A call's time limit runs on real time.
+ *
+ * Steps: `run` (one call of `tool` with the source `source`; with `signal`, its
+ * args carry `{ signal }`, an `Int32Array` on shared memory the tool may set),
+ * `wait_ready` (until the tool's warm worker reported its module imported),
+ * `wait_gone` (until the tool has no usable warm worker), `wait_signal` (until the
+ * tool set `signal[0]` to 1), `tick` (the fake clock), `sleep` (real time).
  *
  * @module
  */
+import FakeTimers from "@sinonjs/fake-timers";
 import { SaoeError } from "../../../core/primitives/errors.ts";
 import {
   DEFAULT_PRESTART_DELAY_MS,
@@ -19,8 +28,18 @@ import {
 
 /** One step of a scenario. */
 export type PoolStep =
-  | { op: "run"; tool: string; source: string; input?: string; timeout_ms?: number }
+  | {
+    op: "run";
+    tool: string;
+    source: string;
+    input?: string;
+    timeout_ms?: number;
+    signal?: boolean;
+  }
   | { op: "wait_ready"; tool: string }
+  | { op: "wait_gone"; tool: string }
+  | { op: "wait_signal" }
+  | { op: "tick"; ms: number }
   | { op: "sleep"; ms: number };
 
 /** What the host reports for one step. */
@@ -49,10 +68,22 @@ if (import.meta.main) {
   const { steps, calls_per_worker, retire_idle_ms } = JSON.parse(
     await new Response(Deno.stdin.readable).text(),
   ) as { steps: PoolStep[]; calls_per_worker?: number; retire_idle_ms?: number };
+  const clock = FakeTimers.createClock();
   const pool = new ToolWorkerPool({
     ...(calls_per_worker === undefined ? {} : { callsPerWorker: calls_per_worker }),
     ...(retire_idle_ms === undefined ? {} : { retireIdleMs: retire_idle_ms }),
+    timers: clock,
   });
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  /** Checks `done` until it holds; a step that waits longer than 10 s fails the host. */
+  const until = async (done: () => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+      // paces the checks of the condition above, which ends the wait
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
   const reports: PoolStepReport[] = [];
   for (const step of steps) {
     const report: Partial<PoolStepReport> = { started: Date.now() };
@@ -61,7 +92,7 @@ if (import.meta.main) {
         const output = await pool.run({
           tool: step.tool,
           module: new TextEncoder().encode(step.source),
-          args: {},
+          args: step.signal === true ? { signal } : {},
           input: new TextEncoder().encode(step.input ?? ""),
           timeoutMs: step.timeout_ms ?? 10_000,
         });
@@ -74,16 +105,25 @@ if (import.meta.main) {
         report.message = err.message;
       }
     } else if (step.op === "wait_ready") {
-      const deadline = Date.now() + 10_000;
-      while (!pool.warm().some((w) => w.tool === step.tool && w.state === "ready")) {
-        if (Date.now() > deadline) throw new Error(`No ready worker for ${step.tool}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await until(
+        () => pool.warm().some((w) => w.tool === step.tool && w.state === "ready"),
+        `a ready worker for ${step.tool}`,
+      );
+    } else if (step.op === "wait_gone") {
+      await until(
+        () => !pool.warm().some((w) => w.tool === step.tool),
+        `${step.tool}'s warm worker to go`,
+      );
+    } else if (step.op === "wait_signal") {
+      await until(() => Atomics.load(signal, 0) === 1, "the tool's signal");
+    } else if (step.op === "tick") {
+      clock.tick(step.ms);
     } else {
+      // real time passes (a tool's Date.now() moves on); the fake clock does not
       await new Promise((r) => setTimeout(r, step.ms));
     }
-    // the next worker is pre-started off the call's return path, on a timer
-    if (step.op === "run") await new Promise((r) => setTimeout(r, DEFAULT_PRESTART_DELAY_MS + 20));
+    // the next worker is pre-started off the call's return path, on a timer: tick it
+    if (step.op === "run") clock.tick(DEFAULT_PRESTART_DELAY_MS);
     reports.push({ ...report, warm: pool.warm(), spawned } as PoolStepReport);
   }
   console.log(JSON.stringify({ reports, stopped: pool.stopped }));

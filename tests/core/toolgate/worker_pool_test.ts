@@ -57,6 +57,7 @@ Deno.test("ToolWorkerPool pre-starts a worker that imports the module before the
   const { reports } = await runPool([
     { op: "run", tool: "stamp", source: STAMP_SOURCE, input: "secret of call 1" },
     { op: "wait_ready", tool: "stamp" },
+    // not a wait for the worker (wait_ready was): Date.now() moves on, so "before" is strict
     { op: "sleep", ms: 20 },
     { op: "run", tool: "stamp", source: STAMP_SOURCE, input: "call 2" },
   ], 1);
@@ -209,11 +210,13 @@ export function run() { ${json('"real"')} }
 `;
   const { reports } = await runPool([
     { op: "run", tool: "early", source },
-    { op: "sleep", ms: 300 },
+    // the pre-started worker posts while loading: it is discarded
+    { op: "wait_gone", tool: "early" },
     { op: "run", tool: "early", source },
   ], 1);
   assert.equal(reports[0]!.code, "handler_error");
   assert.match(reports[0]!.message!, /answered before its module was loaded/);
+  assert.deepEqual(reports[0]!.warm.map((w) => w.state), ["loading"], "a worker was pre-started");
   // the warm worker that posted while waiting was discarded, not used
   assert.deepEqual(reports[1]!.warm, []);
   assert.equal(reports[2]!.code, "handler_error");
@@ -251,10 +254,12 @@ export function run() {
 `;
   const { reports } = await runPool([
     { op: "run", tool: "late", source },
-    { op: "sleep", ms: 300 },
+    // the forged reply arrives between the calls and breaks the worker
+    { op: "wait_gone", tool: "late" },
     { op: "run", tool: "late", source },
   ], 64);
   assert.equal(reports[0]!.output, "first");
+  assert.deepEqual(reports[0]!.warm.map((w) => w.served), [1], "the worker waited for call 2");
   // the message between calls broke the worker: it is no longer offered to a call
   assert.deepEqual(reports[1]!.warm, []);
   // call 2 ran in a fresh worker and got its own answer
@@ -264,11 +269,13 @@ export function run() {
 
 Deno.test("ToolWorkerPool: a global left by a call, or set later by its timer, fails and ends the worker", async () => {
   const source = `
-export function run(_a, input) {
+export function run(args, input) {
   const text = new TextDecoder().decode(input);
   const seen = globalThis.leftover ?? null;
   if (text === "leave") globalThis.leftover = "call 2's secret";
-  if (text === "later") setTimeout(() => { globalThis.leftover = "late"; }, 50);
+  if (text === "later") {
+    setTimeout(() => { globalThis.leftover = "late"; Atomics.store(args.signal, 0, 1); }, 50);
+  }
   ${json("seen")}
 }
 `;
@@ -276,8 +283,9 @@ export function run(_a, input) {
     { op: "run", tool: "g", source, input: "warm" },
     { op: "run", tool: "g", source, input: "leave" },
     { op: "run", tool: "g", source, input: "victim" },
-    { op: "run", tool: "g", source, input: "later" },
-    { op: "sleep", ms: 200 },
+    { op: "run", tool: "g", source, input: "later", signal: true },
+    // the tool's timer has written the global (it signals right after)
+    { op: "wait_signal" },
     { op: "run", tool: "g", source, input: "victim" },
     { op: "run", tool: "g", source, input: "victim" },
   ], 64);
@@ -303,7 +311,8 @@ Deno.test("ToolWorkerPool replaces a worker that served calls once its tool was 
     [
       { op: "run", tool: "stamp", source: STAMP_SOURCE },
       { op: "run", tool: "stamp", source: STAMP_SOURCE },
-      { op: "sleep", ms: 600 },
+      // the pool's clock passes the idle time: the used worker is retired at once
+      { op: "tick", ms: 600 },
       { op: "wait_ready", tool: "stamp" },
       { op: "run", tool: "stamp", source: STAMP_SOURCE },
     ],

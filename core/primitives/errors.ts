@@ -1,13 +1,14 @@
 /**
  * The one error type SAOE code throws for refusals. Each error carries a stable
- * reason `code` (the reason codes of the design, section 3, plus the codes of the
- * trust, vault, capset and ledger modules) and every identifier known when the
- * refusal happened, so an audit event can name what was refused.
+ * reason `code` (the validator's codes and those of the trust, capset, vault,
+ * ToolGate, intake, ledger and runtime modules, each explained in docs/design.md
+ * section 3) and every identifier known when the refusal happened, so an audit
+ * event can name what was refused.
  *
  * @module
  */
 
-/** Reason codes of the envelope validator, in validation order (design section 3). */
+/** Reason codes of the envelope validator, in validation order (docs/design.md section 3). */
 export const VALIDATION_CODES = [
   "size_exceeded",
   "parse_error",

@@ -1,7 +1,8 @@
 /**
- * Ledger throughput (issue: appends of at least 5,000 events/s in batches,
- * verification of at least 100,000 events/s), on a real SQLite file in WAL mode with
- * `synchronous=FULL`, realistic events and one checkpoint.
+ * Ledger throughput (docs/design.md section 11, item 7: appends of at least
+ * 5,000 events/s in batches, verification of at least 100,000 events/s), on a
+ * real SQLite file in WAL mode with `synchronous=FULL`, realistic events and one
+ * checkpoint.
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
- * The pipeline measurements (issue 3's performance section, issue 7 items 1, 2, 4
- * and the idle part of 5), on a real supervisor and six sandboxed agent processes:
+ * The pipeline measurements (the performance targets of docs/design.md section
+ * 11: items 1 and 2, and the idle parts of 4 and 5), on a real supervisor and its
+ * sandboxed agent processes:
  *
  * - end-to-end latency: articles submitted one at a time over HTTP with the
  *   operator credential, from `submitArticle` returning to the session's
@@ -63,7 +64,7 @@ export const WORKLOADS: Record<"full" | "quick", PipelineWorkload> = {
     // first ~40 s after work stops (the settle row reports what they cost)
     settleMs: 45_000,
     freshMs: 10_000,
-    // issue 7: CPU time of each idle process over 60 s
+    // docs/design.md section 11, item 5: CPU time of each idle process over 60 s
     idleMs: 60_000,
   },
   quick: {
@@ -163,7 +164,8 @@ function latencyResults(
   return [
     row(50, targets.p50, targets.informational),
     row(95, targets.p95, targets.informational),
-    // issue 7 names no p99 target: reported against the p95 target, for the record
+    // docs/design.md section 11 names no p99 target: reported against the p95
+    // target, for the record
     row(99, targets.p95, true),
   ];
 }

@@ -2,8 +2,9 @@
  * TEST AND BENCHMARK ONLY: an inbox transport that polls `readDir` every 500 ms
  * instead of watching, with the same options and handle as {@linkcode watchInbox}.
  * It exists so the benchmark can compare the watcher's latency and idle cost with
- * a polling loop (PG-001). Production code must not use it: it wakes up twice a
- * second when idle and adds up to 500 ms of latency.
+ * a polling loop (docs/design.md section 1: no polling). Production code must
+ * not use it: it wakes up twice a second when idle and adds up to 500 ms of
+ * latency.
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
- * The sustained-throughput and startup measurements (issue 7 items 3 and 6, and
- * the `--soak` run), on a real supervisor and its sandboxed agents:
+ * The sustained-throughput and startup measurements (docs/design.md section 11:
+ * items 3 and 6, the load parts of 4 and 5, and the `--soak` run), on a real
+ * supervisor and its sandboxed agents:
  *
  * - startup: from calling `startSupervisor` to every agent reporting ready;
  * - sustained throughput: N text-only articles submitted by a few concurrent
@@ -53,7 +54,7 @@ export const WORKLOADS: Record<"quick" | "full" | "soak", ThroughputWorkload> = 
   soak: { articles: 10_000, warmup: 3, submitters: 8, deadlineMs: 7_200_000, judgeRate: false },
 };
 
-/** The sustained-rate target of issue 7 (articles/s). */
+/** The sustained-rate target of docs/design.md section 11, item 3 (articles/s). */
 const TARGET_RATE = 50;
 /** Automation quota of the benchmark credential (the config's maximum). */
 const AUTOMATION_PER_MINUTE = 1_000_000;

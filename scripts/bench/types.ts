@@ -23,7 +23,7 @@ export interface BenchResult {
   value: number;
   /** Unit of `value` and `target`, e.g. `events/s` or `ms`. */
   unit: string;
-  /** The target from the issue or design. */
+  /** The target, from docs/design.md section 11 where it names one. */
   target: number;
   /** True when bigger is better (a rate); false for latencies. */
   higherIsBetter: boolean;

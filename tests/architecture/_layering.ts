@@ -141,7 +141,9 @@ function folderCycles(edges: readonly ImportEdge[]): Violation[] {
  * @example
  * ```ts
  * import { checkLayering } from "./_layering.ts";
- * const bad = checkLayering([{ from: "core/primitives/json/a.ts", to: "core/domain/vault/b.ts" }]);
+ * const bad = checkLayering([
+ *   { from: "core/primitives/json/strict_parse.ts", to: "core/domain/vault/reader.ts" },
+ * ]);
  * if (bad[0]?.rule !== "upward") throw new Error();
  * ```
  */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { runSaoe } from "./_tree.ts";
 import { ledgerEvents, makeTestHome, startTestSupervisor } from "../supervisor/_harness.ts";
 
-Deno.test("saoe attack --list names each attack with one sentence, in issue order", async () => {
+Deno.test("saoe attack --list names each attack with one sentence, in the threat model's order", async () => {
   const run = await runSaoe(["attack", "--list"]);
   assert.equal(run.code, 0, run.stderr);
   assert.ok(run.lines.length >= 13, run.stdout);

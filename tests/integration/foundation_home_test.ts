@@ -145,7 +145,7 @@ Deno.test("initHome() refuses an existing home without force and resets it with 
   await assert.rejects(Deno.lstat(join(homeLayout(second).queues, "stale")), Deno.errors.NotFound);
 });
 
-Deno.test("loadAgentTrust() refuses a vault this process may write to (PG-004)", async () => {
+Deno.test("loadAgentTrust() refuses a vault this process may write to (vault_writable)", async () => {
   assert.equal(await refusal(validatorFor(clean.home.root, "sanitization")), "vault_writable");
 });
 

@@ -1,5 +1,6 @@
 /**
- * Every attack of the red-team suite, in issue 6's order, by command-line name.
+ * Every attack of the red-team suite, in the order of docs/threat-model.md
+ * ("The attacks"), by command-line name.
  *
  * @module
  */

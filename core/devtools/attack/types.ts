@@ -28,7 +28,7 @@ export interface AttackLine {
 export interface Attack {
   /** Command-line name (`saoe attack NAME`). */
   name: string;
-  /** Its number in issue 6's list. */
+  /** Its number in docs/threat-model.md's list of attacks. */
   number: number;
   /** One sentence for `--list`. */
   summary: string;

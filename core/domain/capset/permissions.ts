@@ -1,6 +1,6 @@
 /**
  * The one pure function from a verified capability set and the home layout to
- * the exact Deno permission flags of an agent (design sections 1, 4 and 5). The
+ * the exact Deno permission flags of an agent (docs/design.md sections 1, 4 and 5). The
  * supervisor spawns with its result, `saoe capset explain` prints it and
  * `saoe capset check` refuses any capset for which it throws.
  *

@@ -1,5 +1,5 @@
 /**
- * The runtime home layout (design section 4). Every path SAOE touches is built
+ * The runtime home layout (docs/design.md section 4). Every path SAOE touches is built
  * here from a validated identifier, so no caller concatenates untrusted strings
  * into a path.
  *

@@ -4,7 +4,8 @@
  * identity (`keys/master.key`, mode 0600). Only the supervisor and the operator's
  * ceremonies open it; no agent is ever granted read access to `keys/` (the capset
  * permission function refuses it), so an agent receives its secrets over stdin
- * from the supervisor that launched it (PG-007), never from a file it can read.
+ * from the supervisor that launched it (docs/design.md section 1), never from a
+ * file it can read.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Audit events (design section 7): the typed record every process reports and the
+ * Audit events (docs/design.md section 7): the typed record every process reports and the
  * supervisor appends to the ledger. {@linkcode encodeEvent} fixes the exact bytes a
  * ledger record stores (one key order, no whitespace); {@linkcode decodeEvent} reads
  * them back strictly, refusing unknown fields, unknown types, malformed ids and
@@ -20,7 +20,7 @@ import { agentId, sessionId, uuid } from "../../primitives/ids/patterns.ts";
 import { type Clock, systemClock } from "../../primitives/time/clock.ts";
 import { formatTimestamp, timestamp } from "../../primitives/time/timestamp.ts";
 
-/** Every audit event type, in the order of design section 7. */
+/** Every audit event type, in the order of docs/design.md section 7. */
 export const EVENT_TYPES = [
   "validated",
   "rejected",

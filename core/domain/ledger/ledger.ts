@@ -1,5 +1,5 @@
 /**
- * The audit ledger (design section 7): an append-only, hash-chained log of exact
+ * The audit ledger (docs/design.md section 7): an append-only, hash-chained log of exact
  * event bytes in SQLite, with signed checkpoints.
  *
  * One writer (the supervisor) opens it with {@linkcode openLedger}; it holds the
@@ -40,7 +40,10 @@ export interface OpenLedgerOptions {
   readOnly?: boolean;
   /** The checkpoint signing key; only the writer has it. */
   checkpointKey?: SigningKey;
-  /** Where {@linkcode Ledger.checkpoint} also writes the latest checkpoint, e.g. `<home>/audit/anchor/checkpoint.json`. */
+  /**
+   * Where {@linkcode Ledger.checkpoint} also writes the latest checkpoint:
+   * `<home>/audit/anchor.json` (`anchorPath` of the home layout).
+   */
   anchorPath?: string;
   /** Clock for checkpoint timestamps; the system clock by default. */
   clock?: Clock;

@@ -4,7 +4,7 @@
  * (`saoe publish`), appended by the CLI.
  *
  * Why not the ledger: the supervisor is the ledger's single writer while it runs,
- * and the ledger's event types (design section 7) have none for an operator
+ * and the ledger's event types (docs/design.md section 7) have none for an operator
  * action, so the CLI must not append one. The journal lives in `audit/`, which no
  * agent may write (the capset function refuses it) and the viewer may read. A
  * retried envelope also reappears in the ledger on its own: the agent audits it

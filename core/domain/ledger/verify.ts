@@ -99,7 +99,7 @@ function isBytes(value: unknown, length?: number): value is Uint8Array {
  * const dir = await Deno.makeTempDir();
  * const key = await SigningKey.fromSeed(generateSeed());
  * const path = `${dir}/ledger.db`;
- * const anchorPath = `${dir}/anchor/checkpoint.json`;
+ * const anchorPath = `${dir}/anchor.json`;
  * const ledger = await openLedger({ path, anchorPath, checkpointKey: key });
  * ledger.append([new TextEncoder().encode('{"n":1}')]);
  * await ledger.checkpoint();

@@ -1,7 +1,7 @@
 /**
  * The safety check every queue entry passes before it is moved or read.
  *
- * Deno checks a path as written, not a symlink's target (design section 10): a
+ * Deno checks a path as written, not a symlink's target (docs/design.md section 10): a
  * symlink planted in an inbox would make the receiver read, move or delete a file
  * outside it, and a hard link is the same trick without a symlink. So an entry
  * must be a regular file (`lstat`, never `stat`) with exactly one link, under a

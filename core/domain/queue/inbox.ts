@@ -1,5 +1,5 @@
 /**
- * The inbox watcher (design sections 4 and 10): one recursive `Deno.watchFs` on
+ * The inbox watcher (docs/design.md sections 4 and 10): one recursive `Deno.watchFs` on
  * `queues/<me>/` (and on `agents/<me>/retry/` when given), started **before** the
  * startup scan, because files present before a watcher starts produce no events.
  * Scan and events are de-duplicated by file name. The OS may drop events (queue

@@ -1,5 +1,5 @@
 /**
- * The per-entry pipeline (design sections 3 and 4), with its I/O around an
+ * The per-entry pipeline (docs/design.md sections 3 and 10), with its I/O around an
  * injected validator and handler:
  *
  * 1. `lstat` the entry where it was found; refuse (`unsafe_path`) a symlink, hard

@@ -5,10 +5,13 @@
  * change after the check without changing what runs. The entry itself is a blob:
  * URL of source held in memory: starting a tool needs no read permission.
  *
- * Calls go through the process's {@linkcode ToolWorkerPool}: each call gets a
- * fresh worker that serves only it, but that worker was pre-started after the
- * previous call of the same tool and has already imported the module, so the
- * import's cost is off the call's path (see `worker_pool.ts`).
+ * Calls go through the process's {@linkcode ToolWorkerPool}: a worker that has
+ * already imported the module (pre-started, or kept from the tool's previous
+ * call) takes the call, so the import's cost is off the call's path. One worker
+ * serves up to 64 calls of one tool and module digest, one at a time, and the
+ * worker entry checks the global scope and the built-ins before and after every
+ * call; a failed, timed-out or misbehaving worker is replaced (see
+ * `worker_pool.ts` and `worker_entry.ts`).
  *
  * The host process must run with `--unstable-worker-options` (Deno requires it for
  * `deno.permissions`; without it the process exits with code 70).

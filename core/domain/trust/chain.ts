@@ -1,5 +1,5 @@
 /**
- * Walks the trust root chain from the pinned first root (design section 2, the
+ * Walks the trust root chain from the pinned first root (docs/design.md section 2, the
  * TUF rotation rule): v1's exact bytes must hash to the operator's pin and carry a
  * threshold of its own keys; each root N+1 must be version N+1 and carry a
  * threshold of root N's keys AND a threshold of its own (so neither a thief of the

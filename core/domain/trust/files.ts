@@ -1,5 +1,5 @@
 /**
- * The trust folder on disk (design section 4):
+ * The trust folder on disk (docs/design.md section 4):
  *
  * ```
  * trust/root/<N>.root.json   every root version, 1..N, never rewritten

@@ -1,5 +1,5 @@
 /**
- * The trust root payload (design section 2): the dispatcher's public keys, how
+ * The trust root payload (docs/design.md section 2): the dispatcher's public keys, how
  * many distinct keys must sign (k of n), a version and a validity window.
  *
  * The decoder refuses unknown fields, a threshold of 0, and a threshold above the

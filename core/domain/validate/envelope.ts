@@ -1,6 +1,6 @@
 /**
  * The SATL envelope: the payload of a DSSE statement of type
- * `application/vnd.saoe.envelope.v1+json` (design section 3), its strict decoder
+ * `application/vnd.saoe.envelope.v1+json` (docs/design.md section 3), its strict decoder
  * and the helpers that build and sign one.
  *
  * The decoder trusts nothing: it is only ever applied to payload bytes whose

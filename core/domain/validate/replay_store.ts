@@ -70,7 +70,7 @@ export interface SqliteReplayStoreOptions {
 /**
  * A durable replay store in one SQLite database (WAL; by default
  * `synchronous=FULL`, so a claim that returned `true` survives a crash and a power
- * loss: "permanently" in the design's words).
+ * loss: "permanently", as validation step 14 of docs/design.md section 3 says).
  *
  * @example
  * ```ts

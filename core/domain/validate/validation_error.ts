@@ -1,6 +1,6 @@
 /**
  * The refusal the envelope validator throws: a {@linkcode SaoeError} that also
- * names the validation step (1 to 14, design section 3) at which the envelope was
+ * names the validation step (1 to 14, docs/design.md section 3) at which the envelope was
  * refused. Its `ids` hold every identifier parsed so far, so the agent's
  * `rejected` audit event can name what it refused; ids are only carried once they
  * matched their strict pattern, so an audit record never holds attacker-chosen text.

@@ -1,5 +1,5 @@
 /**
- * The envelope validator: the fourteen steps of design section 3, in order. Every
+ * The envelope validator: the fourteen steps of docs/design.md section 3, in order. Every
  * refusal is a {@linkcode ValidationError} carrying its reason code, the step and
  * every id parsed so far; no step runs before the ones above it passed.
  *
@@ -38,8 +38,10 @@
  * `signEnvelope` writes, so whitespace inside the signed bytes neither helps nor
  * hurts a sender.
  *
- * It trusts the ports it is given (`ports.ts`): the directory, the capset
- * provider and the vault verify their own signed statements.
+ * It trusts the ports it is given ({@linkcode SenderKeyLookup},
+ * {@linkcode CapsetProvider}, {@linkcode TemplateResolver}, {@linkcode ReplayStore},
+ * {@linkcode QuotaStore}): the directory, the capset provider and the vault
+ * verify their own signed statements.
  *
  * @module
  */

@@ -10,8 +10,8 @@
  * entries, not `vault/` itself). The file is then opened and its handle's device
  * and inode must match the `lstat`, so swapping the entry between the check and
  * the open is caught too. Sizes are capped before reading.
- * A path the process may write is refused (PG-004): it must not trust what it
- * could have written itself.
+ * A path the process may write is refused (`vault_writable`, docs/design.md
+ * section 10): it must not trust what it could have written itself.
  *
  * @module
  */

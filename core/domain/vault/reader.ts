@@ -9,7 +9,8 @@
  * by the dispatcher, names the requested id and version and is fresh, and the
  * plaintext hashes to the manifest's digest and decodes strictly. Only then is the
  * template cached (in memory, never on disk); a cache hit re-checks the manifest's
- * expiry. A process that may write the vault refuses to open it (PG-004).
+ * expiry. A process that may write the vault refuses to open it
+ * (`vault_writable`, docs/design.md section 10).
  *
  * @module
  */
@@ -186,9 +187,10 @@ class VerifyingVaultReader implements VaultReader {
 
 /**
  * Opens the vault read-only for one agent. Refuses (`vault_writable`) when this
- * process may write `dir` (PG-004), (`unsafe_path`) when `dir` is a symlink, has a
- * symlink above it or is not a folder, and (`bad_config`) when `dir` is not an
- * absolute normalised path, the folder is missing or the identity is malformed.
+ * process may write `dir` (docs/design.md section 10), (`unsafe_path`) when
+ * `dir` is a symlink, has a symlink above it or is not a folder, and
+ * (`bad_config`) when `dir` is not an absolute normalised path, the folder is
+ * missing or the identity is malformed.
  * A process allowed to read only its own entries (not `dir` itself) may open it:
  * each entry is then checked as it is read.
  *

@@ -1,5 +1,5 @@
 /**
- * The one atomic file write of SAOE (design section 4): a temp file in the same
+ * The one atomic file write of SAOE (docs/design.md section 4): a temp file in the same
  * folder, written, fsynced, then renamed (or hard-linked, when an existing file
  * must never be replaced) over the final name, and the folder fsynced. A reader
  * sees the old bytes or the new bytes, never a torn file; a crash leaves at most

@@ -18,8 +18,8 @@ const BEARER_RE = /^Bearer ([\x21-\x7e]+)$/;
 
 /**
  * Returns the credential record the `Authorization` header proves, or throws a
- * refusal: 401 `unknown_sender` without a well-formed `Bearer` header, 403
- * `bad_signature` for a credential intake does not know.
+ * refusal: 401 `unauthenticated` without a well-formed `Bearer` header, 403
+ * `bad_credential` for a credential intake does not know.
  *
  * @example
  * ```ts

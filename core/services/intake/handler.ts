@@ -1,5 +1,5 @@
 /**
- * The intake HTTP API as a pure request → response function (design section 8):
+ * The intake HTTP API as a pure request → response function (docs/design.md section 8):
  * `POST /api/submit` only. The order of checks is the order of cost, so an
  * unauthenticated or over-quota client never makes intake buffer a body:
  * route and method, `Host` (a DNS-rebinding page cannot reach the loopback API
@@ -135,7 +135,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
   };
 }
 
-/** Security headers on every answer (design section 8). */
+/** Security headers on every answer (docs/design.md section 8). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
   "x-frame-options": "DENY",

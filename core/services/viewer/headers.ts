@@ -1,5 +1,5 @@
 /**
- * The viewer's response headers (design section 8). Every response the viewer
+ * The viewer's response headers (docs/design.md section 8). Every response the viewer
  * sends — pages, images, static files, the event stream, redirects and error
  * pages — goes through {@linkcode securityHeaders}, so no path can forget the
  * policy: a Content-Security-Policy that allows only the viewer's own script,

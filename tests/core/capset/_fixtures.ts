@@ -1,6 +1,6 @@
 /**
- * Fixtures shared by the capset tests: the pipeline's capability sets (design
- * section 1), the table of exact flags each agent must get (a shared conformance
+ * Fixtures shared by the capset tests: the pipeline's capability sets
+ * (docs/design.md section 1), the table of exact flags each agent must get (a shared conformance
  * table: ToolGate's tests can run the same grants), a version store double and
  * a dispatcher key set.
  *
@@ -43,7 +43,7 @@ export function capsetOf(src: CapsetSource): Capset {
   return { ...src, issued_at: "2026-01-01T00:00:00Z", expires_at: "2027-01-01T00:00:00Z" };
 }
 
-/** The pipeline of design section 1, one capset source per agent. */
+/** The pipeline of docs/design.md section 1, one capset source per agent. */
 export function pipelineSources(): CapsetSource[] {
   return [
     source("intake", {

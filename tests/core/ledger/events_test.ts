@@ -17,11 +17,11 @@ function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-Deno.test("EVENT_TYPES lists the sixteen event types of design section 7 and trust_refused", () => {
+Deno.test("EVENT_TYPES lists the seventeen event types of docs/design.md section 7", () => {
   assert.equal(EVENT_TYPES.length, 17);
   assert.ok(EVENT_TYPES.includes("quarantine_limit_exceeded"));
   assert.ok(EVENT_TYPES.includes("checkpoint"));
-  // beyond the design (docs/decisions.md): a refused change of the trust state
+  // why it exists is in docs/decisions.md: a refused change of the trust state
   assert.ok(EVENT_TYPES.includes("trust_refused"));
 });
 

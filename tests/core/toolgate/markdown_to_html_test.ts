@@ -9,7 +9,7 @@ import {
 } from "../../../core/domain/toolgate/tools/markdown_to_html.ts";
 import { loadHtmlSanitizer } from "../../../core/services/deployment/html_sanitizer.ts";
 
-/** Payloads from the XSS cheat sheets, DOMPurify's mXSS reports and the design's corpus. */
+/** Payloads from the XSS cheat sheets and DOMPurify's mXSS reports. */
 const XSS_CORPUS = [
   "<script>alert(1)</script>",
   "<SCRIPT SRC=//x.example/x.js></SCRIPT>",

@@ -141,7 +141,7 @@ function refusedWith(code: string): (err: unknown) => boolean {
 }
 
 // ---- tests ----
-Deno.test("openVault() refuses a vault this process may write (PG-004)", async () => {
+Deno.test("openVault() refuses a vault this process may write (vault_writable)", async () => {
   // this test inherits -A: write access to the vault is granted
   await assert.rejects(open(), refusedWith("vault_writable"));
 });

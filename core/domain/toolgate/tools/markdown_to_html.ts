@@ -16,9 +16,10 @@
  *
  * Deployment sanitises the result again with DOMPurify on jsdom in its own
  * process (`core/services/deployment/html_sanitizer.ts`, the same {@linkcode ALLOWED_TAGS}),
- * so a flaw in one layer is not a published script. jsdom is not loaded here: a
- * tool runs in a fresh Worker per call, and importing jsdom there cost ~350 ms
- * of CPU per article (docs/performance.md).
+ * so a flaw in one layer is not a published script. jsdom is not loaded here:
+ * importing it in a tool Worker cost ~350 ms of CPU per isolate, and a worker
+ * serves a bounded number of calls before a fresh one replaces it
+ * (docs/decisions.md, "Packages" and "Tool workers").
  *
  * This module is loaded by ToolGate inside a Worker with no permissions, from the
  * exact bytes whose SHA-256 the signed tool manifest names. It may therefore

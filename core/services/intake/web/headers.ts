@@ -1,5 +1,5 @@
 /**
- * The headers every answer of the intake web form carries (design section 8):
+ * The headers every answer of the intake web form carries (docs/design.md section 8):
  * the API's security headers with a Content-Security-Policy for pages that
  * allows nothing but this origin's stylesheet and images, form posts back to
  * this origin, no framing and no `<base>`. No script source is allowed at all:

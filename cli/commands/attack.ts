@@ -75,7 +75,7 @@ export const attackCommand: Command = {
     "for another reason is a breach: the defence under test did not fire.",
     "",
     "Target: the pipeline running on --home. If none runs there, or with --fresh, the command",
-    "starts its own on a fresh temporary home (free ports, raised intake quota, a small queue",
+    "starts its own on a fresh temporary home (system-assigned ports, raised intake quota, a small queue",
     "limit) and removes it afterwards. Attacks that need a tampered vault, trust root, key",
     "directory or tool module use scratch homes and a scratch copy of the repository; the",
     "target home is never modified beyond inbox entries and staged uploads an attacker could",

@@ -43,6 +43,8 @@ interface AgentRow {
   last_exit: AgentExit | null;
   inbox: number;
   dead: number;
+  /** `http://127.0.0.1:PORT` where the agent serves (intake, the viewer), when it reported one. */
+  url: string | null;
 }
 
 interface StatusReport {
@@ -114,6 +116,7 @@ async function agentRows(
       last_exit: reported?.last_exit ?? null,
       inbox: await inboxDepth({ inbox: paths.inbox, senders: await senderFolders(paths.inbox) }),
       dead: await deadCount(paths.dead),
+      url: reported?.listen === undefined ? null : `http://${reported.listen}`,
     });
   }
   return rows;
@@ -253,6 +256,7 @@ function print(report: StatusReport, out: (line: string) => void): void {
   for (const line of renderTable(header, rows)) {
     out(line);
   }
+  for (const a of report.agents) if (a.url !== null) out(`${`${a.agent}:`.padEnd(13)}${a.url}`);
   out("");
   out(
     `Ledger:      ${

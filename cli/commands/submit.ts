@@ -9,6 +9,7 @@
 import { basename } from "node:path";
 import { SaoeError } from "../../core/primitives/errors.ts";
 import { homeLayout, ledgerPath, sessionDir } from "../../core/domain/home/layout.ts";
+import { intakeUrlOf } from "../_support/intake_address.ts";
 import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
 import { type Ledger, openLedger } from "../../core/domain/ledger/ledger.ts";
 import type { AuditEvent } from "../../core/domain/ledger/events.ts";
@@ -132,7 +133,12 @@ export const submitCommand: Command = {
     },
     wait: { type: "boolean", help: "follow the session until it is published or refused" },
     timeout: { type: "string", value: "S", help: `--wait gives up after S seconds (default 60)` },
-    url: { type: "string", value: "URL", help: `intake's address (default ${DEFAULT_INTAKE_URL})` },
+    url: {
+      type: "string",
+      value: "URL",
+      help:
+        `intake's address (default: where the home's running intake listens, else ${DEFAULT_INTAKE_URL})`,
+    },
     "credential-file": {
       type: "string",
       value: "F",
@@ -154,12 +160,13 @@ export const submitCommand: Command = {
       ctx.err("saoe submit: --timeout expects a number of seconds between 0 and 86400");
       return EXIT.usage;
     }
-    const url = stringOption(ctx, "url") ?? DEFAULT_INTAKE_URL;
-    if (!/^http:\/\/127\.0\.0\.1:[0-9]{1,5}\/?$/.test(url)) {
+    const given = stringOption(ctx, "url");
+    if (given !== undefined && !/^http:\/\/127\.0\.0\.1:[0-9]{1,5}\/?$/.test(given)) {
       ctx.err("saoe submit: --url expects http://127.0.0.1:PORT (intake listens on loopback only)");
       return EXIT.usage;
     }
     const home = homeLayout(ctx.global.home);
+    const url = given ?? await intakeUrlOf(home);
     const markdown = inline ?? new TextDecoder("utf-8", { fatal: true }).decode(
       await readLimited(markdownFile!, MAX_MARKDOWN_FILE_BYTES, "markdown file"),
     );

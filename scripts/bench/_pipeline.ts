@@ -1,6 +1,6 @@
 /**
  * A real pipeline for the benchmarks: a fresh home in a temp folder (intake and
- * the viewer on free loopback ports, the person quota raised so one-at-a-time
+ * the viewer on ports the system assigns, the person quota raised so one-at-a-time
  * submissions are never throttled, reconciliation scans every 10 minutes so
  * none falls inside the idle measurement), the supervisor started in this process with the transport
  * asked for, and a follower of the audit ledger that wakes on every change of
@@ -26,18 +26,11 @@ export const REPO: string = await Deno.realPath(fileURLToPath(new URL("../../", 
 /** Reconciliation scan interval of a benchmark home (default homes: 30 s). */
 export const RECONCILE_MS = 600_000;
 
-/** A loopback port free right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /**
  * Copies the repository's vault sources into `dir`, with every agent that
- * listens (intake, the viewer) on a free loopback port, so a benchmark never
- * collides with a pipeline already running on the default ports.
+ * listens (intake, the viewer) on a port the system assigns (`127.0.0.1:0`), so
+ * a benchmark never collides with a pipeline already running on the default
+ * ports.
  */
 async function vaultSources(dir: string): Promise<void> {
   for (const sub of ["capsets", "templates"]) {
@@ -48,7 +41,7 @@ async function vaultSources(dir: string): Promise<void> {
       if (sub === "capsets") {
         const source = JSON.parse(text);
         if (Array.isArray(source.net) && source.net.length > 0) {
-          source.net = [`127.0.0.1:${freePort()}`];
+          source.net = ["127.0.0.1:0"];
           text = JSON.stringify(source, null, 2);
         }
       }

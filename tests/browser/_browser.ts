@@ -19,7 +19,6 @@ import { type Browser, chromium, type Page, type Response } from "playwright-cor
 import { readOperatorToken } from "../../core/domain/keys/operator_token.ts";
 import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
 import {
-  freePort,
   makeTestHome,
   REPO,
   startTestSupervisor,
@@ -173,7 +172,7 @@ export async function screenshot(page: Page, name: string): Promise<Uint8Array> 
   return bytes;
 }
 
-/** A running pipeline with intake and viewer on free ports. */
+/** A running pipeline with intake and viewer on ports the system assigned. */
 export interface BrowserPipeline extends AsyncDisposable {
   t: TestHome;
   sup: TestSupervisor;
@@ -197,17 +196,9 @@ export interface BrowserPipelineOptions {
 export async function startBrowserPipeline(
   options: BrowserPipelineOptions = {},
 ): Promise<BrowserPipeline> {
-  const intakePort = freePort();
-  const viewerPort = freePort();
+  // intake and the viewer on ports the system assigns; the supervisor reports them
   const t = await makeTestHome({
-    intakePort,
-    capsetEdits: {
-      ...options.capsetEdits,
-      viewer: (source) => {
-        source.net = [`127.0.0.1:${viewerPort}`];
-        options.capsetEdits?.viewer?.(source);
-      },
-    },
+    ...(options.capsetEdits !== undefined ? { capsetEdits: options.capsetEdits } : {}),
   });
   let sup: TestSupervisor | undefined;
   try {
@@ -215,11 +206,15 @@ export async function startBrowserPipeline(
     sup = await startTestSupervisor(t);
     const credential = await readOperatorToken(t.home.keys, "operator");
     const running = sup;
+    const { intakeUrl, viewerUrl } = running.supervisor;
+    if (intakeUrl === undefined || viewerUrl === undefined) {
+      throw new Error("The pipeline reported no intake or viewer address");
+    }
     return {
       t,
       sup: running,
-      intakeUrl: `http://127.0.0.1:${intakePort}`,
-      viewerUrl: running.supervisor.viewerUrl ?? `http://127.0.0.1:${viewerPort}`,
+      intakeUrl,
+      viewerUrl,
       credential,
       async [Symbol.asyncDispose]() {
         try {
@@ -246,6 +241,7 @@ export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void
       return;
     } catch (err: unknown) {
       if (Date.now() > deadline) throw err;
+      // paces the retries; the loop ends on an answer or the deadline
       await new Promise((r) => setTimeout(r, 100));
     }
   }

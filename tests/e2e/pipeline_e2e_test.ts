@@ -7,13 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sampleJpeg } from "../../scripts/demo/sample_image.ts";
-import {
-  freePort,
-  ledgerEvents,
-  makeTestHome,
-  runSaoe,
-  startCliPipeline,
-} from "../supervisor/_harness.ts";
+import { ledgerEvents, makeTestHome, runSaoe, startCliPipeline } from "../supervisor/_harness.ts";
 import { assertCausalOrder, intakeUrl, submit } from "./_e2e.ts";
 
 const MARKDOWN = [
@@ -153,8 +147,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const viewerPort = freePort();
-    await using t = await makeTestHome({ viewerPort });
+    await using t = await makeTestHome();
     const work = await Deno.makeTempDir({ prefix: "saoe-e2e-" });
     try {
       await using pipeline = await startCliPipeline(t);
@@ -179,7 +172,9 @@ Deno.test({
       assert.ok(!page.includes(marker), "the client's file name is not in the article");
 
       // every viewer page that lists or shows the session, as a browser fetches them
-      const viewer = `http://127.0.0.1:${viewerPort}`;
+      const viewer = String(
+        (await pipeline.waitForLine((l) => l.kind === "viewer", "the viewer line")).url,
+      );
       for (const path of ["/", "/audit", "/sessions", "/articles", `/output/${session}/`]) {
         const response = await fetch(`${viewer}${path}`);
         const body = await response.text();

@@ -1,10 +1,11 @@
 /**
  * A real intake agent process for tests, started the way the supervisor starts
- * it: a fresh home from `initHome()` (with intake's capset moved to a free port,
- * so parallel test files never collide on 8090), the exact `agentCommand()` argv
- * in a cleared environment, and `buildHandover()` on stdin. Its stdout is read as
- * the supervisor reads it: one signed audit event per line, verified with
- * intake's public key.
+ * it: a fresh home from `initHome()` (with intake's capset on a port the system assigns,
+ * so parallel test files never collide on 8090), started by
+ * `../_support/agent_process.ts`: the exact `agentCommand()` argv in a cleared
+ * environment, and `buildHandover()` on stdin. Its stdout is read as the
+ * supervisor reads it: one signed audit event per line, verified with intake's
+ * public key.
  *
  * @module
  */
@@ -12,21 +13,18 @@ import { join, resolve } from "node:path";
 import { initHome } from "../../core/services/ceremony/init_home.ts";
 import { openKeyStore } from "../../core/domain/keys/keystore.ts";
 import { type HomeLayout, inboxFromDir } from "../../core/domain/home/layout.ts";
-import { agentCommand } from "../../core/services/supervisor/agent_command.ts";
-import { buildHandover } from "../../core/services/supervisor/handover.ts";
 import { decryptWith } from "../../core/domain/vault/age.ts";
 import { verifyCapset } from "../../core/domain/capset/verify.ts";
 import { capsetPath } from "../../core/domain/vault/layout.ts";
 import { verifyRootChain } from "../../core/domain/trust/chain.ts";
 import { loadRootChain } from "../../core/domain/trust/files.ts";
 import { MemoryVersionStore } from "../../core/domain/trust/version_store_memory.ts";
-import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { parseDsse } from "../../core/primitives/dsse/parse.ts";
-import { verifySignatures } from "../../core/primitives/dsse/verify.ts";
-import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
+import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 import { createOperatorToken, readOperatorToken } from "../../core/domain/keys/operator_token.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
 import { parseStrictJson } from "../../core/primitives/json/strict_parse.ts";
+import { spawnAgent } from "../_support/agent_process.ts";
 
 /** The repository root. */
 export const REPO: string = resolve(import.meta.dirname!, "../..");
@@ -61,14 +59,6 @@ export interface IntakeProcess {
   stop(): Promise<void>;
 }
 
-/** A free loopback port (released again before use). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 async function copySources(port: number): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "saoe-intake-src-" });
   for (const sub of ["templates", "capsets"]) {
@@ -88,8 +78,8 @@ async function copySources(port: number): Promise<string> {
 
 /** Starts a real intake agent process on a fresh home. */
 export async function startIntake(options: StartIntakeOptions = {}): Promise<IntakeProcess> {
-  const port = freePort();
-  const sources = await copySources(port);
+  // the system assigns intake's port (its capset grants 127.0.0.1:0); the agent reports it
+  const sources = await copySources(0);
   const root = await Deno.makeTempDir({ prefix: "saoe-intake-home-" });
   const { home, config } = await initHome({ home: root, sources, repo: REPO, clock: systemClock });
   await Deno.remove(sources, { recursive: true });
@@ -118,116 +108,32 @@ export async function startIntake(options: StartIntakeOptions = {}): Promise<Int
   for (const sub of ["quarantine", "dead", "store", "retry"]) {
     await Deno.mkdir(join(home.agents, "intake", sub), { recursive: true });
   }
-  const intakeKey = await SigningKey.fromSeed((await keys.loadAgent("intake")).seed);
-  const cmd = agentCommand({ capset, home, repo: REPO });
-  const child = new Deno.Command(cmd.deno, {
-    args: cmd.args,
-    cwd: REPO,
-    clearEnv: true,
-    env: {},
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(await buildHandover({ agent: "intake", home, repo: REPO, config, keys }));
-  await writer.close();
+  const agent = await spawnAgent({
+    agent: "intake",
+    capset,
+    home,
+    config,
+    keys,
+    repo: REPO,
+    eventTimeoutMs: 5000,
+  });
 
-  const events: AuditEvent[] = [];
-  const rawEvents: Uint8Array[] = [];
-  const strayLines: string[] = [];
-  const waiters = new Set<() => void>();
-  const ready = Promise.withResolvers<void>();
-  let stderr = "";
-  const stderrDone = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
-  })();
-  const stdoutDone = (async () => {
-    let buffer = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line === '{"ready":true}') {
-          ready.resolve();
-          continue;
-        }
-        try {
-          const env = parseDsse(new TextEncoder().encode(line), 1024 * 1024);
-          await verifySignatures(env, {
-            trusted: [{
-              name: "intake",
-              keys: [{ keyid: intakeKey.keyid, publicKey: intakeKey.publicKey }],
-              threshold: 1,
-            }],
-            signatureCode: "bad_signature",
-            what: "intake event",
-          });
-          events.push(decodeEvent(env.payload));
-          rawEvents.push(env.payload);
-        } catch {
-          strayLines.push(line);
-        }
-        for (const wake of waiters) wake();
-      }
-    }
-    ready.reject(new Error(`intake exited before it was ready:\n${stderr}`));
-  })();
-  const status = child.status;
-  await Promise.race([
-    ready.promise,
-    status.then((s) =>
-      stderrDone.then(() => {
-        throw new Error(`intake exited with ${s.code} before ready:\n${stderr}`);
-      })
-    ),
-  ]);
-
-  async function waitForEvent(
-    match: (e: AuditEvent) => boolean,
-    timeoutMs = 5000,
-  ): Promise<AuditEvent> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = events.find(match);
-      if (found !== undefined) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`No matching event; got ${JSON.stringify(events)}`);
-      await new Promise<void>((wake) => {
-        const timer = setTimeout(done, left);
-        function done() {
-          clearTimeout(timer);
-          waiters.delete(done);
-          wake();
-        }
-        waiters.add(done);
-      });
-    }
-  }
-
+  if (agent.listen === undefined) throw new Error("intake reported ready without its address");
+  const port = Number(agent.listen.slice("127.0.0.1:".length));
   return {
     root,
     home,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${agent.listen}`,
     person: await readOperatorToken(home.keys, "operator"),
     automation: await readOperatorToken(home.keys, "ci"),
-    events,
-    rawEvents,
+    events: agent.events,
+    rawEvents: agent.rawEvents,
     queue,
-    strayLines,
-    waitForEvent,
+    strayLines: agent.strayLines,
+    waitForEvent: (match, timeoutMs) => agent.waitForEvent(match, timeoutMs),
     async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already exited
-      }
-      await status;
-      await stdoutDone;
-      await stderrDone;
+      await agent.stop();
       await Deno.remove(root, { recursive: true });
     },
   };

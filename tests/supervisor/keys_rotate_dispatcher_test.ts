@@ -34,13 +34,23 @@ import {
 const BEFORE = 3;
 const AFTER = 2;
 
-/** Submits, retrying while intake is being restarted (a refused connection accepted nothing). */
-async function submitRetrying(url: string, credential: string, i: number): Promise<SubmitAnswer> {
+/**
+ * Submits, retrying while intake is being restarted (a refused connection accepted
+ * nothing). Intake's port is assigned anew to each process, so the address is
+ * asked for again on every attempt.
+ */
+async function submitRetrying(
+  url: () => string | undefined,
+  credential: string,
+  i: number,
+): Promise<SubmitAnswer> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
+      const current = url();
+      if (current === undefined) throw new Error("intake is restarting: no address yet");
       return await submitArticle({
-        url,
+        url: current,
         credential,
         title: `Article ${i}`,
         markdown: `Body of article **${i}**.`,
@@ -48,6 +58,7 @@ async function submitRetrying(url: string, credential: string, i: number): Promi
       });
     } catch (err: unknown) {
       if (Date.now() > deadline) throw err;
+      // paces the retries while intake restarts; the deadline above ends them
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -69,7 +80,7 @@ Deno.test({
     await using running = await startTestSupervisor(t, { watchDebounceMs: 100 });
     const { supervisor } = running;
     assert.deepEqual(supervisor.trustVersions(), { root: 1, directory: 1 });
-    const url = supervisor.intakeUrl!;
+    const url = () => supervisor.intakeUrl;
     const credential = await readOperatorToken(t.home.keys, "operator");
 
     const sessions: string[] = [];
@@ -88,6 +99,7 @@ Deno.test({
     while (!(await applied())) {
       assert.ok(Date.now() < deadline, "the supervisor never applied the rotation");
       await submit();
+      // paces the stream of submissions; the loop ends on the rotation's event, not on time
       await new Promise((r) => setTimeout(r, 250));
     }
     for (let i = 0; i < AFTER; i++) await submit();

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { readSupervisorStatus } from "../../core/services/supervisor/status.ts";
 import {
   articlePayload,
-  freePort,
   injectEnvelope,
   ledgerEvents,
   makeTestHome,
@@ -12,6 +11,7 @@ import {
   startCliPipeline,
   subjectOf,
   verifyTestLedger,
+  waitFor,
   waitForEvent,
 } from "./_harness.ts";
 
@@ -22,15 +22,28 @@ Deno.test({
     "saoe pipeline runs sanitization end to end and, on SIGTERM, exits 0 with a final checkpoint and a verifying ledger",
   ...processTest,
   async fn() {
-    const port = freePort();
-    const viewerPort = freePort();
-    await using t = await makeTestHome({ intakePort: port, viewerPort });
+    // intake and the viewer get ports the system assigns (capset grants 127.0.0.1:0)
+    await using t = await makeTestHome();
     await using cli = await startCliPipeline(t);
     const home = cli.lines.find((l) => l.kind === "home");
     assert.equal(home?.home, t.root);
-    const intake = cli.lines.find((l) => l.kind === "intake");
-    assert.equal(intake?.url, `http://127.0.0.1:${port}`);
-    assert.equal(cli.lines.find((l) => l.kind === "viewer")?.url, `http://127.0.0.1:${viewerPort}`);
+    const intakeUrl = String(cli.lines.find((l) => l.kind === "intake")?.url);
+    const viewerUrl = String(cli.lines.find((l) => l.kind === "viewer")?.url);
+    for (const url of [intakeUrl, viewerUrl]) {
+      assert.match(url, /^http:\/\/127\.0\.0\.1:[1-9][0-9]*$/);
+      // the printed address is the one that serves, and the Host check names it
+      const page = await fetch(`${url}/${url === intakeUrl ? "login" : ""}`);
+      await page.body?.cancel();
+      assert.equal(page.status, 200, url);
+    }
+    // the status file (written right after each state change) reports the same addresses
+    const listens = await waitFor(async () => {
+      const agents = (await readSupervisorStatus(t.home))?.agents ?? [];
+      const of = (name: string) => agents.find((a) => a.name === name)?.listen;
+      return of("intake") !== undefined && of("viewer") !== undefined &&
+        [`http://${of("intake")}`, `http://${of("viewer")}`];
+    }, { what: "the status file to report both addresses" });
+    assert.deepEqual(listens, [intakeUrl, viewerUrl]);
     assert.match(String(cli.lines.find((l) => l.kind === "submit")?.command), /saoe submit/);
     const sanitization = cli.lines.find((l) => l.kind === "agent" && l.name === "sanitization");
     assert.equal(typeof sanitization?.pid, "number");

@@ -49,6 +49,23 @@ Deno.test("checkReportLine() accepts the readiness line", async () => {
   assert.equal(r.kind, "ready");
 });
 
+Deno.test("checkReportLine() reads the loopback address a ready line reports, and nothing else", async () => {
+  const encode = (s: string) => new TextEncoder().encode(s);
+  const r = await checkReportLine(encode('{"ready":true,"listen":"127.0.0.1:4711"}'), options);
+  assert.deepEqual(r, { kind: "ready", listen: "127.0.0.1:4711" });
+  for (
+    const bad of [
+      '{"ready":true,"listen":"10.0.0.1:80"}',
+      '{"ready":true,"listen":"127.0.0.1:70000"}',
+      '{"ready":true,"listen":"127.0.0.1:0"}',
+      '{"ready":true,"listen":"127.0.0.1:80","x":1}',
+      '{"listen":"127.0.0.1:80","ready":true}',
+    ]
+  ) {
+    assert.equal(await refusal(encode(bad)), "parse_error", bad);
+  }
+});
+
 Deno.test("checkReportLine() returns the exact event bytes an agent signed about itself", async () => {
   const payload = encodeEvent(buildEvent({ type: "plan_issued", agent: "planner" }));
   const line = await signStatement({

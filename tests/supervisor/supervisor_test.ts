@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import FakeTimers from "@sinonjs/fake-timers";
 import { SaoeError } from "../../core/primitives/errors.ts";
 import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { signStatement } from "../../core/primitives/dsse/sign.ts";
 import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
 import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
+import { parseDsse } from "../../core/primitives/dsse/parse.ts";
+import { anchorPath } from "../../core/domain/home/layout.ts";
+import { readAnchor } from "../../core/domain/ledger/checkpoint.ts";
 import { startSupervisor } from "../../core/services/supervisor/supervisor.ts";
+import { readSupervisorStatus } from "../../core/services/supervisor/status.ts";
+import { STATUS_REFRESH_MS } from "../../core/services/supervisor/status_writer.ts";
 import {
   articlePayload,
   injectEnvelope,
@@ -71,7 +77,19 @@ Deno.test({
   ...processTest,
   async fn() {
     await using t = await makeTestHome({ agents: ["sanitization"] });
-    await using running = await startTestSupervisor(t, { checkpointIntervalMs: 200 });
+    // the checkpoint interval runs on a fake clock: an interval passes when the test ticks it
+    const clock = FakeTimers.createClock();
+    await using running = await startTestSupervisor(t, {
+      checkpointIntervalMs: 200,
+      timers: clock,
+    });
+    await waitForEvent(
+      t.home,
+      (e) => e.type === "agent_started" && subjectOf(e) === "sanitization",
+      "the agent's start in the ledger",
+    );
+    // the ledger grew since the start: the interval appends its checkpoint before tick() returns
+    clock.tick(200);
     const events = await waitForEvent(
       t.home,
       (e) => e.type === "checkpoint" && e.detail?.reason === "interval",
@@ -79,8 +97,15 @@ Deno.test({
     );
     const checkpoint = events.find((e) => e.type === "checkpoint")!;
     assert.equal(checkpoint.detail?.tree_size, events.indexOf(checkpoint) + 1);
-    // nothing happened since: no further checkpoint is written
-    await new Promise((r) => setTimeout(r, 600));
+    // its signature is stored once the anchor names it: the next interval compares with it
+    await waitFor(async () => {
+      const anchor = await readAnchor(anchorPath(t.home));
+      if (anchor === undefined) return false;
+      const payload = JSON.parse(new TextDecoder().decode(parseDsse(anchor, 8192).payload));
+      return payload.tree_size === checkpoint.detail?.tree_size;
+    }, { what: "the interval checkpoint's anchor" });
+    // nothing happened since: three more intervals write no further checkpoint
+    clock.tick(600);
     const later = await ledgerEvents(t.home);
     assert.equal(later.filter((e) => e.type === "checkpoint").length, 1);
     await running.supervisor.stop();
@@ -245,17 +270,67 @@ Deno.test({
   ...processTest,
   async fn() {
     await using t = await makeTestHome();
-    await using running = await startTestSupervisor(t);
+    // the status refresh runs on a fake clock: it runs when the test ticks it
+    const clock = FakeTimers.createClock();
+    const written: boolean[] = [];
+    await using running = await startTestSupervisor(t, {
+      timers: clock,
+      onStatusWritten: (rewritten) => written.push(rewritten),
+    });
     for (const agent of ["sanitization", "planner", "deployment"]) {
       await waitUntilUp(running.supervisor, agent);
     }
     const path = join(t.home.audit, "status.json");
-    // the last state change's write lands; then the 5 s refresh must find nothing new
-    await new Promise((r) => setTimeout(r, 1_500));
+    // the last state change's write lands: the file shows every agent as the supervisor sees it
+    const states = (agents: { name: string; state: string; pid?: number }[]) =>
+      JSON.stringify(agents.map((a) => [a.name, a.state, a.pid]));
+    await waitFor(async () => {
+      const status = await readSupervisorStatus(t.home);
+      return status !== undefined && states(status.agents) === states(running.supervisor.agents());
+    }, { what: "the status file to show the agents' current states" });
     const before = await Deno.stat(path);
-    await new Promise((r) => setTimeout(r, 6_000));
+    // then the refresh must find nothing new; its write is reported once it is done
+    const requested = written.length;
+    clock.tick(STATUS_REFRESH_MS);
+    await waitFor(() => written.length > requested, { what: "the refresh's write" });
+    assert.equal(written[requested], false, "the refresh reported a rewrite");
     const after = await Deno.stat(path);
     assert.equal(after.ino, before.ino, "status.json was rewritten with the same content");
     assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
+  },
+});
+
+Deno.test({
+  name:
+    "startSupervisor() kills an agent whose ready line reports a listen address its capset does not grant",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome({ agents: ["sanitization"] });
+    const fakeRepo = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
+    try {
+      await Deno.mkdir(join(fakeRepo, "agents"));
+      // sanitization's capset grants no network: claiming a port is a lie
+      await Deno.writeTextFile(
+        join(fakeRepo, "agents", "sanitization.ts"),
+        `
+for await (const _ of Deno.stdin.readable) { /* the handover: ignored */ }
+await Deno.stdout.write(new TextEncoder().encode('{"ready":true,"listen":"127.0.0.1:4711"}\\n'));
+setInterval(() => {}, 1000);
+`,
+      );
+      await using running = await startTestSupervisor(t, { repo: fakeRepo });
+      const events = await waitForEvent(
+        t.home,
+        (e) => e.type === "sandbox_violation",
+        "the sandbox violation",
+      );
+      const violation = events.find((e) => e.type === "sandbox_violation")!;
+      assert.equal(violation.reason, "sender_not_allowed");
+      assert.match(String(violation.detail?.message), /127\.0\.0\.1:4711.*does not grant/);
+      assert.equal(running.supervisor.agents()[0]!.listen, undefined);
+      await running.supervisor.stop();
+    } finally {
+      await Deno.remove(fakeRepo, { recursive: true });
+    }
   },
 });

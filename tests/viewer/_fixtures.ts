@@ -3,7 +3,7 @@
  * supervisor would write it (its own checkpoint key and anchor file), published
  * pages planted as deployment writes them (`renderArticlePage`), the real
  * supervisor running the real viewer process with its exact capset flags on a
- * free port, and HTTP helpers (fetch, and raw requests for what fetch would
+ * port the system assigns, and HTTP helpers (fetch, and raw requests for what fetch would
  * normalise away: a foreign Host header, dot segments).
  *
  * @module
@@ -19,7 +19,6 @@ import { renderArticlePage } from "../../core/services/deployment/page.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
 import { VIEWER_CSP } from "../../core/services/viewer/headers.ts";
 import {
-  freePort,
   makeTestHome,
   startTestSupervisor,
   type TestHome,
@@ -114,14 +113,16 @@ export interface ViewerPipelineOptions {
 export async function startViewerPipeline(
   options: ViewerPipelineOptions = {},
 ): Promise<ViewerPipeline> {
-  const port = freePort();
-  const t = await makeTestHome({ viewerPort: port, agents: [...options.agents ?? [], "viewer"] });
+  const t = await makeTestHome({ agents: [...options.agents ?? [], "viewer"] });
   let sup: TestSupervisor | undefined;
   try {
     await options.prepare?.(t);
     sup = await startTestSupervisor(t);
     await waitUntilUp(sup.supervisor, "viewer");
-    const base = `http://127.0.0.1:${port}`;
+    // the system assigned the viewer's port; the supervisor knows it from the ready line
+    const base = sup.supervisor.viewerUrl;
+    if (base === undefined) throw new Error("The viewer reported no address");
+    const port = Number(new URL(base).port);
     const started = sup;
     return {
       t,
@@ -188,7 +189,7 @@ export async function rawRequest(
   }
 }
 
-/** Asserts every security header of design section 8 on a response. */
+/** Asserts every security header of docs/design.md section 8 on a response. */
 export function assertSecurityHeaders(headers: Headers, what: string): void {
   const csp = headers.get("content-security-policy") ?? "";
   assert.ok(csp.startsWith(VIEWER_CSP), `${what}: CSP is ${JSON.stringify(csp)}`);

@@ -59,11 +59,9 @@ export interface CreateContextOptions {
   fresh: boolean;
   timeoutMs: number;
   log(line: string): void;
-}
-
-function urlOf(verified: VerifiedHome, agent: string): string | undefined {
-  const listen = verified.capsets.get(agent)?.net[0];
-  return listen === undefined ? undefined : `http://${listen}`;
+  /** Where intake and the viewer serve (what the running pipeline reports). */
+  intakeUrl: string | undefined;
+  viewerUrl: string | undefined;
 }
 
 /** Builds an {@linkcode AttackContext} with caching key and template lookups. */
@@ -72,8 +70,6 @@ export function createContext(options: CreateContextOptions): AttackContext {
   const refs = new Map<string, Promise<EnvelopeTemplateRef>>();
   return {
     ...options,
-    intakeUrl: urlOf(options.verified, "intake"),
-    viewerUrl: urlOf(options.verified, "viewer"),
     signer(agent) {
       let key = signers.get(agent);
       if (key === undefined) {

@@ -2,7 +2,7 @@
  * Finding (or making) the live pipeline an attack run is aimed at. With
  * `--home H` and a supervisor running there (it holds the ledger's writer lock),
  * the run targets it. Otherwise, or with `fresh`, it makes its own: a new home in
- * a temp folder (intake and the viewer on free ports, the person quota raised so
+ * a temp folder (intake and the viewer on system-assigned ports, the person quota raised so
  * the intake attacks do not starve each other, a small queue limit so a flood
  * reaches it), starts the supervisor in-process, and removes everything when the
  * run ends.
@@ -21,7 +21,8 @@ import {
 } from "../../domain/home/layout.ts";
 import { ledgerWriterRunning } from "../../domain/ledger/ledger.ts";
 import { openKeyStore } from "../../domain/keys/keystore.ts";
-import { preflight } from "../../services/supervisor/preflight.ts";
+import { preflight, type VerifiedHome } from "../../services/supervisor/preflight.ts";
+import { readSupervisorStatus, serviceUrl } from "../../services/supervisor/status.ts";
 import { startSupervisor, type Supervisor } from "../../services/supervisor/supervisor.ts";
 import { ReadOnlyVersionStore } from "../../domain/trust/version_store_readonly.ts";
 import { type AttackContext, createContext } from "./context.ts";
@@ -55,11 +56,24 @@ export interface OpenedTarget extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Where intake and the viewer of a running pipeline serve. */
+interface ServiceUrls {
+  intakeUrl: string | undefined;
+  viewerUrl: string | undefined;
+}
+
+/** The URL a capset's fixed port names (none for port 0: only the running agent knows it). */
+function fixedUrl(verified: VerifiedHome, agent: string): string | undefined {
+  const grant = verified.capsets.get(agent)?.net[0];
+  return grant === undefined || grant.endsWith(":0") ? undefined : `http://${grant}`;
+}
+
 async function contextFor(
   root: string,
   repo: string,
   options: OpenTargetOptions,
   fresh: boolean,
+  urls: ServiceUrls,
 ): Promise<AttackContext> {
   const home = homeLayout(root);
   const config = await readHomeConfig(home.config);
@@ -82,6 +96,8 @@ async function contextFor(
     fresh,
     timeoutMs: options.timeoutMs ?? 10_000,
     log: options.log,
+    intakeUrl: urls.intakeUrl ?? fixedUrl(verified, "intake"),
+    viewerUrl: urls.viewerUrl ?? fixedUrl(verified, "viewer"),
   });
 }
 
@@ -121,7 +137,10 @@ async function startFresh(repo: string, options: OpenTargetOptions): Promise<Ope
         }`,
       );
     }
-    ctx = await contextFor(root, repo, options, true);
+    ctx = await contextFor(root, repo, options, true, {
+      intakeUrl: supervisor.intakeUrl,
+      viewerUrl: supervisor.viewerUrl,
+    });
     const opened: OpenedTarget = {
       ctx,
       close,
@@ -144,7 +163,11 @@ export async function openTarget(options: OpenTargetOptions): Promise<OpenedTarg
     const root = await Deno.realPath(options.home).catch(() => undefined);
     if (root !== undefined && await ledgerWriterRunning(ledgerPath(homeLayout(root)))) {
       options.log(`attack: targeting the pipeline running on ${root}`);
-      const ctx = await contextFor(root, repo, options, false);
+      const status = await readSupervisorStatus(homeLayout(root)).catch(() => undefined);
+      const ctx = await contextFor(root, repo, options, false, {
+        intakeUrl: serviceUrl(status, "intake"),
+        viewerUrl: serviceUrl(status, "viewer"),
+      });
       const close = () => {
         ctx.probe.close();
         return Promise.resolve();

@@ -3,7 +3,7 @@
  * emits. It does not trust how a grant was derived: each path is classified by
  * where it lies in the home (containment through `node:path` `relative`, never
  * string prefixes, so `vault2/` is not `vault/`) and refused unless that place
- * is one an agent may be granted (design sections 1 and 4).
+ * is one an agent may be granted (docs/design.md sections 1 and 4).
  *
  * @module
  */
@@ -120,12 +120,17 @@ export function pathGrantProblem(
   }
 }
 
-/** Why `address` must not be a listen grant, or `undefined` when it is one loopback port. */
+/**
+ * Why `address` must not be a listen grant, or `undefined` when it is one loopback
+ * port. Port 0 grants one port the operating system assigns when the agent
+ * binds: Deno's `--allow-net=127.0.0.1:0` lets it listen on that port only, and
+ * connect nowhere.
+ */
 export function netGrantProblem(address: string): string | undefined {
   const match = typeof address === "string" ? LISTEN_RE.exec(address) : null;
   if (match === null) return "is not a loopback address 127.0.0.1:PORT";
   const port = Number(match[1]);
-  return port >= 1 && port <= 65535 ? undefined : "has a port outside 1-65535";
+  return port >= 0 && port <= 65535 ? undefined : "has a port outside 0-65535";
 }
 
 /** The only flag forms the capset → flags function may emit. */

@@ -1,5 +1,5 @@
 /**
- * The capability set (design section 5): what one agent may receive, send, run,
+ * The capability set (docs/design.md section 5): what one agent may receive, send, run,
  * decrypt, read, write and listen on. This module only defines the type and its
  * strict decoder; verification and the capset → Deno flags function live beside it.
  *
@@ -20,8 +20,11 @@ import { agentId, MAX_VERSION, templateId, TOOL_NAME_RE } from "../../primitives
 import { timestamp } from "../../primitives/time/timestamp.ts";
 import { SHARED_FS_ROOTS } from "../home/layout.ts";
 
-/** A loopback listen address `127.0.0.1:PORT` (agents never listen elsewhere). */
-export const LISTEN_RE = /^127\.0\.0\.1:([1-9][0-9]{0,4})$/;
+/**
+ * A loopback listen address `127.0.0.1:PORT` (agents never listen elsewhere);
+ * port 0 is one port the operating system assigns when the agent binds.
+ */
+export const LISTEN_RE = /^127\.0\.0\.1:(0|[1-9][0-9]{0,4})$/;
 
 const argConstraint = obj({
   enum: optional(arr(str({ maxLength: 256 }), 64)),

@@ -13,7 +13,7 @@
 import { SaoeError } from "../../primitives/errors.ts";
 import { inboxDir } from "../../domain/home/layout.ts";
 import { inboxDepth } from "../../domain/queue/depth.ts";
-import type { AgentContext } from "../runtime/agent_runtime.ts";
+import type { AgentContext, AgentService } from "../runtime/agent_runtime.ts";
 import { systemClock } from "../../primitives/time/clock.ts";
 import { acceptSubmission, INTAKE_RECEIVER } from "./accept.ts";
 import { createAdmission, createIntakeHandler } from "./handler.ts";
@@ -22,6 +22,7 @@ import type { OperatorToken } from "../runtime/protocol.ts";
 import type { Submission } from "./submission.ts";
 import { createIntakeWebHandler, isWebPath } from "./web/handler.ts";
 import { loopbackPort } from "../../primitives/web/loopback_port.ts";
+import { serveLoopback } from "../../primitives/web/serve_loopback.ts";
 
 /**
  * Starts the intake API for the running agent; resolves once it listens and
@@ -33,7 +34,7 @@ import { loopbackPort } from "../../primitives/web/loopback_port.ts";
  * await runAgent({ name: "intake", start: startIntake });
  * ```
  */
-export async function startIntake(ctx: AgentContext): Promise<() => Promise<void>> {
+export async function startIntake(ctx: AgentContext): Promise<AgentService> {
   const tokens = ctx.handover.operator_tokens;
   const limits = ctx.handover.intake;
   if (tokens === undefined || limits === undefined) {
@@ -62,32 +63,32 @@ export async function startIntake(ctx: AgentContext): Promise<() => Promise<void
         ...(refusal.credential !== undefined ? { credential: refusal.credential } : {}),
       },
     });
-  const serveWeb = createIntakeWebHandler({
-    tokens,
-    clock: systemClock,
+  const server = await serveLoopback({
     port,
-    ...(ctx.handover.viewer_url !== undefined ? { viewerUrl: ctx.handover.viewer_url } : {}),
-    admission,
-    accept,
-    refused: refused("web"),
-  });
-  const handler = createIntakeHandler({
-    tokens,
-    limits,
-    clock: systemClock,
-    port,
-    queueDepth: () => inboxDepth({ inbox, senders: [ctx.agent] }),
-    admission,
-    accept,
-    refused: refused("api"),
-    pages: { handles: isWebPath, serve: serveWeb },
-  });
-  const listening = Promise.withResolvers<void>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port,
-    // the default logs "Listening on …" to stdout, which carries only signed reports
-    onListen: () => listening.resolve(),
+    who: "intake",
+    // the Host check names the port actually bound (0 in the capset: assigned now)
+    build: (bound) => {
+      const serveWeb = createIntakeWebHandler({
+        tokens,
+        clock: systemClock,
+        port: bound,
+        ...(ctx.handover.viewer_url !== undefined ? { viewerUrl: ctx.handover.viewer_url } : {}),
+        admission,
+        accept,
+        refused: refused("web"),
+      });
+      return createIntakeHandler({
+        tokens,
+        limits,
+        clock: systemClock,
+        port: bound,
+        queueDepth: () => inboxDepth({ inbox, senders: [ctx.agent] }),
+        admission,
+        accept,
+        refused: refused("api"),
+        pages: { handles: isWebPath, serve: serveWeb },
+      });
+    },
     onError: (err: unknown) => {
       console.error(`intake: ${(err instanceof Error ? err.message : String(err)).slice(0, 500)}`);
       return new Response('{"ok":false,"error":"Internal error","reason":"handler_error"}', {
@@ -95,10 +96,7 @@ export async function startIntake(ctx: AgentContext): Promise<() => Promise<void
         headers: { "content-type": "application/json" },
       });
     },
-  }, handler);
-  await listening.promise;
-  console.error(`intake: listening on http://127.0.0.1:${port}`);
-  return async () => {
-    await server.shutdown();
-  };
+  });
+  console.error(`intake: listening on http://${server.listen}`);
+  return { stop: () => server.shutdown(), listen: server.listen };
 }

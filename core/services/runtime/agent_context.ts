@@ -70,13 +70,21 @@ export interface AgentContext {
   templateRef(id: string): EnvelopeTemplateRef;
 }
 
+/** A service an agent runs besides its inbox (intake's API, the viewer). */
+export interface AgentService {
+  /** Stops it (after the inbox loop drained). */
+  stop(): Promise<void>;
+  /** The loopback address it listens on (`127.0.0.1:PORT`), reported to the supervisor. */
+  listen?: string;
+}
+
 /** One agent: its name, its handler and any service it runs besides its inbox. */
 export interface AgentDefinition {
   name: string;
   /** Acts on a validated envelope; throwing dead-letters it as `handler_error`. */
   handle?(ctx: AgentContext, validated: ValidatedEnvelope): Promise<void>;
-  /** Starts a service (e.g. intake's HTTP API); returns how to stop it. */
-  start?(ctx: AgentContext): Promise<(() => Promise<void>) | void>;
+  /** Starts a service (e.g. intake's HTTP API) and resolves once it serves. */
+  start?(ctx: AgentContext): Promise<AgentService | void>;
 }
 
 /** A started agent's context and the pieces the inbox loop needs besides it. */

@@ -11,11 +11,16 @@
  */
 import { SaoeError } from "../../primitives/errors.ts";
 import { systemClock } from "../../primitives/time/clock.ts";
-import { type AgentDefinition, type AgentState, createAgentState } from "./agent_context.ts";
+import {
+  type AgentDefinition,
+  type AgentService,
+  type AgentState,
+  createAgentState,
+} from "./agent_context.ts";
 import { errorMessage, type InboxLoop, type InboxOpener, startInboxLoop } from "./inbox_loop.ts";
-import { readHandover, READY_LINE } from "./protocol.ts";
+import { readHandover, readyLine } from "./protocol.ts";
 
-export type { AgentContext, AgentDefinition, SendOptions } from "./agent_context.ts";
+export type { AgentContext, AgentDefinition, AgentService, SendOptions } from "./agent_context.ts";
 
 /** Exit code when a tool timed out and the process must be replaced. */
 export const EXIT_RESTART = 75;
@@ -69,9 +74,9 @@ export async function runAgent(
       ...(options.openInbox === undefined ? {} : { openInbox: options.openInbox }),
     });
   }
-  let stopService: (() => Promise<void>) | void = undefined;
+  let service: AgentService | void = undefined;
   try {
-    stopService = await def.start?.(ctx);
+    service = await def.start?.(ctx);
   } catch (err: unknown) {
     console.error(`${def.name}: cannot start its service: ${errorMessage(err)}`);
     Deno.exit(EXIT_CONFIG);
@@ -79,7 +84,7 @@ export async function runAgent(
   ctx.toolgate?.prewarm().catch((err: unknown) =>
     console.error(`${def.name}: cannot pre-start tool workers: ${errorMessage(err)}`)
   );
-  await sink.control(READY_LINE);
+  await sink.control(readyLine(service?.listen));
   // an agent whose supervisor died (its parent changed) stops instead of working unaudited
   const parent = Deno.ppid;
   const orphanCheck = setInterval(() => {
@@ -94,7 +99,7 @@ export async function runAgent(
     else controller.signal.addEventListener("abort", () => resolve(), { once: true });
   });
   await loop?.transport.closed;
-  if (typeof stopService === "function") await stopService();
+  await service?.stop();
   loop?.close();
   Deno.exit(ctx.toolgate?.stopped === true ? EXIT_RESTART : 0);
 }

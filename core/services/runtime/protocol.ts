@@ -2,9 +2,10 @@
  * The supervisor ↔ agent protocol.
  *
  * **Handover (stdin)**: the supervisor writes exactly one JSON line, then closes
- * the pipe. It carries the agent's secrets (PG-007: released by the supervisor to
- * the process it launched, never a file the agent can read) and the settings the
- * agent cannot read itself (it has no access to `config.json`).
+ * the pipe. It carries the agent's secrets (docs/design.md section 1: released by
+ * the supervisor to the process it launched, never a file the agent can read)
+ * and the settings the agent cannot read itself (it has no access to
+ * `config.json`).
  *
  * **Reports (stdout)**: one JSON line per report: `{"ready":true}` once the agent
  * watches its inbox, or a DSSE statement of an audit event
@@ -113,5 +114,40 @@ export async function readHandover(
   return decodeHandover(bytes.subarray(0, end));
 }
 
-/** The readiness report line. */
+/** The readiness report line of an agent that listens on no port. */
 export const READY_LINE = '{"ready":true}';
+
+/**
+ * The readiness report line: `{"ready":true}`, or with the loopback address the
+ * agent's service listens on (`{"ready":true,"listen":"127.0.0.1:PORT"}`), so the
+ * supervisor knows a port the operating system assigned.
+ *
+ * @example
+ * ```ts
+ * import { parseReadyLine, readyLine } from "./protocol.ts";
+ * if (parseReadyLine(readyLine("127.0.0.1:4711"))?.listen !== "127.0.0.1:4711") throw new Error();
+ * if (parseReadyLine(readyLine()) === undefined) throw new Error();
+ * if (parseReadyLine('{"ready":true,"listen":"10.0.0.1:80"}') !== undefined) throw new Error();
+ * ```
+ */
+export function readyLine(listen?: string): string {
+  if (listen === undefined) return READY_LINE;
+  if (!READY_LISTEN_RE.test(listen)) throw new TypeError(`Not a loopback address: ${listen}`);
+  return `{"ready":true,"listen":"${listen}"}`;
+}
+
+const READY_LISTEN_RE = /^127\.0\.0\.1:[1-9][0-9]{0,4}$/;
+const READY_LINE_RE = /^\{"ready":true(?:,"listen":"(127\.0\.0\.1:[1-9][0-9]{0,4})")?\}$/;
+
+/**
+ * A readiness line in exactly the form {@linkcode readyLine} writes, or
+ * `undefined` for anything else (which must then be a signed report).
+ */
+export function parseReadyLine(line: string): { listen?: string } | undefined {
+  if (line.length > 64) return undefined;
+  const m = READY_LINE_RE.exec(line);
+  if (m === null) return undefined;
+  const port = m[1] === undefined ? undefined : Number(m[1].slice("127.0.0.1:".length));
+  if (port !== undefined && port > 65535) return undefined;
+  return m[1] === undefined ? {} : { listen: m[1] };
+}

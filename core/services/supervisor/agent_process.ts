@@ -272,6 +272,8 @@ export class AgentProcess {
         continue;
       }
       this.#child = child;
+      const { listen: _previous, ...rest } = this.#status;
+      this.#status = rest;
       this.#set({
         pid: child.pid,
         state: "starting",
@@ -394,6 +396,12 @@ export class AgentProcess {
           return false;
         }
         if (report.kind === "ready") {
+          const problem = listenProblem(report.listen, this.#command);
+          if (problem !== undefined) {
+            this.#violation(child, new SaoeError("sender_not_allowed", problem, { agent: name }));
+            return false;
+          }
+          if (report.listen !== undefined) this.#set({ listen: report.listen });
           if (this.#status.state === "starting") this.#set({ state: "up" });
           this.#settled.resolve();
           this.#restarted?.resolve();
@@ -452,4 +460,22 @@ export class AgentProcess {
       if (r.trailing.byteLength > 0) this.#o.log(`[${this.#o.name}] ${decoder.decode(r.trailing)}`);
     }).catch(() => {});
   }
+}
+
+/**
+ * Why a ready line's listen address is not the one the agent's capset grants
+ * (its `--allow-net` grant), or `undefined`. A grant of port 0 accepts whatever
+ * port the system assigned; Deno's flags already kept the process to it.
+ */
+function listenProblem(listen: string | undefined, command: AgentCommand): string | undefined {
+  if (listen === undefined) return undefined;
+  const grants = command.grants.filter((g) => g.flag === "allow-net").map((g) => g.value);
+  const ok = grants.some((g) =>
+    g === listen || (g === "127.0.0.1:0" && listen.startsWith("127.0.0.1:"))
+  );
+  return ok
+    ? undefined
+    : `Agent reported listening on ${listen}, which its capability set does not grant (${
+      grants.length === 0 ? "no net grant" : grants.join(", ")
+    })`;
 }

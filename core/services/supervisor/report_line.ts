@@ -20,7 +20,7 @@ import {
   MAX_EVENT_BYTES,
 } from "../../domain/ledger/events.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
-import { READY_LINE } from "../runtime/protocol.ts";
+import { parseReadyLine } from "../runtime/protocol.ts";
 
 /** Longest report line accepted (a base64 event of 64 KiB plus its signature fits). */
 export const MAX_REPORT_LINE_BYTES = 128 * 1024;
@@ -37,7 +37,11 @@ export const SUPERVISOR_EVENT_TYPES: readonly EventType[] = [
 
 /** A checked report line. */
 export type ReportLine =
-  | { kind: "ready" }
+  | {
+    kind: "ready";
+    /** The loopback address the agent's service listens on, when it has one. */
+    listen?: string;
+  }
   | {
     kind: "event";
     event: AuditEvent;
@@ -58,10 +62,10 @@ export interface CheckReportLineOptions {
   clock: Clock;
 }
 
-const READY = new TextEncoder().encode(READY_LINE);
-
-function isReady(line: Uint8Array): boolean {
-  return line.byteLength === READY.byteLength && line.every((b, i) => b === READY[i]);
+/** A readiness line (short, ASCII, exactly as the runtime writes it), or `undefined`. */
+function readiness(line: Uint8Array): { listen?: string } | undefined {
+  if (line.byteLength > 64 || line[0] !== 0x7b) return undefined;
+  return parseReadyLine(new TextDecoder().decode(line));
 }
 
 /**
@@ -84,7 +88,8 @@ export async function checkReportLine(
   options: CheckReportLineOptions,
 ): Promise<ReportLine> {
   const { agent } = options;
-  if (isReady(line)) return { kind: "ready" };
+  const ready = readiness(line);
+  if (ready !== undefined) return { kind: "ready", ...ready };
   if (line.byteLength > MAX_REPORT_LINE_BYTES) {
     throw new SaoeError(
       "size_exceeded",

@@ -13,6 +13,7 @@ import { SaoeError } from "../../primitives/errors.ts";
 import type { SigningKey } from "../../primitives/crypto/ed25519.ts";
 import type { PublicKeyEntry } from "../../primitives/dsse/types.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
+import { systemTimers, type TimerHandle, type Timers } from "../../primitives/time/timers.ts";
 import { formatTimestamp } from "../../primitives/time/timestamp.ts";
 import type { HomeConfig } from "../../domain/home/config.ts";
 import { type HomeLayout, SUPERVISOR_ID } from "../../domain/home/layout.ts";
@@ -40,8 +41,14 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function urlOf(listen: string | undefined): string | undefined {
-  return listen === undefined ? undefined : `http://${listen}`;
+/** Resolves when `promise` settles or after `ms`, whichever first (the timer is cleared). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise.then(() => {}, () => {}),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }
 
 function hasCurrentKey(directory: AgentDirectory, agent: string, nowMs: number): boolean {
@@ -70,8 +77,6 @@ export class Running implements Supervisor {
   readonly home: HomeLayout;
   readonly repo: string;
   readonly config: HomeConfig;
-  readonly intakeUrl: string | undefined;
-  readonly viewerUrl: string | undefined;
   readonly checkpointKey: PublicKeyEntry;
   readonly ready: Promise<AgentStatus[]>;
   readonly stopped: Promise<StopReport>;
@@ -83,7 +88,9 @@ export class Running implements Supervisor {
   readonly #agents: AgentProcess[] = [];
   readonly #startedAt: string;
   readonly #stopTimeoutMs: number;
-  readonly #interval: ReturnType<typeof setInterval>;
+  /** The timers of the checkpoint interval (and of the status refresh). */
+  readonly #timers: Timers;
+  readonly #interval: TimerHandle;
   readonly #status: StatusWriter;
   readonly #stoppedResolvers = Promise.withResolvers<StopReport>();
   #state: SupervisorStatus["state"] = "running";
@@ -123,8 +130,6 @@ export class Running implements Supervisor {
     this.#log = init.log;
     this.#ledger = init.ledger;
     this.checkpointKey = { keyid: init.signer.keyid, publicKey: init.signer.publicKey };
-    this.intakeUrl = urlOf(verified.capsets.get("intake")?.net[0]);
-    this.viewerUrl = urlOf(verified.capsets.get("viewer")?.net[0]);
     this.stopped = this.#stoppedResolvers.promise;
     this.#startedAt = formatTimestamp(init.clock.now());
     this.#status = new StatusWriter({
@@ -138,6 +143,7 @@ export class Running implements Supervisor {
         capset: (agent) => this.#verified.capsets.get(agent),
       },
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
+      ...(options.onStatusWritten !== undefined ? { onWritten: options.onStatusWritten } : {}),
     });
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
     this.#batcher = new EventBatcher({
@@ -185,12 +191,48 @@ export class Running implements Supervisor {
       clearTimeout(readyTimer);
       return this.agents();
     });
-    this.#interval = setInterval(() => {
+    this.#timers = options.timers ?? systemTimers;
+    this.#interval = this.#timers.setInterval(() => {
       this.#checkpointing = this.#checkpoint("interval").catch((err: unknown) =>
         this.#log(`supervisor: checkpoint failed: ${describe(err)}`)
       );
     }, options.checkpointIntervalMs ?? 60_000);
     this.#status.start();
+  }
+
+  /** `http://127.0.0.1:PORT` of intake, once known (a port-0 grant: once it listens). */
+  get intakeUrl(): string | undefined {
+    return this.#urlOf("intake");
+  }
+
+  /** The viewer's URL, once known. */
+  get viewerUrl(): string | undefined {
+    return this.#urlOf("viewer");
+  }
+
+  /**
+   * Where `agent` serves: the port its capset grants, or, for a grant of port 0,
+   * the address its current process reported when it became ready.
+   */
+  #urlOf(agent: string): string | undefined {
+    const grant = this.#verified.capsets.get(agent)?.net[0];
+    if (grant === undefined) return undefined;
+    if (!grant.endsWith(":0")) return `http://${grant}`;
+    const listen = this.#agents.find((a) => a.name === agent)?.status().listen;
+    return listen === undefined ? undefined : `http://${listen}`;
+  }
+
+  /**
+   * The viewer's URL for intake's links. A viewer on an assigned port is known
+   * only once it listens: intake's handover waits for it (at most the ready
+   * timeout; without it intake links to no viewer).
+   */
+  async #viewerUrlForIntake(): Promise<string | undefined> {
+    const viewer = this.#agents.find((a) => a.name === "viewer");
+    if (viewer !== undefined && this.viewerUrl === undefined) {
+      await settledWithin(viewer.firstSettled, this.#options.readyTimeoutMs ?? 30_000);
+    }
+    return this.viewerUrl;
   }
 
   agents(): AgentStatus[] {
@@ -210,15 +252,16 @@ export class Running implements Supervisor {
       flagsSha256: this.#flagsSha256.get(agent)!,
       cwd: this.repo,
       clock: this.#clock,
-      handover: () => {
+      handover: async () => {
         this.#startedWith.set(agent, this.#verified.directory);
-        return buildHandover({
+        const viewerUrl = agent === "intake" ? await this.#viewerUrlForIntake() : undefined;
+        return await buildHandover({
           agent,
           home,
           repo: this.repo,
           config: this.config,
           keys: this.#keys,
-          ...(this.viewerUrl !== undefined ? { viewerUrl: this.viewerUrl } : {}),
+          ...(viewerUrl !== undefined ? { viewerUrl } : {}),
         });
       },
       checkLine: (line) =>
@@ -337,10 +380,7 @@ export class Running implements Supervisor {
         const fresh = this.#makeAgent(agent);
         this.#agents[index] = fresh;
         fresh.start();
-        await Promise.race([
-          fresh.firstSettled,
-          new Promise((r) => setTimeout(r, readyTimeoutMs)),
-        ]);
+        await settledWithin(fresh.firstSettled, readyTimeoutMs);
       } else {
         await current.restart({
           command,
@@ -417,7 +457,7 @@ export class Running implements Supervisor {
   }
 
   async #stop(): Promise<StopReport> {
-    clearInterval(this.#interval);
+    this.#timers.clearInterval(this.#interval);
     this.#status.stop();
     this.#state = "stopping";
     this.#watch?.close();

@@ -55,6 +55,8 @@ const agentStatus = obj({
   queue_depth: optional(int(0)),
   /** Entries in the agent's dead-letter area when the status was written. */
   dead_letters: optional(int(0)),
+  /** The loopback address the current process serves on (intake, the viewer). */
+  listen: optional(str({ pattern: /^127\.0\.0\.1:[1-9][0-9]{0,4}$/, maxLength: 21 })),
 });
 
 const supervisorStatus = obj({
@@ -119,4 +121,24 @@ export async function readSupervisorStatus(
     throw err;
   }
   return supervisorStatus(parseStrictJson(bytes, { maxBytes: 256 * 1024 }), "$");
+}
+
+/**
+ * `http://127.0.0.1:PORT` where `agent` of a running pipeline serves, as its
+ * process reported it, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { serviceUrl } from "./status.ts";
+ * const status = { agents: [{ name: "intake", listen: "127.0.0.1:4711" }] };
+ * if (serviceUrl(status, "intake") !== "http://127.0.0.1:4711") throw new Error();
+ * if (serviceUrl(status, "viewer") !== undefined) throw new Error();
+ * ```
+ */
+export function serviceUrl(
+  status: { agents: readonly { name: string; listen?: string }[] } | undefined,
+  agent: string,
+): string | undefined {
+  const listen = status?.agents.find((a) => a.name === agent)?.listen;
+  return listen === undefined ? undefined : `http://${listen}`;
 }

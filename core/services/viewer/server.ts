@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { ledgerPath } from "../../domain/home/layout.ts";
-import type { AgentContext } from "../runtime/agent_runtime.ts";
+import type { AgentContext, AgentService } from "../runtime/agent_runtime.ts";
 import { systemClock } from "../../primitives/time/clock.ts";
 import { FileVersionStore } from "../../domain/trust/version_store_file.ts";
 import { createViewerHandler } from "./handler.ts";
@@ -18,6 +18,7 @@ import { LedgerView } from "./ledger_view.ts";
 import { LedgerTail } from "./live.ts";
 import { errorResponse } from "./responses.ts";
 import { loopbackPort } from "../../primitives/web/loopback_port.ts";
+import { serveLoopback } from "../../primitives/web/serve_loopback.ts";
 
 /** Longest wait for the first indexing pass before the viewer reports ready. */
 const INDEX_WAIT_MS = 5_000;
@@ -37,22 +38,11 @@ function log(line: string): void {
  * await runAgent({ name: "viewer", start: startViewer });
  * ```
  */
-export async function startViewer(ctx: AgentContext): Promise<() => Promise<void>> {
+export async function startViewer(ctx: AgentContext): Promise<AgentService> {
   const port = loopbackPort(ctx.capset.net, "the viewer");
   const view = new LedgerView(ledgerPath(ctx.home));
   // woken by a watch on audit/; the fallback poll runs as often as the inboxes' reconciliation
   const tail = new LedgerTail({ view, log, fallbackMs: ctx.handover.reconcile_ms });
-  const handler = createViewerHandler({
-    home: ctx.home,
-    port,
-    view,
-    tail,
-    rootPin: ctx.handover.root_pin,
-    skewMs: ctx.handover.skew_ms,
-    clock: systemClock,
-    versionStore: new FileVersionStore(join(ctx.storeDir, "versions.json")),
-    log,
-  });
   tail.start();
   // index the existing ledger before reporting ready (bounded: a huge ledger keeps indexing
   // in the background and the sessions page says so)
@@ -62,23 +52,36 @@ export async function startViewer(ctx: AgentContext): Promise<() => Promise<void
     new Promise<void>((resolve) => (timer = setTimeout(resolve, INDEX_WAIT_MS))),
   ]);
   clearTimeout(timer);
-  const listening = Promise.withResolvers<void>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
+  let handler: ReturnType<typeof createViewerHandler> | undefined;
+  const server = await serveLoopback({
     port,
-    // the default logs "Listening on …" to stdout, which carries only signed reports
-    onListen: () => listening.resolve(),
+    who: "the viewer",
+    // the Host check names the port actually bound (0 in the capset: assigned now)
+    build: (bound) => {
+      handler = createViewerHandler({
+        home: ctx.home,
+        port: bound,
+        view,
+        tail,
+        rootPin: ctx.handover.root_pin,
+        skewMs: ctx.handover.skew_ms,
+        clock: systemClock,
+        versionStore: new FileVersionStore(join(ctx.storeDir, "versions.json")),
+        log,
+      });
+      return (request) => handler!.handle(request);
+    },
     onError: (err: unknown) => {
       log(`viewer: ${err instanceof Error ? err.message : String(err)}`);
       return errorResponse(500, "The viewer could not answer this request.");
     },
-  }, (request) => handler.handle(request));
-  await listening.promise;
-  log(`viewer: listening on http://127.0.0.1:${port}`);
-  return async () => {
+  });
+  log(`viewer: listening on http://${server.listen}`);
+  const stop = async () => {
     await tail.stop();
-    handler.closeStreams();
+    handler?.closeStreams();
     await server.shutdown();
     view.close();
   };
+  return { stop, listen: server.listen };
 }

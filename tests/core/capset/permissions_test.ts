@@ -113,6 +113,13 @@ for (const row of HOSTILE_HOMES) {
   });
 }
 
+Deno.test("capsetPermissions() grants 127.0.0.1:0 as exactly one port the system assigns", () => {
+  const viewer = { ...pipeline.get("viewer")!, net: ["127.0.0.1:0"] };
+  const { flags, grants } = capsetPermissions(viewer, home);
+  assert.ok(flags.includes("--allow-net=127.0.0.1:0"), flags.join(" "));
+  assert.ok(grants.some((g) => g.flag === "allow-net" && g.source === "net[0]=127.0.0.1:0"));
+});
+
 Deno.test("pathGrantProblem() classifies by path segments, not string prefixes", () => {
   const ctx = {
     root: HOME,

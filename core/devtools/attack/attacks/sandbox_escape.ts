@@ -20,7 +20,6 @@ import { fileURLToPath } from "node:url";
 import { WORKER_OPTIONS_FLAG } from "../../../domain/capset/permissions.ts";
 import { agentDir } from "../../../domain/home/layout.ts";
 import type { AttackContext } from "../context.ts";
-import { freePort } from "../sources.ts";
 import type { Attack, AttackLine } from "../types.ts";
 
 const NAME = "sandbox-escape";
@@ -114,7 +113,9 @@ export const sandboxEscape: Attack = {
     const agents = [...ctx.verified.commands.keys()];
     let runs: { agent: string; results: Result[]; error?: string }[];
     try {
-      const ports = { connect: (target.addr as Deno.NetAddr).port, listen: freePort() };
+      // listen: a port no capset grants; Deno refuses before any bind, so nothing else
+      // on the machine can decide the outcome
+      const ports = { connect: (target.addr as Deno.NetAddr).port, listen: 1 };
       runs = await Promise.all(
         agents.map(async (agent) => ({ agent, ...await runHostile(ctx, agent, ports) })),
       );

@@ -115,6 +115,14 @@ Deno.test({
   },
 });
 
+/** A repository whose only agent, sanitization, is `source`; removed when disposed. */
+async function fakeSanitizationRepo(source: string): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
+  await Deno.mkdir(join(path, "agents"));
+  await Deno.writeTextFile(join(path, "agents", "sanitization.ts"), source);
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
 /** A stand-in agent that reports ready, then one forged line. */
 function hostileAgent(forgedLine: string): string {
   return `
@@ -143,38 +151,31 @@ Deno.test({
       signers: [intake],
     });
     // a repository whose sanitization agent is the hostile script above
-    const fakeRepo = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
-    try {
-      await Deno.mkdir(join(fakeRepo, "agents"));
-      await Deno.writeTextFile(
-        join(fakeRepo, "agents", "sanitization.ts"),
-        hostileAgent(new TextDecoder().decode(forged)),
-      );
-      await using running = await startTestSupervisor(t, { repo: fakeRepo });
-      const events = await waitForEvent(
-        t.home,
-        (e) => e.type === "sandbox_violation",
-        "the sandbox violation",
-      );
-      const violation = events.find((e) => e.type === "sandbox_violation")!;
-      assert.equal(violation.agent, "supervisor");
-      assert.equal(violation.reason, "bad_signature");
-      assert.equal(subjectOf(violation), "sanitization");
-      // the offending process is killed and replaced
-      await waitFor(
-        () => running.supervisor.agents()[0]!.restarts >= 1,
-        { what: "the hostile agent to be restarted" },
-      );
-      await running.supervisor.stop();
-      const all = await ledgerEvents(t.home);
-      assert.ok(!all.some((e) => e.session_id === forgedSession), "the forged event is not in");
-      assert.ok(!all.some((e) => e.type === "published"));
-      assert.ok(running.logs.some((l) => l.includes("SANDBOX VIOLATION")));
-      const verification = await verifyTestLedger(t);
-      assert.ok(verification.ok, verification.message);
-    } finally {
-      await Deno.remove(fakeRepo, { recursive: true });
-    }
+    await using fake = await fakeSanitizationRepo(
+      hostileAgent(new TextDecoder().decode(forged)),
+    );
+    await using running = await startTestSupervisor(t, { repo: fake.path });
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "sandbox_violation",
+      "the sandbox violation",
+    );
+    const violation = events.find((e) => e.type === "sandbox_violation")!;
+    assert.equal(violation.agent, "supervisor");
+    assert.equal(violation.reason, "bad_signature");
+    assert.equal(subjectOf(violation), "sanitization");
+    // the offending process is killed and replaced
+    await waitFor(
+      () => running.supervisor.agents()[0]!.restarts >= 1,
+      { what: "the hostile agent to be restarted" },
+    );
+    await running.supervisor.stop();
+    const all = await ledgerEvents(t.home);
+    assert.ok(!all.some((e) => e.session_id === forgedSession), "the forged event is not in");
+    assert.ok(!all.some((e) => e.type === "published"));
+    assert.ok(running.logs.some((l) => l.includes("SANDBOX VIOLATION")));
+    const verification = await verifyTestLedger(t);
+    assert.ok(verification.ok, verification.message);
   },
 });
 
@@ -183,31 +184,24 @@ Deno.test({
   ...processTest,
   async fn() {
     await using t = await makeTestHome({ agents: ["sanitization"] });
-    const fakeRepo = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
-    try {
-      await Deno.mkdir(join(fakeRepo, "agents"));
-      await Deno.writeTextFile(
-        join(fakeRepo, "agents", "sanitization.ts"),
-        `for await (const _ of Deno.stdin.readable) { /* handover */ }
+    await using fake = await fakeSanitizationRepo(
+      `for await (const _ of Deno.stdin.readable) { /* handover */ }
 const chunk = new TextEncoder().encode("x".repeat(65536));
 for (;;) await Deno.stdout.write(chunk);
 `,
-      );
-      await using running = await startTestSupervisor(t, { repo: fakeRepo });
-      const events = await waitForEvent(
-        t.home,
-        (e) => e.type === "sandbox_violation",
-        "the sandbox violation",
-      );
-      const violation = events.find((e) => e.type === "sandbox_violation")!;
-      assert.equal(violation.reason, "size_exceeded");
-      await waitFor(
-        () => running.supervisor.agents()[0]!.restarts >= 1,
-        { what: "the agent to be killed and restarted" },
-      );
-    } finally {
-      await Deno.remove(fakeRepo, { recursive: true });
-    }
+    );
+    await using running = await startTestSupervisor(t, { repo: fake.path });
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "sandbox_violation",
+      "the sandbox violation",
+    );
+    const violation = events.find((e) => e.type === "sandbox_violation")!;
+    assert.equal(violation.reason, "size_exceeded");
+    await waitFor(
+      () => running.supervisor.agents()[0]!.restarts >= 1,
+      { what: "the agent to be killed and restarted" },
+    );
   },
 });
 
@@ -306,31 +300,24 @@ Deno.test({
   ...processTest,
   async fn() {
     await using t = await makeTestHome({ agents: ["sanitization"] });
-    const fakeRepo = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
-    try {
-      await Deno.mkdir(join(fakeRepo, "agents"));
-      // sanitization's capset grants no network: claiming a port is a lie
-      await Deno.writeTextFile(
-        join(fakeRepo, "agents", "sanitization.ts"),
-        `
+    // sanitization's capset grants no network: claiming a port is a lie
+    await using fake = await fakeSanitizationRepo(
+      `
 for await (const _ of Deno.stdin.readable) { /* the handover: ignored */ }
 await Deno.stdout.write(new TextEncoder().encode('{"ready":true,"listen":"127.0.0.1:4711"}\\n'));
 setInterval(() => {}, 1000);
 `,
-      );
-      await using running = await startTestSupervisor(t, { repo: fakeRepo });
-      const events = await waitForEvent(
-        t.home,
-        (e) => e.type === "sandbox_violation",
-        "the sandbox violation",
-      );
-      const violation = events.find((e) => e.type === "sandbox_violation")!;
-      assert.equal(violation.reason, "sender_not_allowed");
-      assert.match(String(violation.detail?.message), /127\.0\.0\.1:4711.*does not grant/);
-      assert.equal(running.supervisor.agents()[0]!.listen, undefined);
-      await running.supervisor.stop();
-    } finally {
-      await Deno.remove(fakeRepo, { recursive: true });
-    }
+    );
+    await using running = await startTestSupervisor(t, { repo: fake.path });
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "sandbox_violation",
+      "the sandbox violation",
+    );
+    const violation = events.find((e) => e.type === "sandbox_violation")!;
+    assert.equal(violation.reason, "sender_not_allowed");
+    assert.match(String(violation.detail?.message), /127\.0\.0\.1:4711.*does not grant/);
+    assert.equal(running.supervisor.agents()[0]!.listen, undefined);
+    await running.supervisor.stop();
   },
 });

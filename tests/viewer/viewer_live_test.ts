@@ -20,6 +20,7 @@ import {
   LedgerTail,
   type LedgerTailOptions,
   type LiveRecord,
+  SETTLE_MS,
 } from "../../core/services/viewer/live.ts";
 import { articlePayload, injectEnvelope, waitFor } from "../supervisor/_harness.ts";
 import { get, processTest, seedLedger, startViewerPipeline } from "./_fixtures.ts";
@@ -193,8 +194,14 @@ const sanitized = { sanitizeOps: true, sanitizeResources: true };
 /** A view that counts its reads (the real SQLite reads, only counted). */
 class CountingView extends LedgerView {
   reads = 0;
+  /** Reads still to answer with nothing, as a read before the commit is visible would. */
+  staleReads = 0;
   override after(afterSeq: number, limit: number): Promise<AuditRow[]> {
     this.reads++;
+    if (this.staleReads > 0) {
+      this.staleReads--;
+      return Promise.resolve([]);
+    }
     return super.after(afterSeq, limit);
   }
 }
@@ -359,6 +366,25 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "LedgerTail reads again a moment after a burst, so a commit not yet visible at the first read is not left to the fallback poll",
+  ...sanitized,
+  async fn() {
+    const clock = FakeTimers.createClock();
+    await using t = await startTail({ fallbackMs: HOUR_MS, coalesceMs: COALESCE_MS, clock });
+    t.view.staleReads = 1;
+    t.ledger.append([record(1)]);
+    await handledUpTo(t);
+    await clock.tickAsync(COALESCE_MS);
+    assert.equal(t.received.length, 0, "the first read saw the ledger before the commit");
+    // the settle read is due SETTLE_MS after the event, long before the hour-long fallback poll
+    await clock.tickAsync(SETTLE_MS);
+    await waitUntil(() => t.received.length === 1, 5_000, "the settle read to find the record");
+    assert.equal(t.received[0]!.row.seq, 2);
+  },
+});
+
+Deno.test({
   name: "LedgerTail reads a burst of appends in a few reads, not one per event",
   ...sanitized,
   async fn() {
@@ -451,10 +477,11 @@ Deno.test({
     const clock = FakeTimers.createClock();
     await using t = await startTail({ fallbackMs: HOUR_MS, coalesceMs: HOUR_MS, clock });
     t.ledger.append([record(1)]);
-    // the watcher's event arms the hour-long coalescing timer, beside the fallback poll
+    // the watcher's event arms the hour-long coalescing timer and the settle re-read,
+    // beside the fallback poll
     assert.ok(
-      await within(5_000, () => clock.countTimers() === 2),
-      "the coalescing timer was armed",
+      await within(5_000, () => clock.countTimers() === 3),
+      "the coalescing and settle timers were armed",
     );
     const reads = t.view.reads;
     assert.ok(await stopWithin(t.tail, 5_000), "stop() resolved: the watcher loop ended");

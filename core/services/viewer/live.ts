@@ -7,9 +7,12 @@
  * It is event-driven like the agents' inboxes: one `Deno.watchFs` on the
  * ledger's folder (`audit/`, which the viewer may read) wakes it when the
  * database or its WAL file changes; a burst of events is one read (one indexed
- * query on a read-only connection). The OS may drop events, so a slow fallback
- * poll (every 30 s by default) reads too; when idle, that timer is the only
- * wakeup. The viewer cannot be notified by the supervisor and must not write
+ * query on a read-only connection). An event can come before the commit it
+ * belongs to is visible to readers (the WAL frames are written, then fsynced,
+ * then published in the memory-mapped index, which raises no event), so every
+ * burst is read once more a moment later ({@linkcode SETTLE_MS}). The OS may drop
+ * events, so a slow fallback poll (every 30 s by default) reads too; when idle,
+ * that timer is the only wakeup. The viewer cannot be notified by the supervisor and must not write
  * anything to be, so a watched event is only a hint to read.
  *
  * @module
@@ -25,6 +28,12 @@ export interface LiveRecord {
   /** The session the record changed, if any (after the change). */
   session: SessionSummary | undefined;
 }
+
+/**
+ * How long after a burst of events the ledger is read once more: a commit whose
+ * WAL writes raised the events may become visible only after its fsync.
+ */
+export const SETTLE_MS = 250;
 
 /** Default interval of the fallback poll: 30 seconds. */
 export const DEFAULT_FALLBACK_MS = 30_000;
@@ -90,6 +99,7 @@ export class LedgerTail {
   #events: Promise<void> = Promise.resolve();
   #fallbackTimer: TimerHandle | undefined;
   #wakeTimer: TimerHandle | undefined;
+  #settleTimer: TimerHandle | undefined;
   #reading: Promise<void> | undefined;
   #again = false;
   #started = false;
@@ -193,7 +203,14 @@ export class LedgerTail {
 
   /** A change was seen: one read after `coalesceMs`, or one more after the running read. */
   #wake(): void {
-    if (this.#stopped || this.#wakeTimer !== undefined) return;
+    if (this.#stopped) return;
+    // re-armed by every event: one read SETTLE_MS after the last event of a burst
+    if (this.#settleTimer !== undefined) this.#timers.clearTimeout(this.#settleTimer);
+    this.#settleTimer = this.#timers.setTimeout(() => {
+      this.#settleTimer = undefined;
+      this.#read();
+    }, SETTLE_MS);
+    if (this.#wakeTimer !== undefined) return;
     if (this.#reading !== undefined) {
       this.#again = true;
       return;
@@ -273,6 +290,8 @@ export class LedgerTail {
     this.#clearFallback();
     if (this.#wakeTimer !== undefined) this.#timers.clearTimeout(this.#wakeTimer);
     this.#wakeTimer = undefined;
+    if (this.#settleTimer !== undefined) this.#timers.clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
     try {
       this.#watcher?.close();
     } catch {

@@ -4,7 +4,8 @@
  * every image it announced are there (an image session never publishes
  * text-only): images verified against their signed SHA-256 and copied to
  * `output/<session>/img/`, the body re-sanitised, `output/<session>/index.html`
- * written atomically, `published` reported exactly once. A part arriving after
+ * written atomically, `published` reported exactly once with the SHA-256 of
+ * every file written (`detail.files`). A part arriving after
  * publication is refused and dead-lettered; the page is never rewritten.
  *
  * @module
@@ -70,7 +71,12 @@ export const deployment: AgentDefinition = {
         type: "published",
         session_id: envelope.session_id,
         envelope_id: envelope.envelope_id,
-        detail: { path: outcome.publication.path, images: outcome.publication.images },
+        // files: the SHA-256 of every file written, which the viewer serves nothing without
+        detail: {
+          path: outcome.publication.path,
+          images: outcome.publication.images,
+          files: outcome.publication.files,
+        },
       });
     }
   },

@@ -83,7 +83,11 @@ Deno.test(
       const published = await agent.waitForEvent((e) => e.type === "published");
       assert.equal(published.session_id, session);
       assert.equal(published.envelope_id, sent.envelope_id);
-      assert.deepEqual(published.detail, { path: `output/${session}/index.html`, images: [] });
+      assert.deepEqual(published.detail, {
+        path: `output/${session}/index.html`,
+        images: [],
+        files: { "index.html": await sha256Hex(await Deno.readFile(pagePath(th, session))) },
+      });
       const page = await Deno.readTextFile(pagePath(th, session));
       assert.match(page, /^<!doctype html>\n/);
       assert.match(page, /<meta charset="utf-8">/);
@@ -128,11 +132,16 @@ Deno.test(
       const part = await stageMedia(th, session, bytes);
       await image(th, session, part);
       const published = await agent.waitForEvent((e) => e.type === "published");
+      const copy = join(sessionDir(th.home, "output", session), "img", part.file);
       assert.deepEqual(published.detail, {
         path: `output/${session}/index.html`,
         images: [part.file],
+        // the SHA-256 of exactly the bytes written
+        files: {
+          "index.html": await sha256Hex(await Deno.readFile(pagePath(th, session))),
+          [`img/${part.file}`]: await sha256Hex(await Deno.readFile(copy)),
+        },
       });
-      const copy = join(sessionDir(th.home, "output", session), "img", part.file);
       assert.deepEqual(await Deno.readFile(copy), bytes);
       const page = await Deno.readTextFile(pagePath(th, session));
       assert.ok(

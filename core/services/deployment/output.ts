@@ -10,13 +10,19 @@
  * order that keeps the page written once and `published` reported once across a
  * crash at any point (the page is written with a no-overwrite link, and the
  * mark is saved before the caller reports the event; a page found without a
- * mark is a publication the crash interrupted, completed by marking it).
+ * mark is a publication the crash interrupted, completed by marking it once the
+ * page on disk is found to be exactly the page deployment renders).
+ *
+ * Every {@linkcode Publication} names the SHA-256 of each file written
+ * (`files`), which the `published` event carries: the viewer and
+ * `saoe audit verify --outputs` serve or accept nothing under `output/` that a
+ * `published` event does not vouch for (docs/design.md section 7).
  *
  * @module
  */
 import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
-import { utf8 } from "../../primitives/crypto/bytes.ts";
+import { sha256Hex, utf8 } from "../../primitives/crypto/bytes.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
 import { type HomeLayout, sessionDir } from "../../domain/home/layout.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
@@ -34,10 +40,13 @@ import {
 } from "./join_state.ts";
 import { readMedia } from "./media.ts";
 import { renderArticlePage } from "./page.ts";
-import { assertRealFolder, ensureRealFolder, pathExists } from "./safe_file.ts";
+import { PAGE_NAME, type PublishedFiles } from "./published_files.ts";
+import { assertRealFolder, ensureRealFolder, pathExists, readRegularFile } from "./safe_file.ts";
 
-/** Name of the page inside `output/<session>/`. */
-export const PAGE_NAME = "index.html";
+export { PAGE_NAME };
+
+/** Largest page deployment reads back to confirm an interrupted publication. */
+const MAX_PAGE_READ_BYTES = 8 * 1024 * 1024;
 
 /** Options for {@linkcode publishSession}. */
 export interface PublishOptions {
@@ -53,6 +62,11 @@ export interface Publication {
   path: string;
   /** Image files copied to `output/<session>/img/`, in index order. */
   images: string[];
+  /**
+   * The SHA-256 of the exact bytes of every file written, by its path inside
+   * `output/<session>/`: `index.html`, then `img/<file>` in index order.
+   */
+  files: PublishedFiles;
 }
 
 /** Home-relative path of a session's page. */
@@ -60,12 +74,7 @@ export function pagePath(session: string): string {
   return `output/${session}/${PAGE_NAME}`;
 }
 
-/**
- * Publishes a complete session. Refuses (`rollback`) when the page already
- * exists: a published page is never rewritten.
- */
-export async function publishSession(options: PublishOptions): Promise<Publication> {
-  const { home, parts } = options;
+function completeArticle(parts: SessionParts): ArticlePart {
   const article = parts.article;
   if (article === undefined || !isComplete(parts)) {
     throw new SaoeError(
@@ -74,11 +83,40 @@ export async function publishSession(options: PublishOptions): Promise<Publicati
       { session_id: parts.session_id },
     );
   }
+  return article;
+}
+
+/** The exact bytes of a complete session's page. */
+function pageBytes(parts: SessionParts, article: ArticlePart, sanitize: HtmlSanitizer) {
+  return utf8(renderArticlePage({
+    session: parts.session_id,
+    title: article.title,
+    bodyHtml: sanitize(article.html),
+    images: parts.images,
+  }));
+}
+
+async function publication(
+  parts: SessionParts,
+  page: Uint8Array<ArrayBuffer>,
+): Promise<Publication> {
+  const files: PublishedFiles = { [PAGE_NAME]: await sha256Hex(page) };
+  // each image's bytes were checked against this digest before they were written
+  for (const image of parts.images) files[`img/${image.file}`] = image.sha256;
+  return { path: pagePath(parts.session_id), images: parts.images.map((i) => i.file), files };
+}
+
+/**
+ * Publishes a complete session. Refuses (`rollback`) when the page already
+ * exists: a published page is never rewritten.
+ */
+export async function publishSession(options: PublishOptions): Promise<Publication> {
+  const { home, parts } = options;
+  const article = completeArticle(parts);
   const session = parts.session_id;
   const folder = sessionDir(home, "output", session);
   await assertRealFolder(home.output);
   await ensureRealFolder(folder);
-  const images: string[] = [];
   if (parts.images.length > 0) {
     const imgFolder = join(folder, "img");
     await ensureRealFolder(imgFolder);
@@ -92,18 +130,36 @@ export async function publishSession(options: PublishOptions): Promise<Publicati
         mediaType: image.media_type,
       });
       await writeFileAtomic(join(imgFolder, image.file), bytes, { mode: 0o644 });
-      images.push(image.file);
     }
   }
-  const page = renderArticlePage({
-    session,
-    title: article.title,
-    bodyHtml: options.sanitize(article.html),
-    images: parts.images,
-  });
+  const page = pageBytes(parts, article, options.sanitize);
   // a hard-link publish: two writers (or a re-run) can never both write the page
-  await writeFileAtomic(join(folder, PAGE_NAME), utf8(page), { overwrite: false, mode: 0o644 });
-  return { path: pagePath(session), images };
+  await writeFileAtomic(join(folder, PAGE_NAME), page, { overwrite: false, mode: 0o644 });
+  return await publication(parts, page);
+}
+
+/**
+ * The publication of a complete session whose page a crash left written but
+ * unmarked: the page stands as written, and is vouched for only when its bytes
+ * are exactly the page deployment renders for the session (`output_mismatch`
+ * otherwise: a page replaced meanwhile is never reported as published).
+ */
+async function confirmPublication(options: PublishOptions): Promise<Publication> {
+  const { home, parts } = options;
+  const article = completeArticle(parts);
+  const path = join(sessionDir(home, "output", parts.session_id), PAGE_NAME);
+  const expected = pageBytes(parts, article, options.sanitize);
+  const found = await readRegularFile(path, MAX_PAGE_READ_BYTES);
+  if (
+    found.byteLength !== expected.byteLength || !found.every((b, i) => b === expected[i])
+  ) {
+    throw new SaoeError(
+      "output_mismatch",
+      `Cannot complete the publication of session ${parts.session_id}: ${path} is not the page deployment renders for it`,
+      { session_id: parts.session_id, file: path },
+    );
+  }
+  return await publication(parts, expected);
 }
 
 /** One part for {@linkcode joinPart}. */
@@ -125,11 +181,11 @@ export type JoinOutcome =
   | { status: "waiting"; article: boolean; images: number; expected: number | null }
   | { status: "published"; publication: Publication };
 
-function mark(state: SessionParts, publication: Publication, clock: Clock): SessionParts {
+function mark(state: SessionParts, done: Publication, clock: Clock): SessionParts {
   const published: PublishedMark = {
     at: formatTimestamp(clock.now()),
-    path: publication.path,
-    images: publication.images,
+    path: done.path,
+    images: done.images,
   };
   return { ...state, published };
 }
@@ -155,17 +211,15 @@ export async function joinPart(options: JoinPartOptions): Promise<JoinOutcome> {
     };
   }
   const page = join(sessionDir(options.home, "output", session), PAGE_NAME);
-  let publication: Publication;
-  if (await pathExists(page)) {
-    // a crash after the page was written and before the mark: the page stands as written
-    publication = { path: pagePath(session), images: state.images.map((i) => i.file) };
-  } else {
-    publication = await publishSession({
-      home: options.home,
-      parts: state,
-      sanitize: await options.sanitizer(),
-    });
-  }
-  await store.save(mark(state, publication, options.clock));
-  return { status: "published", publication };
+  const publish = {
+    home: options.home,
+    parts: state,
+    sanitize: await options.sanitizer(),
+  };
+  // a page without a mark: a crash after the page was written and before the mark
+  const done = await pathExists(page)
+    ? await confirmPublication(publish)
+    : await publishSession(publish);
+  await store.save(mark(state, done, options.clock));
+  return { status: "published", publication: done };
 }

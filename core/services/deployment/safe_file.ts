@@ -68,6 +68,38 @@ export async function readRegularFile(
   path: string,
   maxBytes: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  return (await readRegularFileInfo(path, maxBytes)).bytes;
+}
+
+/** A file read by {@linkcode readRegularFileInfo}. */
+export interface ReadFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  /** The opened file's `fstat`, unchanged from before the read to after it. */
+  info: Deno.FileInfo;
+}
+
+function sameState(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size &&
+    a.mtime?.getTime() === b.mtime?.getTime() && a.ctime?.getTime() === b.ctime?.getTime();
+}
+
+/**
+ * {@linkcode readRegularFile}, also returning the opened file's `fstat`; the
+ * file's size, modification and change times must be the same after the read
+ * as before it (else `io_error`), so the bytes are those of the state `info`
+ * describes (a cache keyed by that state may stand for them).
+ *
+ * @example
+ * ```ts
+ * import { readRegularFileInfo } from "./safe_file.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a`, "hi");
+ * const { bytes, info } = await readRegularFileInfo(`${dir}/a`, 1024);
+ * if (bytes.byteLength !== 2 || info.size !== 2) throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function readRegularFileInfo(path: string, maxBytes: number): Promise<ReadFile> {
   const before = await lstatOrNull(path);
   if (before === null) {
     throw new SaoeError("io_error", `Cannot read ${path}: no such file`, { file: path });
@@ -91,13 +123,13 @@ export async function readRegularFile(
       if (n === null) break;
       at += n;
     }
-    // a file that grew after the check is cut at its checked size; one that shrank is refused
-    if (at !== bytes.byteLength) {
+    // a file written to while it was read (grown, shrunk or rewritten in place) is refused
+    if (at !== bytes.byteLength || !sameState(opened, await file.stat())) {
       throw new SaoeError("io_error", `Cannot read ${path}: the file changed while it was read`, {
         file: path,
       });
     }
-    return bytes;
+    return { bytes, info: opened };
   } finally {
     file.close();
   }

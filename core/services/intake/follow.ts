@@ -66,7 +66,10 @@ export async function followSession(options: FollowSessionOptions): Promise<Foll
       if (event.session_id !== options.session) continue;
       options.onEvent(event);
       if (event.type === "published") return { outcome: "published", event };
-      if (FAILURE_EVENTS.includes(event.type)) return { outcome: "failed", event };
+      // the viewer refusing a file under output/ (output_mismatch) is no step of the session failing
+      if (FAILURE_EVENTS.includes(event.type) && event.reason !== "output_mismatch") {
+        return { outcome: "failed", event };
+      }
     }
     const left = deadline - Date.now();
     if (left <= 0) return { outcome: "timeout" };

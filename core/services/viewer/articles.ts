@@ -3,10 +3,14 @@
  * sessions with a page, one page checked against the published format
  * (`article_check.ts`), and one image. Every name is matched against a strict
  * pattern before it becomes a path, and every file is read with
- * `readRegularFile` (regular, one link, re-checked after open) inside folders
- * checked to be real: deployment is the only writer of `output/`, but a symlink
- * or hard link planted there would otherwise let the viewer serve any file it
- * can read (`audit/` included).
+ * `readRegularFileInfo` (regular, one link, re-checked after open and after the
+ * read) inside folders checked to be real: deployment is the only writer of
+ * `output/`, but a symlink or hard link planted there would otherwise let the
+ * viewer serve any file it can read (`audit/` included).
+ *
+ * These readers do not consult the ledger: the handler serves through
+ * `output_guard.ts`, which serves a file only when its bytes hash to what the
+ * session's `published` event names.
  *
  * @module
  */
@@ -14,7 +18,8 @@ import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
 import { UUID_RE } from "../../primitives/ids/patterns.ts";
 import type { HomeLayout } from "../../domain/home/layout.ts";
-import { assertRealFolder, readRegularFile } from "../deployment/safe_file.ts";
+import { PAGE_NAME } from "../deployment/published_files.ts";
+import { assertRealFolder, type ReadFile, readRegularFileInfo } from "../deployment/safe_file.ts";
 import { ARTICLE_IMAGE_RE, type ArticleCheck, checkArticleHtml } from "./article_check.ts";
 
 /** Largest page the viewer serves, in bytes. */
@@ -68,7 +73,7 @@ export async function listArticles(home: HomeLayout): Promise<ArticleEntry[]> {
   for await (const entry of Deno.readDir(home.output)) {
     // readDir reports a symlink as isSymlink, never as a folder
     if (!entry.isDirectory || !UUID_RE.test(entry.name)) continue;
-    const info = await Deno.lstat(join(home.output, entry.name, "index.html")).catch(() => null);
+    const info = await Deno.lstat(join(home.output, entry.name, PAGE_NAME)).catch(() => null);
     if (info === null || !info.isFile) continue;
     found.push({ session: entry.name, mtimeMs: info.mtime?.getTime() ?? 0 });
   }
@@ -77,11 +82,16 @@ export async function listArticles(home: HomeLayout): Promise<ArticleEntry[]> {
   );
 }
 
-function notFound(what: string): SaoeError {
+/** The refusal of a file the viewer does not serve: a plain 404, whatever the reason. */
+export function notFound(what: string): SaoeError {
   return new SaoeError("not_found", `No ${what}`);
 }
 
-async function sessionFolder(home: HomeLayout, session: string): Promise<string> {
+/**
+ * `output/<session>/`, checked to be a real folder; `bad_identifier` for a
+ * malformed id, `not_found` when missing.
+ */
+export async function sessionFolder(home: HomeLayout, session: string): Promise<string> {
   if (!UUID_RE.test(session)) throw new SaoeError("bad_identifier", "Invalid session id");
   const folder = join(home.output, session);
   try {
@@ -94,9 +104,29 @@ async function sessionFolder(home: HomeLayout, session: string): Promise<string>
   return folder;
 }
 
-async function readOrNotFound(path: string, maxBytes: number, what: string) {
+/** `output/<session>/img/`, checked like {@linkcode sessionFolder}. */
+export async function imageFolder(home: HomeLayout, session: string): Promise<string> {
+  const imgDir = join(await sessionFolder(home, session), "img");
   try {
-    return await readRegularFile(path, maxBytes);
+    await assertRealFolder(imgDir);
+  } catch (err: unknown) {
+    if (err instanceof SaoeError && err.code === "io_error") throw notFound("such image");
+    throw err;
+  }
+  return imgDir;
+}
+
+/**
+ * Reads one file of `output/` with `readRegularFileInfo`; a missing file is
+ * `not_found`, a link or special file `unsafe_path`, a bigger one `size_exceeded`.
+ */
+export async function readOutputFile(
+  path: string,
+  maxBytes: number,
+  what: string,
+): Promise<ReadFile> {
+  try {
+    return await readRegularFileInfo(path, maxBytes);
   } catch (err: unknown) {
     if (err instanceof SaoeError && err.code === "io_error") throw notFound(what);
     throw err;
@@ -104,14 +134,11 @@ async function readOrNotFound(path: string, maxBytes: number, what: string) {
 }
 
 /**
- * Reads and checks `output/<session>/index.html`. Throws `not_found`,
- * `bad_identifier`, `unsafe_path`, `size_exceeded` or `parse_error` (not UTF-8);
- * a page that reads but fails the format check is returned with `check.ok`
- * false (the caller refuses to serve it).
+ * Decodes and checks the bytes of `output/<session>/index.html`: `parse_error`
+ * when not UTF-8; a page that fails the format check is returned with
+ * `check.ok` false (the caller refuses to serve it).
  */
-export async function readArticle(home: HomeLayout, session: string): Promise<ArticlePage> {
-  const folder = await sessionFolder(home, session);
-  const bytes = await readOrNotFound(join(folder, "index.html"), MAX_PAGE_BYTES, "such article");
+export function decodePage(session: string, bytes: Uint8Array): ArticlePage {
   let html: string;
   try {
     html = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -127,25 +154,12 @@ const MAGIC = {
 } as const;
 
 /**
- * Reads `output/<session>/img/<file>`; the bytes must start with the signature
- * of the type the name claims (served with `nosniff`, a mislabelled file is
- * refused rather than sent under the wrong type).
+ * The bytes of `output/<session>/img/<file>` as served: they must start with the
+ * signature of the type the name claims (served with `nosniff`, a mislabelled
+ * file is refused, `unsupported_media`, rather than sent under the wrong type).
  */
-export async function readArticleImage(
-  home: HomeLayout,
-  session: string,
-  file: string,
-): Promise<ArticleImage> {
+export function imageOf(file: string, bytes: Uint8Array<ArrayBuffer>): ArticleImage {
   if (!ARTICLE_IMAGE_RE.test(file)) throw new SaoeError("bad_identifier", "Invalid image name");
-  const folder = await sessionFolder(home, session);
-  const imgDir = join(folder, "img");
-  try {
-    await assertRealFolder(imgDir);
-  } catch (err: unknown) {
-    if (err instanceof SaoeError && err.code === "io_error") throw notFound("such image");
-    throw err;
-  }
-  const bytes = await readOrNotFound(join(imgDir, file), MAX_IMAGE_BYTES, "such image");
   const kind = file.endsWith(".png") ? "png" : "jpg";
   if (!MAGIC[kind].every((b, i) => bytes[i] === b)) {
     throw new SaoeError("unsupported_media", `Image ${file} is not the type its name says`);

@@ -10,9 +10,14 @@
  * session that still publishes therefore shows as published, with the refusal in
  * its trail.
  *
+ * The index also keeps what the session's first `published` event by deployment
+ * vouches for (`files`: the SHA-256 of each file under `output/<session>/`): the
+ * viewer serves an article or image only when its bytes hash to it.
+ *
  * @module
  */
 import type { AuditEvent } from "../../domain/ledger/events.ts";
+import { publishedFilesOf } from "../deployment/published_files.ts";
 import { parseTimestamp } from "../../primitives/time/timestamp.ts";
 
 /** The states a session can be in. */
@@ -41,6 +46,11 @@ export interface SessionSummary {
   updatedMs: number;
   /** Epoch ms of the `published` event, when there is one. */
   publishedMs: number | undefined;
+  /**
+   * What the first `published` event by deployment that names files vouches for:
+   * path inside `output/<session>/` → hex SHA-256 (`published_files.ts`).
+   */
+  files: ReadonlyMap<string, string> | undefined;
   /** Refusals (`rejected`, `plan_rejected`, `intake_refused`) and failures (`handler_error`). */
   refusals: number;
   failures: number;
@@ -103,6 +113,7 @@ export class SessionIndex {
         startedMs: at,
         updatedMs: at,
         publishedMs: undefined,
+        files: undefined,
         refusals: 0,
         failures: 0,
         stages: [],
@@ -114,7 +125,10 @@ export class SessionIndex {
     s.seqs.push(seq);
     s.startedMs = Math.min(s.startedMs, at);
     s.updatedMs = Math.max(s.updatedMs, at);
-    if (event.type === "published") s.publishedMs ??= at;
+    if (event.type === "published") {
+      s.publishedMs ??= at;
+      s.files ??= publishedFilesOf(event);
+    }
     if (event.type === "handler_error") s.failures++;
     if (REFUSAL_TYPES.has(event.type)) s.refusals++;
     let stage = s.stages.find((st) => st.agent === event.agent);

@@ -6,6 +6,7 @@ import { homeLayout, sessionDir } from "../../../core/domain/home/layout.ts";
 import { loadHtmlSanitizer } from "../../../core/services/deployment/html_sanitizer.ts";
 import { JoinStore } from "../../../core/services/deployment/join_state.ts";
 import { joinPart, type Part } from "../../../core/services/deployment/output.ts";
+import { renderArticlePage } from "../../../core/services/deployment/page.ts";
 import { FakeClock } from "../../../core/devtools/testing/fake_clock.ts";
 
 async function setup() {
@@ -32,11 +33,17 @@ Deno.test("joinPart() publishes a complete session once, re-sanitising the body"
       ...common,
       part: article('<p onclick="x()">hi<script>alert(1)</script></p>'),
     });
+    const pageFile = join(sessionDir(home, "output", session), "index.html");
     assert.deepEqual(outcome, {
       status: "published",
-      publication: { path: `output/${session}/index.html`, images: [] },
+      publication: {
+        path: `output/${session}/index.html`,
+        images: [],
+        // the SHA-256 of exactly the bytes written, which the published event carries
+        files: { "index.html": await sha256Hex(await Deno.readFile(pageFile)) },
+      },
     });
-    const page = await Deno.readTextFile(join(sessionDir(home, "output", session), "index.html"));
+    const page = await Deno.readTextFile(pageFile);
     assert.ok(page.includes("<p>hi</p>"));
     assert.doesNotMatch(page, /<script|onclick/);
     const state = await store.load(session);
@@ -61,7 +68,14 @@ Deno.test("joinPart() completes a publication a crash interrupted without rewrit
     // the page was written, then the process died before the mark was saved
     await Deno.mkdir(sessionDir(home, "output", session));
     const page = join(sessionDir(home, "output", session), "index.html");
-    await Deno.writeTextFile(page, "the page as first written");
+    const written = renderArticlePage({
+      session,
+      title: "T",
+      bodyHtml: (await loadHtmlSanitizer())("<p>x</p>"),
+      images: [],
+    });
+    await Deno.writeTextFile(page, written);
+    const before = await Deno.stat(page);
     const outcome = await joinPart({
       home,
       store,
@@ -71,8 +85,40 @@ Deno.test("joinPart() completes a publication a crash interrupted without rewrit
       clock,
     });
     assert.equal(outcome.status, "published");
-    assert.equal(await Deno.readTextFile(page), "the page as first written");
+    assert.equal(await Deno.readTextFile(page), written);
+    assert.equal((await Deno.stat(page)).ino, before.ino, "the page is not rewritten");
+    if (outcome.status === "published") {
+      assert.deepEqual(outcome.publication.files, {
+        "index.html": await sha256Hex(new TextEncoder().encode(written)),
+      });
+    }
     assert.notEqual((await store.load(session)).published, undefined);
+  } finally {
+    await Deno.remove(home.root, { recursive: true });
+  }
+});
+
+Deno.test("joinPart() refuses to vouch for a page a crash left that is not the page it renders", async () => {
+  const { home, store, clock } = await setup();
+  try {
+    const session = crypto.randomUUID();
+    // written by someone else between the crash and the restart
+    await Deno.mkdir(sessionDir(home, "output", session));
+    const page = join(sessionDir(home, "output", session), "index.html");
+    await Deno.writeTextFile(page, "<!doctype html><p>planted</p>");
+    await assert.rejects(
+      joinPart({
+        home,
+        store,
+        session,
+        part: article("<p>x</p>"),
+        sanitizer: loadHtmlSanitizer,
+        clock,
+      }),
+      (e: unknown) => isSaoeError(e) && e.code === "output_mismatch",
+    );
+    assert.equal(await Deno.readTextFile(page), "<!doctype html><p>planted</p>");
+    assert.equal((await store.load(session)).published, undefined, "not marked published");
   } finally {
     await Deno.remove(home.root, { recursive: true });
   }
@@ -107,6 +153,13 @@ Deno.test("joinPart() keeps an image session waiting, then copies the verified i
     assert.equal(done.status, "published");
     const copy = join(sessionDir(home, "output", session), "img", `${sha}.png`);
     assert.deepEqual(await Deno.readFile(copy), bytes);
+    const pageFile = join(sessionDir(home, "output", session), "index.html");
+    if (done.status === "published") {
+      assert.deepEqual(done.publication.files, {
+        "index.html": await sha256Hex(await Deno.readFile(pageFile)),
+        [`img/${sha}.png`]: sha,
+      });
+    }
   } finally {
     await Deno.remove(home.root, { recursive: true });
   }

@@ -11,6 +11,8 @@ import { statusCommand } from "./commands/status.ts";
 import { auditEventsCommand } from "./commands/audit_events.ts";
 import { auditVerifyCommand } from "./commands/audit_verify.ts";
 import { auditCheckpointCommand } from "./commands/audit_checkpoint.ts";
+import { auditProveCommand } from "./commands/audit_prove.ts";
+import { auditVerifyProofCommand } from "./commands/audit_verify_proof.ts";
 import { capsetExplainCommand } from "./commands/capset_explain.ts";
 import { quarantineCommand } from "./commands/quarantine.ts";
 import { capsetCheckCommand } from "./commands/capset_check.ts";
@@ -23,6 +25,12 @@ import { keysRenewCommand } from "./commands/keys_renew.ts";
 import { devEnvelopeCommand } from "./commands/dev_envelope.ts";
 import { devInjectCommand } from "./commands/dev_inject.ts";
 import { attackCommand } from "./commands/attack.ts";
+import { witnessInitCommand } from "./commands/witness_init.ts";
+import { witnessAddLogCommand } from "./commands/witness_add_log.ts";
+import { witnessServeCommand } from "./commands/witness_serve.ts";
+import { witnessStatusCommand } from "./commands/witness_status.ts";
+import { witnessKeyCommand } from "./commands/witness_key.ts";
+import { witnessAttachCommand } from "./commands/witness_attach.ts";
 import { versionCommand } from "./commands/version.ts";
 
 /** All registered commands. */
@@ -34,6 +42,8 @@ export const COMMANDS: readonly Command[] = [
   auditEventsCommand,
   auditVerifyCommand,
   auditCheckpointCommand,
+  auditProveCommand,
+  auditVerifyProofCommand,
   capsetExplainCommand,
   quarantineCommand,
   capsetCheckCommand,
@@ -46,5 +56,11 @@ export const COMMANDS: readonly Command[] = [
   devEnvelopeCommand,
   devInjectCommand,
   attackCommand,
+  witnessInitCommand,
+  witnessAddLogCommand,
+  witnessServeCommand,
+  witnessStatusCommand,
+  witnessKeyCommand,
+  witnessAttachCommand,
   versionCommand,
 ];

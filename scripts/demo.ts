@@ -57,7 +57,11 @@ async function main(): Promise<number> {
   banner(`Creating a fresh home in ${HOME}`);
   await saoe(["init", "--force"]);
 
-  banner("Starting the pipeline (supervisor, six sandboxed agents and the viewer)");
+  console.log(
+    `The ledger's checkpoints are cosigned by a local witness, a separate process whose state lives outside the home, in ${HOME}.witness (run it as another user or on another host in production: docs/witness.md).`,
+  );
+
+  banner("Starting the pipeline (supervisor, its witness, six sandboxed agents and the viewer)");
   const pipeline = new Deno.Command(Deno.execPath(), {
     args: [...await saoeArgs(), "pipeline", "--home", HOME],
     cwd: REPO,
@@ -108,7 +112,7 @@ async function main(): Promise<number> {
     banner(`Audit trail of session ${submitted.session_id}`);
     await saoe(["audit", "events", "--session", submitted.session_id]);
 
-    banner("Ledger verification");
+    banner("Ledger verification, against what the witness cosigned");
     await saoe(["audit", "verify"]);
 
     banner("The pipeline keeps running. Try:");

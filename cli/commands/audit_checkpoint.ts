@@ -1,6 +1,6 @@
 /**
  * `saoe audit checkpoint`: signs the ledger's current head with the supervisor's
- * checkpoint key and rewrites the anchor file, when no pipeline is running.
+ * checkpoint key and has the witnesses cosign it, when no pipeline is running.
  *
  * The ledger has a single writer: while a supervisor runs it holds the writer
  * lock (and checkpoints on its own), so this command refuses rather than wait.
@@ -13,9 +13,10 @@
  * @module
  */
 import { SaoeError } from "../../core/primitives/errors.ts";
-import { anchorPath, ledgerPath } from "../../core/domain/home/layout.ts";
-import { openLedger } from "../../core/domain/ledger/ledger.ts";
-import { verifyLedger } from "../../core/domain/ledger/verify.ts";
+import { ledgerPath, witnessedCheckpointPath } from "../../core/domain/home/layout.ts";
+import { openWitnessedLedger } from "../../core/services/supervisor/ledger_start.ts";
+import { Witnessing } from "../../core/services/supervisor/witnessing.ts";
+import { reachWitnesses } from "../_support/witness_access.ts";
 import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
 import { openKeyStore } from "../../core/domain/keys/keystore.ts";
 import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
@@ -34,7 +35,7 @@ const PATH = ["audit", "checkpoint"];
 function refuseRunning(): SaoeError {
   return new SaoeError(
     "io_error",
-    "Cannot checkpoint now: the pipeline is running and holds the ledger (its single writer); it checkpoints every 60 s and at shutdown",
+    "Cannot checkpoint now: the pipeline is running and holds the ledger (its single writer); it checkpoints within a second of every append and at shutdown",
   );
 }
 
@@ -44,16 +45,17 @@ export const auditCheckpointCommand: Command = {
   summary: "sign a ledger checkpoint now (only while the pipeline is stopped)",
   usage: "",
   description: [
-    "Verifies the whole audit ledger, appends a checkpoint event (reason operator), signs the",
-    "new head with the supervisor's checkpoint key, stores the checkpoint in the ledger and",
-    "rewrites the anchor file audit/anchor.json. After this, cutting records off the end is",
-    "detected by audit verify.",
+    "Verifies the whole audit ledger against its witnesses, appends a checkpoint event (reason",
+    "operator), signs the new head with the supervisor's checkpoint key and sends it to the",
+    "witnesses; once enough cosigned it, the cosigned checkpoint is stored in the ledger and",
+    "copied to audit/checkpoint. After this, cutting records off the end is detected by audit",
+    "verify. Useful after a ceremony appended events while the pipeline was stopped.",
     "",
     "The ledger has one writer. While the pipeline runs it holds the ledger and checkpoints by",
-    "itself (every 60 s and at shutdown), so this command refuses then.",
+    "itself (within a second of every append, and at shutdown), so this command refuses then.",
     "",
-    "Exit codes: 0 written, 1 refused (pipeline running, no or empty ledger, ledger does not",
-    "verify), 2 usage.",
+    "Exit codes: 0 written and cosigned, 1 refused (pipeline running, no or empty ledger, ledger",
+    "does not verify) or not cosigned by enough witnesses, 2 usage.",
   ].join("\n"),
   options: {},
   run(ctx) {
@@ -75,34 +77,27 @@ export const auditCheckpointCommand: Command = {
       const secrets = await (await openKeyStore(home.keys)).loadAgent(SUPERVISOR_ID);
       const key = await SigningKey.fromSeed(secrets.seed);
       secrets.seed.fill(0);
-      let ledger;
+      const logKeys = checkpointKeys(directory, systemClock.now());
+      await using reachable = await reachWitnesses(home, config, (line) => ctx.err(line));
+      let opened;
       try {
-        ledger = await openLedger({
-          path: ledgerPath(home),
-          checkpointKey: key,
-          anchorPath: anchorPath(home),
-          clock: systemClock,
+        opened = await openWitnessedLedger({
+          home,
+          config,
+          signer: key,
+          logKeys,
+          policy: reachable.policy,
         });
       } catch (err: unknown) {
         // a pipeline that started between the probe and the open
         if (await pipelineRunning(home)) throw refuseRunning();
         throw err;
       }
+      const { ledger } = opened;
       try {
-        // verified while holding the writer lock: nothing can append in between
-        const verified = await verifyLedger({
-          path: ledgerPath(home),
-          anchorPath: anchorPath(home),
-          checkpointKeys: checkpointKeys(directory, systemClock.now()),
-          clock: systemClock,
-        });
-        if (!verified.ok) {
-          throw new SaoeError(
-            "ledger_broken",
-            `Cannot checkpoint a ledger that does not verify: ${inert(verified.message)}`,
-          );
-        }
-        // the same record the supervisor appends before it signs: the checkpoint is in the trail
+        // verified (by openWitnessedLedger) while holding the writer lock: nothing can
+        // append in between. The same record the supervisor appends before it signs:
+        // the checkpoint is in the trail.
         ledger.append([
           encodeEvent(buildEvent({
             type: "checkpoint",
@@ -111,14 +106,42 @@ export const auditCheckpointCommand: Command = {
           })),
         ]);
         const written = await ledger.checkpoint();
+        const witnessing = new Witnessing({
+          ledger,
+          policy: opened.policy,
+          origin: opened.origin,
+          logKeys,
+          sizes: opened.mark.sizes,
+          clock: systemClock,
+          log: (line) => ctx.err(inert(line)),
+        });
+        await witnessing.submit(written);
+        await witnessing.close();
+        const witnessed = witnessing.witnessedSize >= written.treeSize;
         if (ctx.global.json) {
-          ctx.out(jsonText({ ok: true, tree_size: written.treeSize, head_hash: written.headHash }));
-        } else {
+          ctx.out(jsonText({
+            ok: witnessed,
+            tree_size: written.treeSize,
+            root: written.root,
+            witnessed,
+            witnesses: witnessing.states(),
+          }));
+        } else if (witnessed) {
           ctx.out(
-            `Checkpoint written: ${written.treeSize} records, head ${written.headHash} (ledger and ${
-              anchorPath(home)
+            `Checkpoint written and cosigned: ${written.treeSize} records, root ${written.root} (copy in ${
+              witnessedCheckpointPath(home)
             })`,
           );
+        } else {
+          ctx.err(
+            `Checkpoint written (${written.treeSize} records, root ${written.root}) but not cosigned by enough witnesses: ${
+              witnessing.states().map((w) =>
+                `${w.name}: ${w.state}${w.error ? ` (${w.error})` : ""}`
+              )
+                .join("; ")
+            }`,
+          );
+          return EXIT.failure;
         }
         return EXIT.ok;
       } finally {

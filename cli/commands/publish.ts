@@ -12,7 +12,8 @@
  * before and after texts as the diff (`cli/terminal/diff.ts`), gathers the signing
  * keys (the key store, or `--dispatcher-key FILE` on a home whose dispatcher
  * keys are kept offline), the confirmation, and records the action in the
- * operator journal.
+ * audit ledger as an `operator_action` event
+ * (`core/services/ceremony/operator_audit.ts`).
  *
  * @module
  */
@@ -21,7 +22,6 @@ import { SaoeError } from "../../core/primitives/errors.ts";
 import type { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { openKeyStore } from "../../core/domain/keys/keystore.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
-import { formatTimestamp } from "../../core/primitives/time/timestamp.ts";
 import { MAX_TEMPLATE_BYTES } from "../../core/domain/vault/template_types.ts";
 import type { HomeLayout } from "../../core/domain/home/layout.ts";
 import type { VerifiedRoot } from "../../core/domain/trust/chain.ts";
@@ -40,10 +40,8 @@ import { verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
 import { ReadOnlyVersionStore } from "../../core/domain/trust/version_store_readonly.ts";
 import { supervisorVersionsPath } from "../../core/domain/home/layout.ts";
 import { readSmallFile } from "../_support/safe_read.ts";
-import {
-  appendOperatorAction,
-  operatorJournalPath,
-} from "../../core/domain/ledger/operator_journal.ts";
+import { recordOperatorAction } from "../../core/services/ceremony/operator_audit.ts";
+import { recordedJson, recordedLine } from "../_support/operator_record.ts";
 import { repoRoot } from "../_support/repo.ts";
 import {
   applyToolRepin,
@@ -172,8 +170,7 @@ async function runTools(
     validityDays: config.validity.manifest_days,
   });
   const running = await pipelineRunning(home);
-  await appendOperatorAction(home, {
-    at: formatTimestamp(clock.now()),
+  const recorded = await recordOperatorAction(home, {
     action: "publish_tools",
     version: plan.version,
     previous_version: plan.previousVersion,
@@ -182,7 +179,7 @@ async function runTools(
     confirmed_by: confirmFlag !== undefined ? "flag" : "terminal",
     files: [outcome.path],
     pipeline_running: running,
-  });
+  }, { clock });
   if (ctx.global.json) {
     ctx.out(jsonText({
       ok: true,
@@ -194,14 +191,14 @@ async function runTools(
       changes: plan.changes,
       files: [outcome.path],
       pipeline_running: running,
-      recorded_in: operatorJournalPath(home),
+      ...recordedJson(recorded),
       pickup: pickup(running),
     }));
     return EXIT.ok;
   }
   ctx.out(`Published tool manifest version ${plan.version} (valid until ${outcome.expiresAt})`);
   ctx.out(`Wrote:    ${outcome.path}`);
-  ctx.out(`Recorded: ${operatorJournalPath(home)}`);
+  ctx.out(recordedLine(recorded));
   ctx.out(`Pickup:   ${pickup(running)}`);
   return EXIT.ok;
 }
@@ -288,8 +285,7 @@ async function run(ctx: CommandContext): Promise<number> {
     versionStore,
   });
   const running = await pipelineRunning(home);
-  await appendOperatorAction(home, {
-    at: formatTimestamp(clock.now()),
+  const recorded = await recordOperatorAction(home, {
     action: "publish",
     kind: outcome.kind,
     id: outcome.id,
@@ -299,7 +295,7 @@ async function run(ctx: CommandContext): Promise<number> {
     confirmed_by: confirmFlag !== undefined ? "flag" : "terminal",
     files: outcome.files,
     pipeline_running: running,
-  });
+  }, { clock });
   if (ctx.global.json) {
     ctx.out(jsonText({
       ok: true,
@@ -313,7 +309,7 @@ async function run(ctx: CommandContext): Promise<number> {
       diff: diff.lines,
       notes: plan.notes,
       pipeline_running: running,
-      recorded_in: operatorJournalPath(home),
+      ...recordedJson(recorded),
       pickup: pickup(running),
     }));
     return EXIT.ok;
@@ -323,7 +319,7 @@ async function run(ctx: CommandContext): Promise<number> {
     : `capability set of ${outcome.id}`;
   ctx.out(`Published the ${what} version ${outcome.version} (valid until ${outcome.expiresAt})`);
   for (const path of outcome.files) ctx.out(`Wrote:    ${path}`);
-  ctx.out(`Recorded: ${operatorJournalPath(home)}`);
+  ctx.out(recordedLine(recorded));
   ctx.out(`Pickup:   ${pickup(running)}`);
   return EXIT.ok;
 }
@@ -347,8 +343,9 @@ export const publishCommand: Command = {
     "A template is encrypted to exactly the agents whose current capability sets name it, with a",
     "dispatcher-signed manifest. A capability set is signed with a fresh validity window",
     "(config.json validity.capset_days) and encrypted to its agent, its peers and the supervisor.",
-    "Plaintext is never written into the vault. The action is recorded in",
-    "audit/operator_actions.jsonl; a running pipeline uses the change after SIGHUP or a restart.",
+    "Plaintext is never written into the vault. The action is recorded in the audit ledger as an",
+    "operator_action event (handed to the running supervisor when a pipeline runs); a running",
+    "pipeline uses the change after SIGHUP or a restart.",
     "",
     "--tools re-pins the built-in tools instead: it hashes this checkout's tool modules, shows",
     "each tool whose sha256 differs from the signed tool manifest (old -> new), and after you",

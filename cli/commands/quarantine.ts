@@ -4,14 +4,15 @@
  * a reason; `list` shows them, `retry` moves one back for another run (into the
  * sender's inbox folder, or `agents/<agent>/retry/` when the agent had already
  * claimed its id: see `core/domain/queue/dead_letter.ts`), `drop` deletes it for good.
- * Each retry and drop is printed and recorded in `audit/operator_actions.jsonl`
- * (see `core/domain/ledger/operator_journal.ts` for why not in the ledger).
+ * Each retry and drop is printed and recorded in the audit ledger as an
+ * `operator_action` event (`core/services/ceremony/operator_audit.ts`: appended
+ * here while no pipeline runs, else handed to the running supervisor).
  *
  * @module
  */
 import { join } from "node:path";
 import { SaoeError } from "../../core/primitives/errors.ts";
-import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
+import { AGENT_ID_RE, UUID_RE } from "../../core/primitives/ids/patterns.ts";
 import type { HomeLayout } from "../../core/domain/home/layout.ts";
 import type { HomeConfig } from "../../core/domain/home/config.ts";
 import {
@@ -22,15 +23,12 @@ import {
 } from "../../core/domain/queue/dead_letter.ts";
 import { DEAD_KEY_RE } from "../../core/domain/queue/dead_record.ts";
 import { queuePaths } from "../../core/domain/queue/paths.ts";
-import { formatTimestamp } from "../../core/primitives/time/timestamp.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
 import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
-import {
-  appendOperatorAction,
-  operatorJournalPath,
-} from "../../core/domain/ledger/operator_journal.ts";
+import { recordOperatorAction } from "../../core/services/ceremony/operator_audit.ts";
+import { recordedJson, recordedLine } from "../_support/operator_record.ts";
 import { inert, jsonText, renderTable } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 
@@ -145,18 +143,23 @@ async function act(
   } else {
     await dropDead({ deadDir: paths.dead, key });
   }
+  // the reason file is the agent's: only well-formed ids go into the ledger
   const ids = entry.reason?.ids ?? {};
-  await appendOperatorAction(home, {
-    at: formatTimestamp(systemClock.now()),
+  const id = (value: unknown) =>
+    typeof value === "string" && UUID_RE.test(value) ? value : undefined;
+  const envelopeId = id(ids.envelope_id);
+  const sessionId = id(ids.session_id);
+  const code = entry.reason?.code;
+  const recorded = await recordOperatorAction(home, {
     action: verb === "retry" ? "quarantine_retry" : "quarantine_drop",
     agent,
     key,
-    ...(entry.reason?.code !== undefined ? { code: entry.reason.code } : {}),
-    ...(ids.envelope_id !== undefined ? { envelope_id: ids.envelope_id } : {}),
-    ...(ids.session_id !== undefined ? { session_id: ids.session_id } : {}),
+    ...(typeof code === "string" && /^[a-z_]{1,64}$/.test(code) ? { code } : {}),
+    ...(envelopeId !== undefined ? { envelope_id: envelopeId } : {}),
+    ...(sessionId !== undefined ? { session_id: sessionId } : {}),
     ...(movedTo !== undefined ? { moved_to: movedTo } : {}),
     pipeline_running: running,
-  });
+  }, { clock: systemClock });
   if (ctx.global.json) {
     ctx.out(jsonText({
       ok: true,
@@ -165,7 +168,7 @@ async function act(
       key,
       ...(movedTo !== undefined ? { moved_to: movedTo } : {}),
       pipeline_running: running,
-      recorded_in: operatorJournalPath(home),
+      ...recordedJson(recorded),
     }));
     return EXIT.ok;
   }
@@ -179,7 +182,7 @@ async function act(
   } else {
     ctx.out(`Dropped ${agent} dead letter ${key} (entry and reason deleted)`);
   }
-  ctx.out(`Recorded in ${operatorJournalPath(home)}`);
+  ctx.out(recordedLine(recorded));
   return EXIT.ok;
 }
 
@@ -199,8 +202,10 @@ export const quarantineCommand: Command = {
     "                   agent had already claimed its envelope id (a handler failure)",
     "  drop AGENT KEY   deletes the entry and its reason for good",
     "",
-    "Each retry and drop is recorded in audit/operator_actions.jsonl (the pipeline is the",
-    "ledger's single writer); a retried envelope is audited again by the agent in the ledger.",
+    "Each retry and drop is recorded in the audit ledger as an operator_action event: appended",
+    "here while no pipeline runs, else handed to the running supervisor (the ledger's single",
+    "writer), which appends it; the command waits until it is in the ledger. A retried envelope",
+    "is audited again by the agent in the ledger.",
     "",
     "Exit codes: 0 done, 1 refused (no such record, entry not retryable), 2 usage.",
   ].join("\n"),

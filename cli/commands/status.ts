@@ -8,13 +8,17 @@
  * @module
  */
 import { SaoeError } from "../../core/primitives/errors.ts";
-import { anchorPath, type HomeLayout } from "../../core/domain/home/layout.ts";
+import { type HomeLayout, witnessedCheckpointPath } from "../../core/domain/home/layout.ts";
 import type { HomeConfig } from "../../core/domain/home/config.ts";
 import { AGENT_ID_RE } from "../../core/primitives/ids/patterns.ts";
 import { inboxDepth } from "../../core/domain/queue/depth.ts";
 import { listDead } from "../../core/domain/queue/dead_letter.ts";
 import { queuePaths } from "../../core/domain/queue/paths.ts";
-import { readAnchor, verifyCheckpoint } from "../../core/domain/ledger/checkpoint.ts";
+import { verifyWitnessedCheckpoint } from "../../core/domain/ledger/checkpoint.ts";
+import { logOrigin } from "../../core/domain/ledger/log_identity.ts";
+import { witnessPolicy } from "../../core/services/witness/policy.ts";
+import { toHex } from "../../core/primitives/crypto/bytes.ts";
+import { readSmallFile } from "../_support/safe_read.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
 import { type Command, EXIT } from "../_support/command.ts";
 import { openHome } from "../_support/home.ts";
@@ -61,16 +65,21 @@ interface StatusReport {
   };
   trust: { ok: boolean; root_version?: number; root_expires_at?: string; problem?: string };
   agents: AgentRow[];
-  ledger: { size: number; head: string } | null;
+  ledger:
+    | { size: number; head: string; root: string; witnessed: number | null }
+    | { size: null; problem: string }
+    | null;
   checkpoint:
     | {
       tree_size: number;
-      head_hash: string;
-      issued_at: string;
+      root: string;
+      cosigners: string[];
       verified: boolean;
       problem?: string;
     }
     | null;
+  /** What the running supervisor reports of its witnesses. */
+  witnesses: NonNullable<SupervisorStatus["witnesses"]>;
 }
 
 function describe(err: unknown): string {
@@ -122,34 +131,44 @@ async function agentRows(
   return rows;
 }
 
+/**
+ * The latest witnessed checkpoint as `audit/checkpoint` states it, verified
+ * against the supervisor's keys and the witness policy (the witnesses themselves
+ * are asked by `saoe audit verify`).
+ */
 async function checkpointOf(
   home: HomeLayout,
+  config: HomeConfig,
   trust: HomeTrust | undefined,
 ): Promise<StatusReport["checkpoint"]> {
-  const bytes = await readAnchor(anchorPath(home));
-  if (bytes === undefined) return null;
-  if (trust === undefined) {
-    return {
-      tree_size: 0,
-      head_hash: "",
-      issued_at: "",
-      verified: false,
-      problem: "the trust root does not verify",
-    };
-  }
+  const path = witnessedCheckpointPath(home);
+  if ((await Deno.lstat(path).catch(() => undefined)) === undefined) return null;
+  const invalid = (problem: string) => ({
+    tree_size: 0,
+    root: "",
+    cosigners: [],
+    verified: false,
+    problem,
+  });
+  if (trust === undefined) return invalid("the trust root does not verify");
   try {
-    const payload = await verifyCheckpoint(bytes, {
-      keys: checkpointKeys(trust.directory, systemClock.now()),
-      clock: systemClock,
-    });
+    const head = await verifyWitnessedCheckpoint(
+      await readSmallFile(path, { maxBytes: 16 * 1024, what: "witnessed checkpoint" }),
+      {
+        origin: logOrigin(config.root_pin),
+        logKeys: checkpointKeys(trust.directory, systemClock.now()),
+        policy: witnessPolicy(config),
+        what: "audit/checkpoint",
+      },
+    );
     return {
-      tree_size: payload.tree_size,
-      head_hash: payload.head_hash,
-      issued_at: payload.issued_at,
+      tree_size: head.size,
+      root: toHex(head.root),
+      cosigners: head.cosigners.map((c) => c.name),
       verified: true,
     };
   } catch (err: unknown) {
-    return { tree_size: 0, head_hash: "", issued_at: "", verified: false, problem: describe(err) };
+    return invalid(describe(err));
   }
 }
 
@@ -185,12 +204,22 @@ async function gather(root: string): Promise<StatusReport> {
   }
   let ledger: StatusReport["ledger"] = null;
   if (await ledgerExists(home)) {
-    const open = await openLedgerForReading(home);
+    // a ledger that cannot be read is said so, never shown beside a verified checkpoint
     try {
-      const head = open.head();
-      ledger = { size: head.size, head: head.hash };
-    } finally {
-      open.close();
+      const open = await openLedgerForReading(home);
+      try {
+        const head = open.head();
+        ledger = {
+          size: head.size,
+          head: head.hash,
+          root: head.root,
+          witnessed: running ? status?.ledger?.witnessed ?? null : null,
+        };
+      } finally {
+        open.close();
+      }
+    } catch (err: unknown) {
+      ledger = { size: null, problem: describe(err) };
     }
   }
   return {
@@ -207,7 +236,16 @@ async function gather(root: string): Promise<StatusReport> {
     trust: trustReport,
     agents: await agentRows(home, config, running, status),
     ledger,
-    checkpoint: await checkpointOf(home, trust),
+    checkpoint: ledger !== null && ledger.size === null
+      ? {
+        tree_size: 0,
+        root: "",
+        cosigners: [],
+        verified: false,
+        problem: "the ledger cannot be read",
+      }
+      : await checkpointOf(home, config, trust),
+    witnesses: running ? status?.witnesses ?? [] : [],
   };
 }
 
@@ -258,23 +296,41 @@ function print(report: StatusReport, out: (line: string) => void): void {
   }
   for (const a of report.agents) if (a.url !== null) out(`${`${a.agent}:`.padEnd(13)}${a.url}`);
   out("");
+  const l = report.ledger;
   out(
     `Ledger:      ${
-      report.ledger === null
-        ? "none yet (the pipeline creates it)"
-        : `${report.ledger.size} records, head ${report.ledger.head}`
+      l === null
+        ? report.checkpoint?.verified === true && report.checkpoint.tree_size > 0
+          ? `MISSING, but the witnessed checkpoint covers ${report.checkpoint.tree_size} records (run saoe audit verify)`
+          : "none yet (the pipeline creates it)"
+        : l.size === null
+        ? `CANNOT BE READ: ${inert(l.problem, 300)} (run saoe audit verify)`
+        : `${l.size} records, root ${l.root}${
+          l.witnessed === null
+            ? ""
+            : `, ${l.size - l.witnessed} not witnessed yet (witnessed up to ${l.witnessed})`
+        }`
     }`,
   );
   const c = report.checkpoint;
   out(
-    `Checkpoint:  ${
+    `Witnessed:   ${
       c === null
-        ? "none yet"
+        ? "no witnessed checkpoint yet"
         : c.verified
-        ? `${c.tree_size} records, head ${c.head_hash}, signed ${c.issued_at} (verified)`
-        : `INVALID anchor: ${inert(c.problem ?? "", 300)}`
+        ? `${c.tree_size} records, root ${c.root}, cosigned by ${
+          c.cosigners.join(", ")
+        } (signatures verified; saoe audit verify asks the witnesses)`
+        : `INVALID: ${inert(c.problem ?? "", 300)}`
     }`,
   );
+  for (const w of report.witnesses) {
+    out(
+      `  witness ${inert(w.name)} at ${inert(w.url)}: ${w.state}, cosigned up to ${w.size}${
+        w.error !== undefined ? ` (${inert(w.error, 200)})` : ""
+      }`,
+    );
+  }
 }
 
 /** `saoe status`. */
@@ -287,8 +343,9 @@ export const statusCommand: Command = {
     "writer lock) and, per agent, its state, pid and restarts as the supervisor last reported",
     "them in audit/status.json, the entries waiting in its inbox (queues/<agent>/*/) and its",
     "dead-letter records (agents/<agent>/dead/; see saoe quarantine list). Then the ledger head",
-    "(records, hash) and the last checkpoint from audit/anchor.json, verified against the",
-    "supervisor's key after the trust root chain is verified from the pin.",
+    "(records, Merkle root, how many the witnesses have not cosigned yet), the latest witnessed",
+    "checkpoint from audit/checkpoint (verified against the supervisor's key and the witnesses'",
+    "keys, after the trust root chain is verified from the pin) and each witness's state.",
     "",
     "With --json: one object {ok, home, pipeline, trust, agents: [...], ledger, checkpoint}.",
     "",

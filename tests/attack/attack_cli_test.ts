@@ -64,14 +64,23 @@ Deno.test({
       assert.equal(doc.ok, true);
       assert.equal(doc.fresh, true);
       assert.notEqual(doc.home, await Deno.realPath(idle));
-      assert.equal(doc.lines.length, 5);
+      assert.equal(doc.lines.length, 8);
       for (const line of doc.lines) {
         assert.equal(line.attack, "ledger-tampering");
         assert.equal(line.verdict, "BLOCKED");
       }
       assert.deepEqual(
         doc.lines.map((l) => l.code),
-        ["hash_mismatch", "seq_gap", "prev_hash_mismatch", "truncated", "checkpoint_mismatch"],
+        [
+          "hash_mismatch",
+          "seq_gap",
+          "prev_hash_mismatch",
+          "truncated",
+          "checkpoint_mismatch",
+          "missing",
+          "malformed",
+          "checkpoint_mismatch",
+        ],
       );
       // the run's own home is gone, the idle folder untouched
       await assert.rejects(Deno.lstat(doc.home), Deno.errors.NotFound);

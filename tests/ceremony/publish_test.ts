@@ -14,7 +14,7 @@ import { verifyCapset } from "../../core/domain/capset/verify.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
 import { parseTimestamp } from "../../core/primitives/time/timestamp.ts";
 import { verifyHomeTrust } from "../../core/domain/trust/home_trust.ts";
-import { operatorJournalPath } from "../../core/domain/ledger/operator_journal.ts";
+import { operatorActions } from "../_support/operator_actions.ts";
 import {
   editedTemplate,
   filesContaining,
@@ -121,8 +121,7 @@ Deno.test({
 
     // plaintext never lands in the vault (nor anywhere in the home)
     assert.deepEqual(await filesContaining(t.root, '"maxLength": 321'), []);
-    const journal = (await Deno.readTextFile(operatorJournalPath(t.home))).trim().split("\n");
-    const line = JSON.parse(journal.at(-1)!);
+    const line = (await operatorActions(t.home)).at(-1)!.detail!;
     assert.equal(line.action, "publish");
     assert.equal(line.version, 2);
     assert.equal(line.previous_version, 1);

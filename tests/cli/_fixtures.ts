@@ -1,22 +1,35 @@
 /**
  * Shared fixtures of the CLI tests: a real home made by `initHome`, the CLI run
  * as a user runs it (a subprocess with exactly the `deno task saoe` flags from
- * deno.json), a ledger seeded by the supervisor's own checkpoint key, dead
- * letters written by the queue module, and a held writer lock standing in for a
- * running pipeline.
+ * deno.json), a ledger seeded by the supervisor's own checkpoint key and
+ * cosigned by the home's own local witness (served in-process over real HTTP,
+ * sent each checkpoint exactly as the supervisor sends it), dead letters written
+ * by the queue module, and a held writer lock standing in for a running pipeline.
  *
  * @module
  */
 import { join } from "node:path";
 import { initHome } from "../../core/services/ceremony/init_home.ts";
 import { SUPERVISOR_ID } from "../../core/domain/home/layout.ts";
-import { type HomeLayout, ledgerPath } from "../../core/domain/home/layout.ts";
-import { anchorPath } from "../../core/domain/home/layout.ts";
+import {
+  type HomeLayout,
+  ledgerPath,
+  witnessedCheckpointPath,
+} from "../../core/domain/home/layout.ts";
 import { type HomeConfig, readHomeConfig } from "../../core/domain/home/config.ts";
 import { openKeyStore } from "../../core/domain/keys/keystore.ts";
 import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { type AuditEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
-import { lockPathFor, openLedger } from "../../core/domain/ledger/ledger.ts";
+import {
+  type CheckpointWritten,
+  type Ledger,
+  lockPathFor,
+  openLedger,
+} from "../../core/domain/ledger/ledger.ts";
+import { logOrigin } from "../../core/domain/ledger/log_identity.ts";
+import { Witnessing } from "../../core/services/supervisor/witnessing.ts";
+import { type ConfiguredWitness, witnessPolicy } from "../../core/services/witness/policy.ts";
+import { startWitness, type WitnessServer } from "../../core/services/witness/server.ts";
 import { WriterLock } from "../../core/domain/ledger/writer_lock.ts";
 import { writeDeadRecord } from "../../core/domain/queue/dead_record.ts";
 import type { DeadReason } from "../../core/domain/queue/dead_record.ts";
@@ -87,20 +100,83 @@ export async function supervisorKey(home: HomeLayout): Promise<SigningKey> {
   return await SigningKey.fromSeed(secrets.seed);
 }
 
-/** Appends `events` to the home's ledger as the supervisor would; optionally checkpoints. */
+/** The home's log origin (`logOrigin` of its root pin). */
+export async function homeOrigin(home: HomeLayout): Promise<string> {
+  return logOrigin((await readHomeConfig(home.config)).root_pin);
+}
+
+/**
+ * Sends `checkpoint` to the home's witnesses as the supervisor does (each local
+ * one served in-process from its state directory for the call) and stores what
+ * they cosigned in the ledger and `audit/checkpoint`; throws unless the policy's
+ * threshold cosigned it.
+ */
+export async function witnessCheckpoint(
+  home: HomeLayout,
+  ledger: Ledger,
+  checkpoint: CheckpointWritten,
+): Promise<void> {
+  const config = await readHomeConfig(home.config);
+  const policy = witnessPolicy(config);
+  const servers: WitnessServer[] = [];
+  const logs: string[] = [];
+  try {
+    const witnesses: ConfiguredWitness[] = [];
+    for (const w of policy.witnesses) {
+      if (w.state === undefined) witnesses.push(w);
+      else {
+        const server = await startWitness({ dir: w.state, port: 0, log: (l) => logs.push(l) });
+        servers.push(server);
+        witnesses.push({ ...w, url: server.url });
+      }
+    }
+    const witnessing = new Witnessing({
+      ledger,
+      policy: { ...policy, witnesses },
+      origin: logOrigin(config.root_pin),
+      logKeys: {
+        name: "supervisor checkpoint key",
+        keys: [await supervisorKey(home)],
+        threshold: 1,
+      },
+      sizes: new Map(),
+      clock: systemClock,
+      log: (line) => logs.push(line),
+    });
+    await witnessing.submit(checkpoint);
+    await witnessing.close();
+    if (witnessing.witnessedSize < checkpoint.treeSize) {
+      throw new Error(
+        `The witnesses did not cosign size ${checkpoint.treeSize}:\n${logs.join("\n")}`,
+      );
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.shutdown()));
+  }
+}
+
+/**
+ * Appends `events` to the home's ledger as the supervisor would; with
+ * `checkpoint`, signs the new head and has the home's witness cosign it
+ * (`witness: false` keeps it signed by the log key only).
+ */
 export async function seedLedger(
   home: HomeLayout,
   events: readonly AuditEvent[],
-  options: { checkpoint?: boolean } = {},
+  options: { checkpoint?: boolean; witness?: boolean } = {},
 ): Promise<void> {
   const ledger = await openLedger({
     path: ledgerPath(home),
     checkpointKey: await supervisorKey(home),
-    anchorPath: anchorPath(home),
+    origin: await homeOrigin(home),
+    witnessedPath: witnessedCheckpointPath(home),
   });
   try {
     ledger.append(events.map(encodeEvent));
-    if (options.checkpoint) await ledger.checkpoint();
+    if (options.checkpoint) {
+      const written = await ledger.checkpoint();
+      if (options.witness !== false) await witnessCheckpoint(home, ledger, written);
+    }
   } finally {
     ledger.close();
   }

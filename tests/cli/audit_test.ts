@@ -1,13 +1,25 @@
 /**
- * `saoe audit events|verify|checkpoint` on a real home and ledger, run as a user
- * runs them (subprocess, `deno task saoe` flags).
+ * `saoe audit events|verify|checkpoint|prove|verify-proof` on a real home and
+ * ledger, run as a user runs them (subprocess, `deno task saoe` flags). The
+ * ledger is cosigned by the home's own local witness, which `saoe audit verify`
+ * starts and asks by itself when no pipeline runs.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { anchorPath, ledgerPath } from "../../core/domain/home/layout.ts";
+import { join } from "node:path";
+import { fromBase64, toBase64 } from "../../core/primitives/crypto/bytes.ts";
+import { ledgerPath, witnessedCheckpointPath } from "../../core/domain/home/layout.ts";
+import { readHomeConfig } from "../../core/domain/home/config.ts";
 import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
 import { openLedger } from "../../core/domain/ledger/ledger.ts";
-import { holdWriterLock, makeHome, runCli, seedLedger, supervisorKey } from "./_fixtures.ts";
+import {
+  holdWriterLock,
+  homeOrigin,
+  makeHome,
+  runCli,
+  seedLedger,
+  supervisorKey,
+} from "./_fixtures.ts";
 
 const SESSION_A = crypto.randomUUID();
 const SESSION_B = crypto.randomUUID();
@@ -168,6 +180,12 @@ Deno.test("saoe audit verify accepts an intact ledger and names the first edited
     assert.equal(result.ok, true);
     assert.equal(result.size, 4);
     assert.equal(result.checkpoints >= 1, true);
+    // checked against what the home's local witness (started by the command) vouches for
+    const witness = (await readHomeConfig(t.home.config)).witnesses!.list[0]!.name;
+    assert.equal(result.witnessed_size, 4);
+    assert.equal(result.unwitnessed, 0);
+    assert.equal(result.witnessed_by, `witness ${witness}`);
+    assert.match(ok.stderr, /local witness .* listening on http:\/\/127\.0\.0\.1:\d+/);
 
     // an attacker with file access edits record 2
     const db = new DatabaseSync(ledgerPath(t.home));
@@ -214,9 +232,10 @@ Deno.test("saoe audit verify names the first bad record of a deleted, reordered 
       update.run(b.prev_hash, b.hash, b.bytes, 12);
       update.run(a.prev_hash, a.hash, a.bytes, 13);
     }, { seq: 12, reason: "prev_hash_mismatch" }],
-    ["the tail and its checkpoint truncated", (db) => {
+    ["the tail, its checkpoint and its witnessed record truncated", (db) => {
       db.prepare("DELETE FROM records WHERE seq > 30").run();
       db.prepare("DELETE FROM checkpoints WHERE tree_size > 30").run();
+      db.prepare("DELETE FROM witnessed WHERE tree_size > 30").run();
     }, { seq: 31, reason: "truncated" }],
   ];
   for (const [what, tamper, firstBad] of tampering) {
@@ -254,7 +273,7 @@ Deno.test("saoe audit verify refuses checkpoints signed by a key outside the dir
       const ledger = await openLedger({
         path: ledgerPath(t.home),
         checkpointKey: await supervisorKey(other.home),
-        anchorPath: anchorPath(t.home),
+        origin: await homeOrigin(t.home),
       });
       await ledger.checkpoint();
       ledger.close();
@@ -280,13 +299,18 @@ Deno.test("saoe audit checkpoint signs the head when stopped and refuses while a
       const refused = await runCli(["audit", "checkpoint", "--home", t.root]);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /the pipeline is running/);
-      assert.match(refused.stderr, /it checkpoints every 60 s and at shutdown/);
+      assert.match(
+        refused.stderr,
+        /it checkpoints within a second of every append and at shutdown/,
+      );
     } finally {
       lock.release();
     }
     const ok = await runCli(["audit", "checkpoint", "--home", t.root, "--json"]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.equal(JSON.parse(ok.stdout).tree_size, 5);
+    const written = JSON.parse(ok.stdout);
+    assert.equal(written.tree_size, 5);
+    assert.equal(written.witnessed, true);
     const trail = await runCli([
       "audit",
       "events",
@@ -301,9 +325,13 @@ Deno.test("saoe audit checkpoint signs the head when stopped and refuses while a
       tree_size: 5,
       reason: "operator",
     }]);
-    await Deno.lstat(anchorPath(t.home));
+    // the cosigned checkpoint is stored, with the operators' copy in audit/checkpoint
+    const copy = await Deno.readTextFile(witnessedCheckpointPath(t.home));
+    assert.match(copy, new RegExp(`^${await homeOrigin(t.home)}\n5\n`));
     const verify = await runCli(["audit", "verify", "--home", t.root, "--json"]);
-    assert.equal(JSON.parse(verify.stdout).checkpoints >= 1, true);
+    const verified = JSON.parse(verify.stdout);
+    assert.equal(verified.checkpoints >= 1, true);
+    assert.equal(verified.witnessed_size, 5);
 
     // a ledger edited while stopped is not blessed with a checkpoint
     const db = new DatabaseSync(ledgerPath(t.home));
@@ -313,8 +341,293 @@ Deno.test("saoe audit checkpoint signs the head when stopped and refuses while a
     db.close();
     const tampered = await runCli(["audit", "checkpoint", "--home", t.root]);
     assert.equal(tampered.code, 1);
-    assert.match(tampered.stderr, /does not verify/);
+    assert.match(tampered.stderr, /Ledger broken at seq 1: hash does not match its bytes/);
     assert.match(tampered.stderr, /\(ledger_broken\)/);
+    assert.doesNotMatch(tampered.stdout, /Checkpoint written/);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("saoe audit verify asks the witness: a deleted ledger exits 1 naming missing and the size the witness vouches for", async () => {
+  const t = await makeHome();
+  try {
+    await seedForty(t);
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await Deno.remove(`${ledgerPath(t.home)}${suffix}`).catch(() => {});
+    }
+    const witness = (await readHomeConfig(t.home.config)).witnesses!.list[0]!.name;
+    const text = await runCli(["audit", "verify", "--home", t.root]);
+    assert.equal(text.code, 1, text.stdout);
+    assert.match(
+      text.stderr,
+      new RegExp(
+        `saoe audit verify: Ledger missing: witness ${
+          witness.replace(/[./]/g, "\\$&")
+        } vouches for 40 records at root [0-9a-f]{12}…; .*ledger\\.db is gone`,
+      ),
+    );
+    assert.match(text.stderr, /First bad record: seq 1 \(missing\)/);
+    assert.equal(text.stdout, "");
+    const json = await runCli(["audit", "verify", "--home", t.root, "--json"]);
+    assert.equal(json.code, 1);
+    const result = JSON.parse(json.stdout);
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.first_bad, { seq: 1, reason: "missing" });
+    assert.equal(result.witnessed_size, 40);
+    assert.equal(result.size, 0);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("saoe audit verify --checkpoint FILE checks against a cosigned copy kept elsewhere and refuses a forged one", async () => {
+  const t = await makeHome();
+  try {
+    await seedForty(t);
+    const kept = join(t.root, "..", "kept-checkpoint");
+    await Deno.copyFile(witnessedCheckpointPath(t.home), kept);
+    const ok = await runCli(["audit", "verify", "--home", t.root, "--checkpoint", kept, "--json"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).witnessed_size, 40);
+    assert.match(
+      JSON.parse(ok.stdout).witnessed_by,
+      /^the checkpoint in .*kept-checkpoint \(cosigned by witness\.local\//,
+    );
+
+    const db = new DatabaseSync(ledgerPath(t.home));
+    db.exec(
+      "DELETE FROM records WHERE seq > 25; DELETE FROM checkpoints WHERE tree_size > 25; DELETE FROM witnessed;",
+    );
+    db.close();
+    await Deno.remove(witnessedCheckpointPath(t.home));
+    const cut = await runCli(["audit", "verify", "--home", t.root, "--checkpoint", kept]);
+    assert.equal(cut.code, 1);
+    assert.match(
+      cut.stderr,
+      /Ledger truncated at seq 26: the checkpoint in .*kept-checkpoint .* vouches for 40 records/,
+    );
+
+    // the copy edited to vouch for fewer records: its signatures no longer verify
+    const forged = join(t.root, "..", "forged-checkpoint");
+    await Deno.writeTextFile(forged, (await Deno.readTextFile(kept)).replace("\n40\n", "\n25\n"));
+    const refused = await runCli(["audit", "verify", "--home", t.root, "--checkpoint", forged]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /checkpoint file .*forged-checkpoint/);
+    assert.match(refused.stderr, /\(checkpoint_signature\)/);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+/** Four events (sessions A and B), then four more, each batch checkpointed and witnessed. */
+async function seedProvable(t: Awaited<ReturnType<typeof makeHome>>): Promise<void> {
+  await seedLedger(t.home, events(), { checkpoint: true });
+  await seedLedger(t.home, [
+    buildEvent({ type: "forwarded", agent: "sanitization", session_id: SESSION_A }),
+    buildEvent({ type: "validated", agent: "planner", session_id: SESSION_B }),
+    buildEvent({ type: "published", agent: "deployment", session_id: SESSION_A }),
+    buildEvent({ type: "agent_started", agent: "supervisor", detail: { agent: "viewer" } }),
+  ], { checkpoint: true });
+}
+
+Deno.test("saoe audit prove writes proofs for a record and a session that saoe audit verify-proof accepts offline", async () => {
+  const t = await makeHome();
+  try {
+    await seedProvable(t);
+    const witness = (await readHomeConfig(t.home.config)).witnesses!.list[0]!.name;
+    const dir = join(t.root, "..");
+    const record = join(dir, "record.json");
+    const wrote = await runCli([
+      "audit",
+      "prove",
+      "--home",
+      t.root,
+      "--seq",
+      "3",
+      "--out",
+      record,
+      "--json",
+    ]);
+    assert.equal(wrote.code, 0, wrote.stderr);
+    const summary = JSON.parse(wrote.stdout);
+    assert.deepEqual([summary.ok, summary.tree_size, summary.witnessed, summary.records], [
+      true,
+      8,
+      true,
+      1,
+    ]);
+    // the bundle carries the record's exact bytes and the witnessed checkpoint
+    const bundle = JSON.parse(await Deno.readTextFile(record));
+    const reader = await openLedger({ path: ledgerPath(t.home), readOnly: true });
+    try {
+      assert.deepEqual(
+        fromBase64(bundle.inclusion[0].record, "record"),
+        reader.read({ afterSeq: 2, limit: 1 })[0]!.bytes,
+      );
+      assert.equal(bundle.checkpoint, reader.latestWitnessed()!.note);
+    } finally {
+      reader.close();
+    }
+    const checked = await runCli(["audit", "verify-proof", "--home", t.root, record, "--json"]);
+    assert.equal(checked.code, 0, checked.stderr);
+    const result = JSON.parse(checked.stdout);
+    assert.equal(result.ok, true);
+    assert.equal(result.tree_size, 8);
+    assert.equal(result.witnessed, true);
+    assert.deepEqual(result.cosigners, [witness]);
+    assert.deepEqual(result.included, [3]);
+
+    // every record of session A, and the tree of 4 records as a prefix of the tree of 8
+    const session = join(dir, "session.json");
+    const sessionRun = await runCli([
+      "audit",
+      "prove",
+      "--home",
+      t.root,
+      "--session",
+      SESSION_A,
+      "--from",
+      "4",
+      "--out",
+      session,
+    ]);
+    assert.equal(sessionRun.code, 0, sessionRun.stderr);
+    assert.match(
+      sessionRun.stdout,
+      /4 inclusion proof\(s\) and a consistency proof from 4 against the witnessed checkpoint of 8 records/,
+    );
+    const human = await runCli(["audit", "verify-proof", "--home", t.root, session]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(
+      human.stdout,
+      /^ok: checkpoint of 8 records \(cosigned by witness\.local\/[0-9a-f]+\); 4 record\(s\) proven included; the tree of 4 records is a prefix\n$/,
+    );
+    const sessionJson = await runCli([
+      "audit",
+      "verify-proof",
+      "--home",
+      t.root,
+      session,
+      "--json",
+    ]);
+    assert.deepEqual(JSON.parse(sessionJson.stdout).included, [2, 3, 5, 7]);
+    assert.equal(JSON.parse(sessionJson.stdout).consistent_from, 4);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("saoe audit verify-proof refuses a tampered proof file, naming what does not verify", async () => {
+  const t = await makeHome();
+  try {
+    await seedProvable(t);
+    const dir = join(t.root, "..");
+    const good = join(dir, "good.json");
+    const made = await runCli([
+      "audit",
+      "prove",
+      "--home",
+      t.root,
+      "--session",
+      SESSION_A,
+      "--from",
+      "4",
+      "--out",
+      good,
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    const original = await Deno.readTextFile(good);
+    type Bundle = {
+      checkpoint: string;
+      inclusion: { seq: number; record: string; proof: string[] }[];
+      consistency: { old_size: number; old_root: string; proof: string[] };
+    };
+    const flip = (b64: string) => {
+      const bytes = fromBase64(b64, "hash");
+      bytes[bytes.length - 1]! ^= 0x01;
+      return toBase64(bytes);
+    };
+    const forged = encodeEvent(
+      buildEvent({ type: "published", agent: "deployment", session_id: SESSION_A }),
+    );
+    const tampers: [string, (b: Bundle) => void, RegExp][] = [
+      [
+        "a record's bytes replaced",
+        (b) => {
+          b.inclusion[1]!.record = toBase64(forged);
+        },
+        /inclusion proof of record 3 does not verify against the checkpoint of 8 records \(ledger_broken\)/,
+      ],
+      ["a proof hash changed", (b) => {
+        b.inclusion[0]!.proof[0] = flip(b.inclusion[0]!.proof[0]!);
+      }, /inclusion proof of record 2 does not verify/],
+      ["a record moved to another seq", (b) => {
+        b.inclusion[2]!.seq = 6;
+      }, /inclusion proof of record 6 does not verify/],
+      ["the checkpoint edited to another size", (b) => {
+        b.checkpoint = b.checkpoint.replace("\n8\n", "\n9\n");
+      }, /\(checkpoint_signature\)/],
+      ["the witness's cosignature removed", (b) => {
+        b.checkpoint = b.checkpoint.split("\n").filter((l) => !l.startsWith("— witness.local/"))
+          .join("\n");
+      }, /0 of the 1 configured witnesses cosigned it, 1 required \(checkpoint_signature\)/],
+      ["the consistency proof changed", (b) => {
+        b.consistency.proof[0] = flip(b.consistency.proof[0]!);
+      }, /consistency proof from 4 to 8 records does not verify/],
+    ];
+    for (const [what, tamper, reason] of tampers) {
+      const bundle = JSON.parse(original) as Bundle;
+      tamper(bundle);
+      const file = join(dir, "tampered.json");
+      await Deno.writeTextFile(file, JSON.stringify(bundle));
+      const r = await runCli(["audit", "verify-proof", "--home", t.root, file]);
+      assert.equal(r.code, 1, `${what}: ${r.stdout}`);
+      assert.match(r.stderr, reason, what);
+      assert.equal(r.stdout, "", what);
+    }
+    // the untouched bundle still verifies
+    const ok = await runCli(["audit", "verify-proof", "--home", t.root, good]);
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("saoe audit prove refuses when no witness cosigned yet; --unwitnessed proves against the log's own checkpoint", async () => {
+  const t = await makeHome();
+  try {
+    await seedLedger(t.home, events(), { checkpoint: true, witness: false });
+    const refused = await runCli(["audit", "prove", "--home", t.root, "--seq", "1"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /no witness has cosigned a checkpoint of this ledger yet/);
+    const file = join(t.root, "..", "unwitnessed.json");
+    const wrote = await runCli([
+      "audit",
+      "prove",
+      "--home",
+      t.root,
+      "--seq",
+      "4",
+      "--unwitnessed",
+      "--out",
+      file,
+    ]);
+    assert.equal(wrote.code, 0, wrote.stderr);
+    const checked = await runCli(["audit", "verify-proof", "--home", t.root, file]);
+    assert.equal(checked.code, 0, checked.stderr);
+    assert.match(checked.stdout, /checkpoint of 4 records \(NOT witnessed/);
+    // beyond what the checkpoint covers there is nothing to prove
+    const beyond = await runCli([
+      "audit",
+      "prove",
+      "--home",
+      t.root,
+      "--seq",
+      "5",
+      "--unwitnessed",
+    ]);
+    assert.equal(beyond.code, 1);
   } finally {
     await t.cleanup();
   }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { operatorJournalPath } from "../../core/domain/ledger/operator_journal.ts";
+import { operatorActions } from "../_support/operator_actions.ts";
 import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
 import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { openKeyStore } from "../../core/domain/keys/keystore.ts";
@@ -96,10 +96,10 @@ Deno.test("saoe publish --tools re-pins a changed tool module only after its sha
       result.changes.map((c: { name: string; from: string; to: string }) => [c.name, c.from, c.to]),
       [["markdown_to_html", OLD_DIGEST, real]],
     );
-    const journal = (await Deno.readTextFile(operatorJournalPath(t.home))).trim().split("\n");
-    const action = JSON.parse(journal.at(-1)!);
+    const action = (await operatorActions(t.home)).at(-1)!.detail!;
     assert.equal(action.action, "publish_tools");
     assert.equal(action.sha256, shown);
+    assert.equal(result.recorded_by, "ledger");
 
     const passes = await runCli(["capset", "check", "--home", t.root]);
     assert.equal(passes.code, 0, passes.stdout + passes.stderr);

@@ -1,17 +1,13 @@
 /**
  * `saoe quarantine list|retry|drop` on real dead-letter records written by the
- * queue module, with the operator journal checked after each action.
+ * queue module, with the `operator_action` event in the audit ledger checked
+ * after each action (no pipeline runs: the CLI appends it itself).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { queuePaths } from "../../core/domain/queue/paths.ts";
-import { operatorJournalPath } from "../../core/domain/ledger/operator_journal.ts";
+import { operatorActions } from "../_support/operator_actions.ts";
 import { addDeadLetter, makeHome, runCli } from "./_fixtures.ts";
-
-async function journal(path: string): Promise<Record<string, unknown>[]> {
-  const text = await Deno.readTextFile(path);
-  return text.trimEnd().split("\n").map((line) => JSON.parse(line));
-}
 
 Deno.test("saoe quarantine list shows each dead letter with its reason and ids", async () => {
   const t = await makeHome();
@@ -49,11 +45,15 @@ Deno.test("saoe quarantine retry moves an unclaimed entry back into the sender's
     const paths = queuePaths(t.home, "sanitization");
     await Deno.lstat(join(paths.inbox, "intake", `${envelopeId}.satl`));
     await assert.rejects(Deno.lstat(join(paths.dead, `${key}.reason.json`)), Deno.errors.NotFound);
-    const [action] = await journal(operatorJournalPath(t.home));
-    assert.equal(action!.action, "quarantine_retry");
+    const [action] = await operatorActions(t.home);
+    assert.equal(action!.agent, "supervisor");
+    assert.equal(action!.detail?.action, "quarantine_retry");
+    assert.equal(action!.detail?.agent, "sanitization");
     assert.equal(action!.envelope_id, envelopeId);
-    assert.equal(action!.pipeline_running, false);
+    assert.equal(action!.detail?.pipeline_running, false);
+    assert.equal(action!.detail?.recorded_by, "saoe");
     assert.match(r.stdout, /when the pipeline next starts/);
+    assert.match(r.stdout, /Recorded in the audit ledger: operator_action, record 1 /);
   } finally {
     await t.cleanup();
   }
@@ -83,9 +83,9 @@ Deno.test("saoe quarantine drop deletes the record, and refuses what is not ther
     assert.equal(r.code, 0, r.stderr);
     const dead = queuePaths(t.home, "planner").dead;
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dead)), []);
-    const [action] = await journal(operatorJournalPath(t.home));
-    assert.equal(action!.action, "quarantine_drop");
-    assert.equal(action!.key, key);
+    const [action] = await operatorActions(t.home);
+    assert.equal(action!.detail?.action, "quarantine_drop");
+    assert.equal(action!.detail?.key, key);
 
     const again = await runCli(["quarantine", "drop", "planner", key, "--home", t.root]);
     assert.equal(again.code, 1);

@@ -51,7 +51,7 @@ Deno.test("saoe status reports a stopped pipeline, queue depths, dead letters an
     assert.match(human.stdout, /planner\s+stopped\s+-\s+-\s+3\s+0/);
     assert.match(
       human.stdout,
-      /Checkpoint:\s+1 records, head [0-9a-f]{64}, signed .* \(verified\)/,
+      /Witnessed:\s+1 records, root [0-9a-f]{64}, cosigned by witness\.local\/\S+ \(signatures verified/,
     );
   } finally {
     await t.cleanup();

@@ -61,7 +61,6 @@ Deno.test({
     assert.deepEqual(all.map((t) => t.target.kind).toSorted(), [
       "audit_event",
       "capset",
-      "checkpoint",
       "directory",
       "dsse",
       "envelope_deployment",

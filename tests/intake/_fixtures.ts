@@ -135,6 +135,7 @@ export async function startIntake(options: StartIntakeOptions = {}): Promise<Int
     async stop() {
       await agent.stop();
       await Deno.remove(root, { recursive: true });
+      await Deno.remove(`${root}.witness`, { recursive: true }).catch(() => {});
     },
   };
 }

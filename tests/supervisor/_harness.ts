@@ -2,7 +2,8 @@
  * Test harness for anything that needs a running pipeline: a fresh home in a
  * temp folder, the supervisor started in-process ({@linkcode startTestSupervisor})
  * or as the real CLI ({@linkcode startCliPipeline}), envelopes injected into an
- * inbox as a peer would write them, and the ledger read back and verified.
+ * inbox as a peer would write them, and the ledger read back and verified
+ * against what the home's witness vouches for ({@linkcode verifyTestLedger}).
  *
  * Every helper returns an `AsyncDisposable`: `await using` stops processes and
  * removes the home even when an assertion fails.
@@ -15,17 +16,16 @@ import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
 import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { initHome } from "../../core/services/ceremony/init_home.ts";
 import { type HomeConfig, readHomeConfig, writeHomeConfig } from "../../core/domain/home/config.ts";
-import {
-  anchorPath,
-  type HomeLayout,
-  inboxFromDir,
-  ledgerPath,
-} from "../../core/domain/home/layout.ts";
+import { type HomeLayout, inboxFromDir, ledgerPath } from "../../core/domain/home/layout.ts";
 import { type KeyStore, openKeyStore } from "../../core/domain/keys/keystore.ts";
 import type { JsonObject } from "../../core/primitives/json/strict_parse.ts";
 import { type AuditEvent, decodeEvent } from "../../core/domain/ledger/events.ts";
 import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { logOrigin } from "../../core/domain/ledger/log_identity.ts";
 import { type LedgerVerification, verifyLedger } from "../../core/domain/ledger/verify.ts";
+import { type ConfiguredWitness, witnessPolicy } from "../../core/services/witness/policy.ts";
+import { startWitness, type WitnessServer } from "../../core/services/witness/server.ts";
+import { type WitnessedMark, witnessedMark } from "../../core/services/witness/witnessed_head.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
 import { createEnvelope, signEnvelope } from "../../core/domain/validate/envelope.ts";
 import {
@@ -109,10 +109,13 @@ export async function makeTestHome(options: MakeTestHomeOptions = {}): Promise<T
       keys: await openKeyStore(home.keys),
       async [Symbol.asyncDispose]() {
         await Deno.remove(root, { recursive: true }).catch(() => {});
+        // the home's local witness keeps its state beside the home
+        await Deno.remove(`${root}.witness`, { recursive: true }).catch(() => {});
       },
     };
   } catch (err: unknown) {
     await Deno.remove(root, { recursive: true }).catch(() => {});
+    await Deno.remove(`${root}.witness`, { recursive: true }).catch(() => {});
     throw err;
   } finally {
     await Deno.remove(sources, { recursive: true }).catch(() => {});
@@ -344,15 +347,70 @@ export function subjectOf(event: AuditEvent): string | undefined {
   return typeof agent === "string" ? agent : undefined;
 }
 
-/** Verifies the ledger with the supervisor's checkpoint key from the key store. */
+/** The ledger's own latest witnessed note, when it can be read (trusted by no one). */
+async function storedWitnessed(home: HomeLayout): Promise<string | undefined> {
+  try {
+    const ledger = await openLedger({ path: ledgerPath(home), readOnly: true });
+    try {
+      return ledger.latestWitnessed()?.note;
+    } finally {
+      ledger.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the home's witnesses vouch for, as `saoe audit verify` learns it with the
+ * pipeline stopped: each local witness (config `state`) is served in-process from
+ * its state directory and asked over HTTP, the ledger's stored witnessed record
+ * is read, each verified with the supervisor's key and the policy in config.json.
+ */
+export async function testWitnessedMark(t: TestHome): Promise<WitnessedMark> {
+  const secrets = await t.keys.loadAgent("supervisor");
+  const key = await SigningKey.fromSeed(secrets.seed);
+  const config = await readHomeConfig(t.home.config);
+  const policy = witnessPolicy(config);
+  const servers: WitnessServer[] = [];
+  try {
+    const witnesses: ConfiguredWitness[] = [];
+    for (const w of policy.witnesses) {
+      if (w.state === undefined) witnesses.push(w);
+      else {
+        const server = await startWitness({ dir: w.state, port: 0, log: () => {} });
+        servers.push(server);
+        witnesses.push({ ...w, url: server.url });
+      }
+    }
+    const stored = await storedWitnessed(t.home);
+    return await witnessedMark({
+      policy: { ...policy, witnesses },
+      origin: logOrigin(config.root_pin),
+      logKeys: { name: "supervisor checkpoint key", keys: [key], threshold: 1 },
+      ...(stored !== undefined ? { stored } : {}),
+    });
+  } finally {
+    await Promise.all(servers.map((s) => s.shutdown()));
+  }
+}
+
+/**
+ * Verifies the ledger with the supervisor's checkpoint key from the key store,
+ * against the largest checkpoint the home's witnesses vouch for
+ * ({@linkcode testWitnessedMark}); call it with the pipeline stopped.
+ */
 export async function verifyTestLedger(t: TestHome): Promise<LedgerVerification> {
   const secrets = await t.keys.loadAgent("supervisor");
   const key = await SigningKey.fromSeed(secrets.seed);
+  const config = await readHomeConfig(t.home.config);
+  const mark = await testWitnessedMark(t);
   return await verifyLedger({
     path: ledgerPath(t.home),
-    anchorPath: anchorPath(t.home),
-    checkpointKeys: { name: "supervisor checkpoint key", keys: [key], threshold: 1 },
-    clock: systemClock,
+    origin: logOrigin(config.root_pin),
+    logKeys: { name: "supervisor checkpoint key", keys: [key], threshold: 1 },
+    ...(mark.head !== undefined ? { witnessed: mark.head } : {}),
+    ...(mark.source !== undefined ? { witnessedSource: mark.source } : {}),
   });
 }
 

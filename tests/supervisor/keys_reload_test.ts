@@ -92,6 +92,7 @@ function verifiedHome(
     directory: dir,
     toolManifest: { version: versions.tools ?? 1 } as VerifiedHome["toolManifest"],
     capsets,
+    templates: new Map(),
     commands: new Map(),
   };
 }

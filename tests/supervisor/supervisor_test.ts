@@ -6,9 +6,13 @@ import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
 import { signStatement } from "../../core/primitives/dsse/sign.ts";
 import { PAYLOAD_TYPES } from "../../core/primitives/dsse/types.ts";
 import { buildEvent, encodeEvent } from "../../core/domain/ledger/events.ts";
-import { parseDsse } from "../../core/primitives/dsse/parse.ts";
-import { anchorPath } from "../../core/domain/home/layout.ts";
-import { readAnchor } from "../../core/domain/ledger/checkpoint.ts";
+import { parseCheckpoint } from "../../core/primitives/note/checkpoint.ts";
+import { parseNote } from "../../core/primitives/note/note.ts";
+import { ledgerPath, witnessedCheckpointPath } from "../../core/domain/home/layout.ts";
+import { verifyWitnessedCheckpoint } from "../../core/domain/ledger/checkpoint.ts";
+import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { logOrigin } from "../../core/domain/ledger/log_identity.ts";
+import { witnessPolicy } from "../../core/services/witness/policy.ts";
 import { startSupervisor } from "../../core/services/supervisor/supervisor.ts";
 import { readSupervisorStatus } from "../../core/services/supervisor/status.ts";
 import { STATUS_REFRESH_MS } from "../../core/services/supervisor/status_writer.ts";
@@ -69,6 +73,9 @@ Deno.test({
     await supervisor.stop();
     const verification = await verifyTestLedger(t);
     assert.ok(verification.ok, verification.message);
+    // the final checkpoint was cosigned by the home's witness: every record is witnessed
+    assert.equal(verification.witnessedSize, verification.size);
+    assert.equal(verification.unwitnessed, 0);
   },
 });
 
@@ -97,13 +104,28 @@ Deno.test({
     );
     const checkpoint = events.find((e) => e.type === "checkpoint")!;
     assert.equal(checkpoint.detail?.tree_size, events.indexOf(checkpoint) + 1);
-    // its signature is stored once the anchor names it: the next interval compares with it
-    await waitFor(async () => {
-      const anchor = await readAnchor(anchorPath(t.home));
-      if (anchor === undefined) return false;
-      const payload = JSON.parse(new TextDecoder().decode(parseDsse(anchor, 8192).payload));
-      return payload.tree_size === checkpoint.detail?.tree_size;
-    }, { what: "the interval checkpoint's anchor" });
+    // the home's witness cosigns it: the cosigned note is stored in the ledger and copied
+    // to audit/checkpoint
+    const treeSize = checkpoint.detail?.tree_size as number;
+    const copy = await waitFor(async () => {
+      const text = await Deno.readTextFile(witnessedCheckpointPath(t.home)).catch(() => undefined);
+      return text !== undefined && parseCheckpoint(parseNote(text).text).size === treeSize && text;
+    }, { what: "the interval checkpoint to be witnessed" });
+    const supervisorKey = await SigningKey.fromSeed((await t.keys.loadAgent("supervisor")).seed);
+    const witnessed = await verifyWitnessedCheckpoint(copy, {
+      origin: logOrigin(t.config.root_pin),
+      logKeys: { name: "supervisor checkpoint key", keys: [supervisorKey], threshold: 1 },
+      policy: witnessPolicy(t.config),
+    });
+    assert.deepEqual(witnessed.cosigners.map((c) => c.name), [t.config.witnesses!.list[0]!.name]);
+    const reader = await openLedger({ path: ledgerPath(t.home), readOnly: true });
+    try {
+      assert.deepEqual(reader.latestWitnessed(), { treeSize, note: copy });
+      assert.equal(parseNote(reader.checkpointAt(treeSize)!).text, parseNote(copy).text);
+      assert.equal(witnessed.root.toHex(), reader.root(treeSize).toHex());
+    } finally {
+      reader.close();
+    }
     // nothing happened since: three more intervals write no further checkpoint
     clock.tick(600);
     const later = await ledgerEvents(t.home);
@@ -112,12 +134,20 @@ Deno.test({
     const verification = await verifyTestLedger(t);
     assert.ok(verification.ok, verification.message);
     assert.ok(verification.checkpoints >= 2, "the interval and the final checkpoint verify");
+    assert.equal(verification.witnessedSize, verification.size, "the final one is witnessed too");
   },
 });
 
-/** A repository whose only agent, sanitization, is `source`; removed when disposed. */
+/**
+ * A repository whose only agent, sanitization, is `source`; removed when disposed.
+ * The rest is the real repository's, linked: the supervisor starts the home's local
+ * witness from the repository's CLI.
+ */
 async function fakeSanitizationRepo(source: string): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
+  for (const name of ["cli", "core", "deno.json", "deno.lock", "node_modules"]) {
+    await Deno.symlink(join(REPO, name), join(path, name));
+  }
   await Deno.mkdir(join(path, "agents"));
   await Deno.writeTextFile(join(path, "agents", "sanitization.ts"), source);
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
@@ -269,6 +299,9 @@ Deno.test({
     const written: boolean[] = [];
     await using running = await startTestSupervisor(t, {
       timers: clock,
+      // a checkpoint (within 1 s of an append by default) changes the ledger's size and
+      // the witnesses' states: none falls due while this test ticks the refresh
+      checkpointIntervalMs: 60 * STATUS_REFRESH_MS,
       onStatusWritten: (rewritten) => written.push(rewritten),
     });
     for (const agent of ["sanitization", "planner", "deployment"]) {

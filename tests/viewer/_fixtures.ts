@@ -1,7 +1,8 @@
 /**
  * Fixtures for the viewer's tests: a home whose ledger is seeded as the
- * supervisor would write it (its own checkpoint key and anchor file), published
- * pages planted as deployment writes them (`renderArticlePage`), the real
+ * supervisor would write it (its own checkpoint key, the home's log origin), published
+ * pages planted as deployment writes them (`renderArticlePage`) with the
+ * `published` event that vouches for their bytes ({@linkcode publishedEvent}), the real
  * supervisor running the real viewer process with its exact capset flags on a
  * port the system assigns, and HTTP helpers (fetch, and raw requests for what fetch would
  * normalise away: a foreign Host header, dot segments).
@@ -12,11 +13,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sha256Hex, utf8 } from "../../core/primitives/crypto/bytes.ts";
 import { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
-import { anchorPath, ledgerPath } from "../../core/domain/home/layout.ts";
+import { ledgerPath } from "../../core/domain/home/layout.ts";
 import { buildEvent, encodeEvent, type EventFields } from "../../core/domain/ledger/events.ts";
 import { openLedger } from "../../core/domain/ledger/ledger.ts";
+import { logOrigin } from "../../core/domain/ledger/log_identity.ts";
 import { renderArticlePage } from "../../core/services/deployment/page.ts";
-import { systemClock } from "../../core/primitives/time/clock.ts";
 import { VIEWER_CSP } from "../../core/services/viewer/headers.ts";
 import {
   makeTestHome,
@@ -56,8 +57,7 @@ export async function seedLedger(t: TestHome, events: readonly EventFields[]): P
   const ledger = await openLedger({
     path: ledgerPath(t.home),
     checkpointKey: key,
-    anchorPath: anchorPath(t.home),
-    clock: systemClock,
+    origin: logOrigin(t.config.root_pin),
   });
   try {
     for (let i = 0; i < events.length; i += 1000) {
@@ -91,6 +91,53 @@ export async function plantArticle(
   });
   await Deno.writeTextFile(join(folder, "index.html"), html);
   return files;
+}
+
+/**
+ * `detail.files` as deployment reports it for what `output/<session>/` holds now:
+ * the SHA-256 of `index.html` and of each file in `img/`.
+ */
+export async function outputFiles(t: TestHome, session: string): Promise<Record<string, string>> {
+  const folder = join(t.home.output, session);
+  const files: Record<string, string> = {
+    "index.html": await sha256Hex(await Deno.readFile(join(folder, "index.html"))),
+  };
+  const images: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(join(folder, "img"))) {
+      if (entry.isFile) images.push(entry.name);
+    }
+  } catch (err: unknown) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  for (const name of images.sort()) {
+    files[`img/${name}`] = await sha256Hex(await Deno.readFile(join(folder, "img", name)));
+  }
+  return files;
+}
+
+/**
+ * The `published` event deployment reports for the session's files as they are
+ * on disk now (seed it with {@linkcode seedLedger}: the viewer serves nothing
+ * under `output/` that no such event vouches for).
+ */
+export async function publishedEvent(
+  t: TestHome,
+  session: string,
+  fields: Partial<EventFields> = {},
+): Promise<EventFields> {
+  const files = await outputFiles(t, session);
+  return {
+    type: "published",
+    agent: "deployment",
+    session_id: session,
+    ...fields,
+    detail: {
+      path: `output/${session}/index.html`,
+      images: Object.keys(files).filter((f) => f.startsWith("img/")).map((f) => f.slice(4)),
+      files,
+    },
+  };
 }
 
 /** A running supervisor with the viewer, and the viewer's base URL. */

@@ -1,13 +1,15 @@
 /**
  * The viewer over real HTTP, run as the supervisor runs it: a sandboxed process
  * with its capset's exact flags, on a home whose ledger holds a published
- * session, a rejected one whose details carry an XSS corpus, and enough records
- * to page through.
+ * session (with the `published` event vouching for its page and images), a
+ * rejected one whose details carry an XSS corpus, and enough records to page
+ * through; `output/` also holds a page no `published` event vouches for.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { EventFields } from "../../core/domain/ledger/events.ts";
 import { statusPath } from "../../core/domain/home/layout.ts";
+import { waitFor } from "../supervisor/_harness.ts";
 import {
   assertSecurityHeaders,
   get,
@@ -15,6 +17,7 @@ import {
   plantArticle,
   PNG_BYTES,
   processTest,
+  publishedEvent,
   rawRequest,
   rowSeqs,
   seedLedger,
@@ -24,6 +27,8 @@ import {
 const PUBLISHED = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const REJECTED = "1c6b1d3e-5a2f-4c7e-9b1d-2f3e4a5b6c7d";
 const FOREIGN = "2d7c2e4f-6b3a-4d8f-8c2e-3a4b5c6d7e8f";
+const MISFORMED = "3e8d3f5a-7c4b-4e9a-9d3f-4b5c6d7e8f9a";
+const UNKNOWN = "4f9e4a6b-8d5c-4fab-8e4a-5c6d7e8f9a0b";
 const MARKER = "zq9viewermarker";
 
 /** Payloads an attacker could get into a ledger detail string. */
@@ -39,7 +44,7 @@ const XSS_CORPUS = [
   `\u2028\u2029</script><script>window.__xss=1</script>`,
 ];
 
-function events(): EventFields[] {
+function events(published: EventFields, misformed: EventFields): EventFields[] {
   const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString();
   const out: EventFields[] = [];
   for (let i = 0; i < 240; i++) {
@@ -52,7 +57,7 @@ function events(): EventFields[] {
     { type: "forwarded", agent: "sanitization", session_id: s, at: at(315) },
     { type: "validated", agent: "planner", session_id: s, at: at(320) },
     { type: "validated", agent: "deployment", session_id: s, at: at(400) },
-    { type: "published", agent: "deployment", session_id: s, at: at(450) },
+    { ...published, at: at(450) },
   );
   XSS_CORPUS.forEach((payload, i) =>
     out.push({
@@ -65,6 +70,8 @@ function events(): EventFields[] {
       detail: { message: payload, [payload]: [payload, { nested: payload }] },
     })
   );
+  // after every seq the steps count on
+  out.push({ ...misformed, at: at(600) });
   return out;
 }
 
@@ -100,20 +107,26 @@ Deno.test({
     let images: string[] = [];
     await using v = await startViewerPipeline({
       async prepare(home) {
-        await seedLedger(home, events());
         images = await plantArticle(home, {
           session: PUBLISHED,
           title: `Hello <b>${MARKER}</b>`,
           bodyHtml: "<p>Body text with <em>emphasis</em>.</p>",
           images: [PNG_BYTES, JPEG_BYTES],
         });
-        // a page that shows another session's image: written by hand, not by deployment
-        await Deno.mkdir(join(home.home.output, FOREIGN), { recursive: true });
-        await Deno.writeTextFile(
-          join(home.home.output, FOREIGN, "index.html"),
+        // a page that shows another session's image, as a deployment bug could write it:
+        // its published event vouches for its bytes, the format check refuses it
+        const foreignImage =
           `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>x</title></head><body><article><h1>x</h1><figure><img src="/output/img/${PUBLISHED}/${
             images[0]
-          }" alt=""></figure></article></body></html>`,
+          }" alt=""></figure></article></body></html>`;
+        await Deno.mkdir(join(home.home.output, MISFORMED), { recursive: true });
+        await Deno.writeTextFile(join(home.home.output, MISFORMED, "index.html"), foreignImage);
+        // the same page planted where no published event vouches for it
+        await Deno.mkdir(join(home.home.output, FOREIGN), { recursive: true });
+        await Deno.writeTextFile(join(home.home.output, FOREIGN, "index.html"), foreignImage);
+        await seedLedger(
+          home,
+          events(await publishedEvent(home, PUBLISHED), await publishedEvent(home, MISFORMED)),
         );
       },
     });
@@ -160,7 +173,8 @@ Deno.test({
           ["/audit?limit=0", {}, 400],
           ["/audit", { method: "POST" }, 405],
           ["/ledger/verify", {}, 405],
-          [`/output/${FOREIGN}/`, {}, 403],
+          [`/output/${MISFORMED}/`, {}, 403],
+          [`/output/${FOREIGN}/`, {}, 404],
           [`/output/img/${PUBLISHED}/${"0".repeat(64)}.png`, {}, 404],
         ];
         for (const [path, init, status] of cases) {
@@ -241,7 +255,7 @@ Deno.test({
       );
       assert.match(one.text, new RegExp(`<a id="article-link" href="/output/${PUBLISHED}/">`));
       assert.deepEqual(rowSeqs(one.text), [246, 245, 244, 243, 242, 241]);
-      const unknown = await get(base, `/sessions/${FOREIGN}`);
+      const unknown = await get(base, `/sessions/${UNKNOWN}`);
       assert.match(unknown.text, /state-in-progress">in progress</);
       assert.match(unknown.text, /id="article-link" href="[^"]+" hidden>/);
       const published = await get(base, "/sessions?state=published");
@@ -306,14 +320,23 @@ Deno.test({
     });
 
     await t.step("an article page showing another session's image is refused", async () => {
-      const res = await get(base, `/output/${FOREIGN}/`);
+      const res = await get(base, `/output/${MISFORMED}/`);
       assert.equal(res.status, 403);
       assert.ok(!res.text.includes(images[0]!));
       const cards = await get(base, "/articles");
       assert.match(
         cards.text,
-        new RegExp(`<li class="article-card refused" data-session="${FOREIGN}">`),
+        new RegExp(`<li class="article-card refused" data-session="${MISFORMED}">`),
       );
+    });
+
+    await t.step("a page no published event vouches for is a 404 and not listed", async () => {
+      const res = await get(base, `/output/${FOREIGN}/`);
+      assert.equal(res.status, 404);
+      assert.ok(!res.text.includes(images[0]!), "none of its bytes");
+      const cards = await get(base, "/articles");
+      assert.ok(cards.text.includes(`data-session="${PUBLISHED}"`));
+      assert.ok(!cards.text.includes(FOREIGN), "the planted session is not listed");
     });
 
     await t.step("path traversal and planted links in output/ are refused", async () => {
@@ -337,12 +360,14 @@ Deno.test({
       const img = join(v.t.home.output, PUBLISHED, "img");
       const linkName = `${"a".repeat(64)}.png`;
       await Deno.symlink(statusPath(v.t.home), join(img, linkName));
+      // a name the published event does not list is not served, whatever it is
       const symlinked = await get(base, `/output/img/${PUBLISHED}/${linkName}`);
-      assert.equal(symlinked.status, 403);
+      assert.equal(symlinked.status, 404);
       assert.ok(!symlinked.text.includes("agents"));
       await Deno.remove(join(img, linkName));
       await Deno.link(join(img, images[0]!), join(img, linkName));
-      assert.equal((await get(base, `/output/img/${PUBLISHED}/${linkName}`)).status, 403);
+      assert.equal((await get(base, `/output/img/${PUBLISHED}/${linkName}`)).status, 404);
+      // a listed image with a second link: refused by the file checks, bytes matching or not
       assert.equal((await get(base, `/output/img/${PUBLISHED}/${images[0]}`)).status, 403);
       await Deno.remove(join(img, linkName));
       assert.equal((await get(base, `/output/img/${PUBLISHED}/${images[0]}`)).status, 200);
@@ -382,7 +407,13 @@ Deno.test({
       assert.equal(ok.headers.get("location"), "/ledger");
       const after = await get(base, "/ledger");
       assert.match(after.text, /<p id="verify-outcome" class="ok" data-ok="true">ok: /);
-      assert.match(after.text, /id="ledger-checkpoint" data-state="verified">record \d+/);
+      // the supervisor's first checkpoint, cosigned by the home's witness, is shown verified
+      await waitFor(
+        async () =>
+          /id="ledger-checkpoint" data-state="verified">\d+ records, root [0-9a-f]{64}, cosigned by witness\.local\//
+            .test((await get(base, "/ledger")).text),
+        { what: "the ledger page to show the witnessed checkpoint as verified" },
+      );
     });
 
     await t.step("the pipeline page lists the agents from the status file", async () => {

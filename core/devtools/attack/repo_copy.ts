@@ -2,14 +2,14 @@
  * A scratch copy of the repository, for the attacks that tamper with code on
  * disk (a tool module changed after the manifest was signed): the real
  * repository is never modified. Only what the pipeline runs is copied
- * (`agents/`, `core/`, `deno.json`, `deno.lock`); `node_modules/` is linked, not
+ * (`agents/`, `core/`, `cli/` for the local witness, `deno.json`, `deno.lock`); `node_modules/` is linked, not
  * copied (read-only use, and 50 MB).
  *
  * @module
  */
 import { join } from "node:path";
 
-const COPIED = ["agents", "core"] as const;
+const COPIED = ["agents", "core", "cli"] as const;
 const FILES = ["deno.json", "deno.lock"] as const;
 
 async function copyTree(from: string, to: string): Promise<void> {

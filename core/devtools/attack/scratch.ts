@@ -119,5 +119,6 @@ export async function withScratch<T>(
     probe?.close();
     await supervisor?.stop().catch(() => {});
     await Deno.remove(root, { recursive: true }).catch(() => {});
+    await Deno.remove(`${root}.witness`, { recursive: true }).catch(() => {});
   }
 }

@@ -109,6 +109,7 @@ async function startFresh(repo: string, options: OpenTargetOptions): Promise<Ope
     ctx?.probe.close();
     await supervisor?.stop().catch(() => {});
     await Deno.remove(root, { recursive: true }).catch(() => {});
+    await Deno.remove(`${root}.witness`, { recursive: true }).catch(() => {});
   };
   try {
     const sources = await copyVaultSources({ repo });

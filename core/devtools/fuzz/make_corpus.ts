@@ -13,7 +13,6 @@ import { utf8 } from "../../primitives/crypto/bytes.ts";
 import { SigningKey } from "../../primitives/crypto/ed25519.ts";
 import { signStatement } from "../../primitives/dsse/sign.ts";
 import { PAYLOAD_TYPES } from "../../primitives/dsse/types.ts";
-import { MAX_CHECKPOINT_BYTES } from "../../domain/ledger/checkpoint.ts";
 import { corpusName } from "./corpus.ts";
 import type { CorpusNote } from "./corpus_note.ts";
 import type { FuzzTarget } from "./target.ts";
@@ -59,7 +58,6 @@ async function entries(targets: Map<string, FuzzTarget>): Promise<Entry[]> {
   const capset = payloadText(seed("capset"));
   const root = JSON.parse(payloadText(seed("root_v2"))) as { keys: unknown[] };
   const tools = JSON.parse(payloadText(seed("tool_manifest"))) as { tools: unknown[] };
-  const checkpoint = payloadText(seed("checkpoint"));
   const event = JSON.parse(payloadText(seed("audit_event"))) as Record<string, unknown>;
   const manifest = payloadText(seed("template_manifest"));
   const dsse = wrapper(seed("dsse"));
@@ -187,26 +185,6 @@ async function entries(targets: Map<string, FuzzTarget>): Promise<Entry[]> {
       code: "parse_error",
       mutation: "payload_clone_entry@2_resigned",
       comment: "a tool listed twice in a dispatcher-signed manifest",
-    },
-    {
-      kind: "checkpoint",
-      input: await resign("checkpoint", checkpoint.replace('"tree_size":42', '"tree_size":1e400')),
-      expect: "refusal",
-      code: "parse_error",
-      mutation: "payload_huge_number@1_resigned",
-      comment: "a tree size that overflows to Infinity, validly signed",
-    },
-    {
-      kind: "checkpoint",
-      input: (() => {
-        const out = new Uint8Array(MAX_CHECKPOINT_BYTES + 1).fill(0x20);
-        out.set(seed("checkpoint"));
-        return out;
-      })(),
-      expect: "refusal",
-      code: "size_exceeded",
-      mutation: "oversize(1)",
-      comment: "a valid checkpoint padded to one byte over the size cap (size_exceeded)",
     },
     {
       kind: "audit_event",

@@ -1,14 +1,14 @@
 /**
  * Fuzz targets with fixed keys and a fixed clock: execution plans, capability
  * sets, trust roots (a pinned v1 and a rotated v2), the agent key directory,
- * template manifests, tool manifests, ledger checkpoints, audit event report
+ * template manifests, tool manifests, audit event report
  * lines and a raw 2-of-3 DSSE statement. Every key is derived from a constant
  * name and every time from one fixed instant, so the same seed bytes come out of
  * every run and a saved corpus file replays exactly.
  *
  * Each target calls the real verifier of its kind: `verifyPlan`, `verifyCapset`,
  * `verifyRootChain`, `verifyDirectory`, `verifyStatement` with the vault's
- * manifest decoder, `verifyToolManifest`, `verifyCheckpoint`, `checkReportLine`
+ * manifest decoder, `verifyToolManifest`, `checkReportLine`
  * and `verifyStatement`.
  *
  * @module
@@ -34,11 +34,6 @@ import { TRUST_FILE_MAX_BYTES } from "../../domain/trust/files.ts";
 import { MemoryVersionStore } from "../../domain/trust/version_store_memory.ts";
 import { decodeTemplateManifest } from "../../domain/vault/template_types.ts";
 import { MAX_MANIFEST_BYTES } from "../../domain/vault/limits.ts";
-import {
-  MAX_CHECKPOINT_BYTES,
-  signCheckpoint,
-  verifyCheckpoint,
-} from "../../domain/ledger/checkpoint.ts";
 import { buildEvent, encodeEvent } from "../../domain/ledger/events.ts";
 import { checkReportLine, MAX_REPORT_LINE_BYTES } from "../../services/supervisor/report_line.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
@@ -55,7 +50,6 @@ const clock = new FakeClock(FIXED_T0 + 60_000);
 const SESSION = "0190f3a2-7b1c-4def-8a12-3456789abcde";
 const ENVELOPE = "0190f3a2-7b1c-4def-9a12-3456789abcd0";
 const PLAN_ID = "0190f3a2-7b1c-4def-aa12-3456789abcd1";
-const LEDGER_ID = "0190f3a2-7b1c-4def-ba12-3456789abcd2";
 /** A real age recipient, fixed (the directory only lists it). */
 const AGE_RECIPIENT = "age1g3ers2t8xsefrytvx02qtru0yzazaavjjva03zeyt7gtwql6qvzs85fwes";
 
@@ -73,8 +67,8 @@ function statement(payloadType: string, signers: readonly SigningKey[]) {
 
 /** The fixed-key targets, seeds signed and checked once. */
 export async function fixedTargets(): Promise<FuzzTarget[]> {
-  const [rootA, rootB, rootC, planner, intake, ledgerKey] = await Promise.all(
-    ["root-a", "root-b", "root-c", "planner", "intake", "ledger"].map(fixedKey),
+  const [rootA, rootB, rootC, planner, intake] = await Promise.all(
+    ["root-a", "root-b", "root-c", "planner", "intake"].map(fixedKey),
   );
   const dispatcher = keySet("dispatcher", [rootA!]);
   const validity = {
@@ -180,7 +174,7 @@ export async function fixedTargets(): Promise<FuzzTarget[]> {
     versionStore: new MemoryVersionStore(),
   });
 
-  // ---- template manifest, tool manifest, checkpoint, audit event, raw 2-of-3 DSSE
+  // ---- template manifest, tool manifest, audit event, raw 2-of-3 DSSE
   const manifest = await signStatement({
     payloadType: PAYLOAD_TYPES.templateManifest,
     payload: { id: "blog_article_intent", version: 1, sha256: "ab".repeat(32), ...validity },
@@ -203,13 +197,6 @@ export async function fixedTargets(): Promise<FuzzTarget[]> {
     signers: [rootA!],
     issuedAt: FIXED_T0,
     validForMs: 90 * DAY_MS,
-  });
-  const checkpoint = await signCheckpoint({
-    treeSize: 42,
-    headHash: new Uint8Array(32).fill(7),
-    ledgerId: LEDGER_ID,
-    key: ledgerKey!,
-    clock: new FakeClock(FIXED_T0),
   });
   const event = await signStatement({
     payloadType: PAYLOAD_TYPES.auditEvent,
@@ -324,14 +311,6 @@ export async function fixedTargets(): Promise<FuzzTarget[]> {
       reproducible: true,
       verify: (b) => verifyToolManifest(b, { dispatcher, clock, skewMs: SKEW_MS }),
       resign: statement(PAYLOAD_TYPES.toolManifest, [rootA!]),
-    },
-    {
-      kind: "checkpoint",
-      seeds: [checkpoint],
-      maxBytes: MAX_CHECKPOINT_BYTES,
-      reproducible: true,
-      verify: (b) => verifyCheckpoint(b, { keys: keySet("ledger", [ledgerKey!]), clock }),
-      resign: statement(PAYLOAD_TYPES.checkpoint, [ledgerKey!]),
     },
     {
       kind: "audit_event",

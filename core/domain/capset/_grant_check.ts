@@ -9,6 +9,7 @@
  */
 import { posix } from "node:path";
 import { AGENT_ID_RE, TEMPLATE_ID_RE } from "../../primitives/ids/patterns.ts";
+import { SUPERVISOR_ID } from "../home/layout.ts";
 import { LISTEN_RE } from "./types.ts";
 
 /** What the checker knows about the agent whose grants it checks. */
@@ -110,6 +111,8 @@ export function pathGrantProblem(
       return owner === undefined ? "is the whole queue tree" : "is inside another agent's inbox";
     }
     case "agents":
+      // the supervisor's own state (version store, operator requests) is no agent's
+      if (rest[0] === SUPERVISOR_ID) return "is the supervisor's private state";
       return rest[0] === ctx.agent ? undefined : "is another agent's private state";
     case "uploads":
     case "media":

@@ -8,7 +8,16 @@
  */
 import { SaoeError } from "../../primitives/errors.ts";
 import { utf8 } from "../../primitives/crypto/bytes.ts";
-import { arr, type Decoded, int, literal, obj, oneOf, str } from "../../primitives/json/decode.ts";
+import {
+  arr,
+  type Decoded,
+  int,
+  literal,
+  obj,
+  oneOf,
+  optional,
+  str,
+} from "../../primitives/json/decode.ts";
 import { parseStrictJson } from "../../primitives/json/strict_parse.ts";
 import { agentId, sha256HexId } from "../../primitives/ids/patterns.ts";
 import { timestamp } from "../../primitives/time/timestamp.ts";
@@ -46,6 +55,29 @@ const decodeConfig = obj({
     manifest_days: int(1, 3650),
     agent_key_days: int(1, 3650),
   }),
+  /**
+   * The witnesses that cosign this home's ledger checkpoints, and how many must
+   * (k of n). The supervisor refuses to start without them.
+   */
+  witnesses: optional(obj({
+    threshold: int(1, 16),
+    list: arr(
+      obj({
+        /** The witness's key name (a schema-less URL such as `witness.local/a1b2`). */
+        name: str({ pattern: /^[^\s+]{1,128}$/, maxLength: 128 }),
+        /** Its cosignature verifier key (`<name>+<key id>+<base64>`, type 0x04). */
+        vkey: str({ pattern: /^[^\s]{1,300}$/, maxLength: 300 }),
+        /** Where it serves the tlog-witness protocol. */
+        url: str({ pattern: /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, maxLength: 300 }),
+        /**
+         * For a witness on this machine: its state directory (outside the home),
+         * which `saoe pipeline` starts it on before the supervisor.
+         */
+        state: optional(str({ pattern: /^\/[^\0\n]*$/, maxLength: 4096 })),
+      }),
+      16,
+    ),
+  })),
 });
 
 /** The operator config. */

@@ -126,9 +126,19 @@ export function ledgerPath(home: HomeLayout): string {
   return join(home.audit, "ledger.db");
 }
 
-/** `audit/anchor.json`: the latest signed checkpoint, outside the ledger database. */
-export function anchorPath(home: HomeLayout): string {
-  return join(home.audit, "anchor.json");
+/**
+ * `<home>/audit/checkpoint`: a copy of the latest witnessed checkpoint note, for
+ * operators to keep elsewhere (`saoe audit verify --checkpoint`); nothing trusts
+ * it without checking its cosignatures.
+ *
+ * @example
+ * ```ts
+ * import { homeLayout, witnessedCheckpointPath } from "./layout.ts";
+ * if (witnessedCheckpointPath(homeLayout("/srv/saoe")) !== "/srv/saoe/audit/checkpoint") throw new Error();
+ * ```
+ */
+export function witnessedCheckpointPath(home: HomeLayout): string {
+  return join(home.audit, "checkpoint");
 }
 
 /** `audit/status.json`: the running supervisor's view of its agents (for `saoe status`). */
@@ -142,4 +152,21 @@ export const SUPERVISOR_ID = "supervisor";
 /** `agents/supervisor/store/versions.json`: the highest statement versions the supervisor accepted. */
 export function supervisorVersionsPath(home: HomeLayout): string {
   return join(agentSubdir(home, SUPERVISOR_ID, "store"), "versions.json");
+}
+
+/**
+ * `agents/supervisor/requests/`: operator requests the CLI hands a running
+ * supervisor (signed with the supervisor's key; no capability set may grant
+ * anything of the supervisor's own state folder).
+ *
+ * @example
+ * ```ts
+ * import { homeLayout, supervisorRequestsDir } from "./layout.ts";
+ * if (supervisorRequestsDir(homeLayout("/srv/saoe")) !== "/srv/saoe/agents/supervisor/requests") {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function supervisorRequestsDir(home: HomeLayout): string {
+  return join(agentDir(home, SUPERVISOR_ID), "requests");
 }

@@ -1,146 +1,212 @@
 /**
- * Signed ledger checkpoints: `{tree_size, head_hash, issued_at, expires_at,
- * ledger_id}` as a DSSE statement of type `application/vnd.saoe.checkpoint.v1+json`,
- * signed by the ledger writer's checkpoint key. A checkpoint commits to the whole
- * chain up to `tree_size`: an attacker who edits a record and re-computes every
- * later hash still cannot produce a head that matches it without the key.
+ * Ledger checkpoints as C2SP `tlog-checkpoint` signed notes: the origin line
+ * naming this home's log, the number of records, and the RFC 6962 Merkle root of
+ * their exact bytes, signed by the ledger writer's checkpoint key (the
+ * supervisor's) under the origin as key name; witnesses add `cosignature/v1`
+ * lines.
  *
- * Expiry: a checkpoint attests to history, which does not go stale, so it is issued
- * valid for {@linkcode CHECKPOINT_VALIDITY_MS} (100 years). The field exists because
- * every signed statement carries one; a compromised key is handled by removing it
- * from the trusted set, not by expiry.
+ * A log-signed checkpoint alone proves little against someone who can write the
+ * home (its key is kept there); what they cannot forge is a witness's
+ * cosignature, and a witness cosigns only a tree that extends the last one it
+ * cosigned. {@linkcode verifyWitnessedCheckpoint} is the check every verifier of
+ * the ledger's completeness relies on.
  *
  * @module
  */
 import { SaoeError } from "../../primitives/errors.ts";
-import { toHex } from "../../primitives/crypto/bytes.ts";
 import type { SigningKey } from "../../primitives/crypto/ed25519.ts";
-import { PAYLOAD_TYPES, type TrustedKeySet } from "../../primitives/dsse/types.ts";
-import { signStatement } from "../../primitives/dsse/sign.ts";
-import { verifyStatement } from "../../primitives/dsse/verify.ts";
-import { type Decoder, int, obj } from "../../primitives/json/decode.ts";
-import { sha256HexId, uuid } from "../../primitives/ids/patterns.ts";
-import { type Clock, DEFAULT_SKEW_MS } from "../../primitives/time/clock.ts";
-import { formatTimestamp, timestamp } from "../../primitives/time/timestamp.ts";
+import type { TrustedKeySet } from "../../primitives/dsse/types.ts";
+import {
+  ed25519Verifier,
+  formatNote,
+  parseNote,
+  type SignedNote,
+  signNoteEd25519,
+  type Verifier,
+  verifyNote,
+} from "../../primitives/note/note.ts";
+import { formatCheckpoint, parseCheckpoint } from "../../primitives/note/checkpoint.ts";
+import { cosignatureTimestamp, cosignatureVerifier } from "../../primitives/note/cosignature.ts";
 
-/** How long a checkpoint statement is valid: 100 years. */
-export const CHECKPOINT_VALIDITY_MS = 100 * 365 * 24 * 3600 * 1000;
+/** Largest checkpoint note accepted, in bytes (a log signature and up to 16 cosignatures). */
+export const MAX_CHECKPOINT_BYTES = 16 * 1024;
 
-/** Largest checkpoint statement accepted, in bytes. */
-export const MAX_CHECKPOINT_BYTES = 8 * 1024;
-
-/** The signed content of a checkpoint. */
-export interface CheckpointPayload {
-  /** Number of records covered (records 1 to `tree_size`). */
-  tree_size: number;
-  /** Lowercase hex chain hash of record `tree_size`. */
-  head_hash: string;
-  issued_at: string;
-  expires_at: string;
-  /** The ledger this checkpoint belongs to (random UUID fixed at creation). */
-  ledger_id: string;
+/** What a verified checkpoint says. */
+export interface CheckpointHead {
+  origin: string;
+  /** Records covered (records 1 to `size`). */
+  size: number;
+  /** RFC 6962 root of the records' exact bytes. */
+  root: Uint8Array;
 }
 
-/** Strict decoder of a checkpoint payload. */
-export const checkpointPayload: Decoder<CheckpointPayload> = obj({
-  tree_size: int(1),
-  head_hash: sha256HexId,
-  issued_at: timestamp,
-  expires_at: timestamp,
-  ledger_id: uuid,
-});
+/** A witness as a verifier knows it: its key name and cosigning public key. */
+export interface WitnessKey {
+  name: string;
+  publicKey: Uint8Array;
+}
 
-/** Options for {@linkcode signCheckpoint}. */
-export interface SignCheckpointOptions {
-  treeSize: number;
-  headHash: Uint8Array;
-  ledgerId: string;
+/** How many of which witnesses must have cosigned. */
+export interface WitnessPolicy {
+  witnesses: readonly WitnessKey[];
+  /** Distinct witnesses required, at least 1. */
+  threshold: number;
+}
+
+/** Options for {@linkcode signLedgerCheckpoint}. */
+export interface SignLedgerCheckpointOptions {
+  origin: string;
+  size: number;
+  root: Uint8Array;
   key: SigningKey;
-  clock: Clock;
 }
 
 /**
- * Signs a checkpoint and returns the DSSE statement bytes.
+ * The checkpoint note of a ledger head, signed by the log key.
  *
  * @example
  * ```ts
- * import { signCheckpoint, verifyCheckpoint } from "./checkpoint.ts";
+ * import { signLedgerCheckpoint, verifyLedgerCheckpoint } from "./checkpoint.ts";
  * import { generateSeed, SigningKey } from "../../primitives/crypto/ed25519.ts";
  * const key = await SigningKey.fromSeed(generateSeed());
- * const clock = { now: () => Date.now() };
- * const bytes = await signCheckpoint({
- *   treeSize: 1,
- *   headHash: new Uint8Array(32),
- *   ledgerId: crypto.randomUUID(),
- *   key,
- *   clock,
+ * const note = await signLedgerCheckpoint({
+ *   origin: "saoe/0123456789abcdef0123456789abcdef", size: 1, root: new Uint8Array(32), key,
  * });
- * const keys = { name: "checkpoint key", keys: [key], threshold: 1 };
- * if ((await verifyCheckpoint(bytes, { keys, clock })).tree_size !== 1) throw new Error();
+ * const head = await verifyLedgerCheckpoint(note, {
+ *   origin: "saoe/0123456789abcdef0123456789abcdef",
+ *   logKeys: { name: "checkpoint key", keys: [key], threshold: 1 },
+ * });
+ * if (head.size !== 1) throw new Error();
  * ```
  */
-export function signCheckpoint(options: SignCheckpointOptions): Promise<Uint8Array<ArrayBuffer>> {
-  const now = options.clock.now();
-  const payload: CheckpointPayload = {
-    tree_size: options.treeSize,
-    head_hash: toHex(options.headHash),
-    issued_at: formatTimestamp(now),
-    expires_at: formatTimestamp(now + CHECKPOINT_VALIDITY_MS),
-    ledger_id: options.ledgerId,
-  };
-  checkpointPayload(payload, "$");
-  return signStatement({
-    payloadType: PAYLOAD_TYPES.checkpoint,
-    payload: { ...payload },
-    signers: [options.key],
+export async function signLedgerCheckpoint(options: SignLedgerCheckpointOptions): Promise<string> {
+  const text = formatCheckpoint({
+    origin: options.origin,
+    size: options.size,
+    rootHash: options.root,
+    extensions: [],
   });
+  const signature = await signNoteEd25519(text, { name: options.origin, key: options.key });
+  return formatNote({ text, signatures: [signature] });
 }
 
-/** Options for {@linkcode verifyCheckpoint}. */
-export interface VerifyCheckpointOptions {
-  /** The checkpoint keys trusted for this ledger. */
-  keys: TrustedKeySet;
-  clock: Clock;
+function logVerifiers(origin: string, logKeys: TrustedKeySet): Verifier[] {
+  return logKeys.keys.map((k) => ed25519Verifier(origin, k.publicKey));
+}
+
+function headOf(note: SignedNote, origin: string, what: string): CheckpointHead {
+  const body = parseCheckpoint(note.text);
+  if (body.origin !== origin) {
+    throw new SaoeError(
+      "checkpoint_signature",
+      `Cannot accept ${what}: it names log ${JSON.stringify(body.origin)}, not ${
+        JSON.stringify(origin)
+      }`,
+    );
+  }
+  return { origin, size: body.size, root: body.rootHash };
+}
+
+function parse(input: string | Uint8Array, what: string): SignedNote {
+  try {
+    return parseNote(input, MAX_CHECKPOINT_BYTES);
+  } catch (err: unknown) {
+    throw new SaoeError(
+      "checkpoint_signature",
+      `Cannot read ${what}: ${err instanceof Error ? err.message : String(err)}`,
+      {},
+      { cause: err },
+    );
+  }
+}
+
+async function requireLogSignature(
+  note: SignedNote,
+  origin: string,
+  logKeys: TrustedKeySet,
+  what: string,
+): Promise<void> {
+  try {
+    await verifyNote(note, logVerifiers(origin, logKeys));
+  } catch (err: unknown) {
+    throw new SaoeError(
+      "checkpoint_signature",
+      `Cannot accept ${what}: no signature by ${logKeys.name} verifies (${
+        err instanceof Error ? err.message : String(err)
+      })`,
+      {},
+      { cause: err },
+    );
+  }
+}
+
+/** Options for {@linkcode verifyLedgerCheckpoint}. */
+export interface VerifyLedgerCheckpointOptions {
+  origin: string;
+  /** The keys trusted to sign this log's checkpoints. */
+  logKeys: TrustedKeySet;
+  /** For messages; default "the checkpoint". */
+  what?: string;
+}
+
+/** Verifies a log-signed checkpoint note; throws `checkpoint_signature`. */
+export async function verifyLedgerCheckpoint(
+  input: string | Uint8Array,
+  options: VerifyLedgerCheckpointOptions,
+): Promise<CheckpointHead> {
+  const what = options.what ?? "the checkpoint";
+  const note = parse(input, what);
+  const head = headOf(note, options.origin, what);
+  await requireLogSignature(note, options.origin, options.logKeys, what);
+  return head;
+}
+
+/** A checkpoint verified as signed by the log and cosigned per the policy. */
+export interface WitnessedHead extends CheckpointHead {
+  /** The witnesses whose cosignatures verified, with their timestamps (seconds). */
+  cosigners: { name: string; timestamp: number }[];
+}
+
+/** Options for {@linkcode verifyWitnessedCheckpoint}. */
+export interface VerifyWitnessedOptions extends VerifyLedgerCheckpointOptions {
+  policy: WitnessPolicy;
 }
 
 /**
- * Verifies a checkpoint statement (signature first, then strict payload and
- * validity) and returns its payload; throws a {@linkcode SaoeError} otherwise.
+ * Verifies a checkpoint note signed by the log and cosigned by at least
+ * `policy.threshold` distinct witnesses of the policy; throws
+ * `checkpoint_signature` naming how many verified.
  */
-export async function verifyCheckpoint(
-  bytes: Uint8Array,
-  options: VerifyCheckpointOptions,
-): Promise<CheckpointPayload> {
-  const verified = await verifyStatement(bytes, {
-    payloadType: PAYLOAD_TYPES.checkpoint,
-    trusted: [options.keys],
-    signatureCode: "ledger_broken",
-    what: "ledger checkpoint",
-    decode: checkpointPayload,
-    clock: options.clock,
-    skewMs: DEFAULT_SKEW_MS,
-    maxBytes: MAX_CHECKPOINT_BYTES,
-  });
-  return verified.payload;
-}
-
-/** Reads an anchor file; `undefined` when it does not exist. */
-export async function readAnchor(path: string): Promise<Uint8Array | undefined> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch (err: unknown) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw new SaoeError("io_error", `Cannot read checkpoint anchor ${path}`, {}, { cause: err });
+export async function verifyWitnessedCheckpoint(
+  input: string | Uint8Array,
+  options: VerifyWitnessedOptions,
+): Promise<WitnessedHead> {
+  const what = options.what ?? "the witnessed checkpoint";
+  const note = parse(input, what);
+  const head = headOf(note, options.origin, what);
+  await requireLogSignature(note, options.origin, options.logKeys, what);
+  const cosigners: { name: string; timestamp: number }[] = [];
+  for (const witness of options.policy.witnesses) {
+    const verifier = cosignatureVerifier(witness.name, witness.publicKey);
+    const mine = note.signatures.filter((s) =>
+      s.name === verifier.name && s.keyId === verifier.keyId
+    );
+    if (mine.length === 0) continue;
+    try {
+      await verifyNote({ text: note.text, signatures: mine }, [verifier]);
+    } catch {
+      throw new SaoeError(
+        "checkpoint_signature",
+        `Cannot accept ${what}: the cosignature of witness ${witness.name} does not verify`,
+      );
+    }
+    cosigners.push({ name: witness.name, timestamp: cosignatureTimestamp(mine[0]!) });
   }
-  if (!info.isFile) {
-    throw new SaoeError("unsafe_path", `Cannot read checkpoint anchor ${path}: not a regular file`);
-  }
-  if (info.size > MAX_CHECKPOINT_BYTES) {
+  if (cosigners.length < options.policy.threshold) {
     throw new SaoeError(
-      "size_exceeded",
-      `Cannot read checkpoint anchor ${path}: ${info.size} bytes exceeds ${MAX_CHECKPOINT_BYTES}`,
+      "checkpoint_signature",
+      `Cannot accept ${what}: ${cosigners.length} of the ${options.policy.witnesses.length} configured witnesses cosigned it, ${options.policy.threshold} required`,
     );
   }
-  return await Deno.readFile(path);
+  return { ...head, cosigners };
 }

@@ -38,6 +38,9 @@ export const EVENT_TYPES = [
   "sandbox_violation",
   "key_rotated",
   "trust_refused",
+  "trust_versions",
+  "operator_action",
+  "operator_action_refused",
   "checkpoint",
 ] as const;
 

@@ -1,6 +1,7 @@
 /**
- * The audit ledger (docs/design.md section 7): an append-only, hash-chained log of exact
- * event bytes in SQLite, with signed checkpoints.
+ * The audit ledger (docs/design.md section 7): an append-only log of exact event
+ * bytes in SQLite, each record chained to the one before and a leaf of an RFC 6962
+ * Merkle tree, with checkpoints as C2SP signed notes that witnesses cosign.
  *
  * One writer (the supervisor) opens it with {@linkcode openLedger}; it holds the
  * writer lock (see `writer_lock.ts`) and, alone, the checkpoint key. Viewers and
@@ -19,12 +20,20 @@ import { SaoeError } from "../../primitives/errors.ts";
 import { toHex } from "../../primitives/crypto/bytes.ts";
 import type { SigningKey } from "../../primitives/crypto/ed25519.ts";
 import { parseStrictJson } from "../../primitives/json/strict_parse.ts";
-import { type Clock, systemClock } from "../../primitives/time/clock.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
+import { leafHash } from "../../primitives/merkle/hash.ts";
+import { MerkleFrontier, type MerkleNode } from "../../primitives/merkle/tree.ts";
 import { chainHash, GENESIS_HASH } from "./chain_hash.ts";
-import { signCheckpoint } from "./checkpoint.ts";
+import { signLedgerCheckpoint } from "./checkpoint.ts";
 import { MAX_EVENT_BYTES } from "./events.ts";
-import { configureReader, configureWriter, LEDGER_FORMAT, SCHEMA_SQL } from "./schema.ts";
+import { MerkleStore } from "./merkle_store.ts";
+import {
+  configureReader,
+  configureWriter,
+  LEDGER_FORMAT,
+  MIGRATE_FROM_1_SQL,
+  SCHEMA_SQL,
+} from "./schema.ts";
 import { WriterLock } from "./writer_lock.ts";
 
 /** Most events one {@linkcode Ledger.append} call may carry. */
@@ -40,21 +49,24 @@ export interface OpenLedgerOptions {
   readOnly?: boolean;
   /** The checkpoint signing key; only the writer has it. */
   checkpointKey?: SigningKey;
+  /** The log's origin line (`logOrigin` of the home), which every checkpoint names. */
+  origin?: string;
   /**
-   * Where {@linkcode Ledger.checkpoint} also writes the latest checkpoint:
-   * `<home>/audit/anchor.json` (`anchorPath` of the home layout).
+   * Where {@linkcode Ledger.recordWitnessed} also writes the latest witnessed
+   * checkpoint note (`<home>/audit/checkpoint`), a copy for operators: nothing
+   * trusts it without checking its cosignatures.
    */
-  anchorPath?: string;
-  /** Clock for checkpoint timestamps; the system clock by default. */
-  clock?: Clock;
+  witnessedPath?: string;
 }
 
-/** The head of the chain. */
+/** The head of the ledger. */
 export interface LedgerHead {
   /** Number of records (the last seq). */
   size: number;
-  /** Lowercase hex hash of the last record; 64 zeros for an empty ledger. */
+  /** Lowercase hex chain hash of the last record; 64 zeros for an empty ledger. */
   hash: string;
+  /** Lowercase hex RFC 6962 Merkle root of all records. */
+  root: string;
 }
 
 /** One stored record. */
@@ -77,10 +89,19 @@ export interface ReadOptions {
 /** A checkpoint just written. */
 export interface CheckpointWritten {
   treeSize: number;
-  /** Lowercase hex head hash at `treeSize`. */
+  /** Lowercase hex chain hash of record `treeSize`. */
   headHash: string;
-  /** The exact DSSE statement stored in the ledger and in the anchor file. */
-  statement: Uint8Array;
+  /** Lowercase hex Merkle root at `treeSize`. */
+  root: string;
+  /** The log-signed checkpoint note stored in the ledger. */
+  note: string;
+}
+
+/** A checkpoint the witnesses cosigned, as stored. */
+export interface WitnessedCheckpoint {
+  treeSize: number;
+  /** The note with the log's signature and the witnesses' cosignatures. */
+  note: string;
 }
 
 /** An open ledger. */
@@ -100,8 +121,23 @@ export interface Ledger {
   head(): LedgerHead;
   /** Records after `afterSeq`, in seq order. */
   read(options?: ReadOptions): LedgerRecord[];
-  /** Signs the current head, stores the checkpoint and rewrites the anchor file. */
+  /** The Merkle root of the first `size` records (from the stored tree). */
+  root(size: number): Uint8Array;
+  /** The RFC 6962 inclusion proof of record `seq` (1-based) in the tree of `size` records. */
+  inclusionProof(seq: number, size: number): Uint8Array[];
+  /** The RFC 6962 consistency proof from `oldSize` to `newSize` records. */
+  consistencyProof(oldSize: number, newSize: number): Uint8Array[];
+  /** Signs the current head as a checkpoint note and stores it (writer only). */
   checkpoint(): Promise<CheckpointWritten>;
+  /** The log-signed checkpoint note stored for `treeSize`, if any. */
+  checkpointAt(treeSize: number): string | undefined;
+  /**
+   * Stores a checkpoint the witness policy accepted and rewrites the operators'
+   * copy of the latest one (writer only; the caller verified the cosignatures).
+   */
+  recordWitnessed(checkpoint: WitnessedCheckpoint): Promise<void>;
+  /** The largest witnessed checkpoint stored, if any. */
+  latestWitnessed(): WitnessedCheckpoint | undefined;
   /** Closes the database and releases the writer lock. */
   close(): void;
 }
@@ -150,9 +186,12 @@ class SqliteLedger implements Ledger {
   #db: DatabaseSync | undefined;
   #lock: WriterLock | undefined;
   #key: SigningKey | undefined;
-  #anchorPath: string | undefined;
-  #clock: Clock;
+  #origin: string | undefined;
+  #witnessedPath: string | undefined;
   #checkpointing: Promise<unknown> = Promise.resolve();
+  readonly #store: MerkleStore;
+  /** The writer's frontier, always that of the committed records. */
+  #frontier: MerkleFrontier | undefined;
 
   constructor(
     db: DatabaseSync,
@@ -166,8 +205,14 @@ class SqliteLedger implements Ledger {
     this.#db = db;
     this.#lock = lock;
     this.#key = options.checkpointKey;
-    this.#anchorPath = options.anchorPath;
-    this.#clock = options.clock ?? systemClock;
+    this.#origin = options.origin;
+    this.#witnessedPath = options.witnessedPath;
+    this.#store = new MerkleStore(db, options.path, !this.readOnly);
+    if (!this.readOnly) this.#frontier = this.#store.frontier(this.#size(db));
+  }
+
+  #size(db: DatabaseSync): number {
+    return this.#headRow(db)?.seq ?? 0;
   }
 
   #open(): DatabaseSync {
@@ -219,16 +264,30 @@ class SqliteLedger implements Ledger {
     try {
       const head = this.#headRow(db);
       let seq = head?.seq ?? 0;
+      if (seq !== this.#frontier!.size) {
+        throw new SaoeError(
+          "ledger_broken",
+          `Cannot append to ledger ${this.path}: it holds ${seq} records but its writer's tree covers ${
+            this.#frontier!.size
+          } (another writer?)`,
+        );
+      }
+      // pushed on a copy: a failed transaction leaves the writer's frontier as committed
+      const frontier = new MerkleFrontier(this.#frontier!.size, this.#frontier!.frontier());
       let prev: Uint8Array = head?.hash ?? GENESIS_HASH;
       const seqs: number[] = [];
+      const nodes: MerkleNode[] = [];
       for (const bytes of events) {
         const hash = chainHash(prev, bytes);
         seq++;
         insert.run(seq, prev, hash, bytes);
+        nodes.push(...frontier.push(leafHash(bytes)));
         seqs.push(seq);
         prev = hash;
       }
+      this.#store.put(nodes);
       db.exec("COMMIT");
+      this.#frontier = frontier;
       return seqs;
     } catch (err: unknown) {
       if (db.isTransaction) db.exec("ROLLBACK");
@@ -237,8 +296,68 @@ class SqliteLedger implements Ledger {
   }
 
   head(): LedgerHead {
-    const row = this.#headRow(this.#open());
-    return { size: row?.seq ?? 0, hash: toHex(row?.hash ?? GENESIS_HASH) };
+    const db = this.#open();
+    const row = this.#headRow(db);
+    const size = row?.seq ?? 0;
+    const root = this.#frontier?.root() ?? this.#store.root(size);
+    return { size, hash: toHex(row?.hash ?? GENESIS_HASH), root: toHex(root) };
+  }
+
+  root(size: number): Uint8Array {
+    this.#checkSize(size, "root of");
+    return this.#store.root(size);
+  }
+
+  inclusionProof(seq: number, size: number): Uint8Array[] {
+    this.#checkSize(size, "prove inclusion in");
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > size) {
+      throw new RangeError(`Record ${seq} is not in a tree of ${size} records`);
+    }
+    return this.#store.inclusionProof(seq - 1, size);
+  }
+
+  consistencyProof(oldSize: number, newSize: number): Uint8Array[] {
+    this.#checkSize(newSize, "prove consistency of");
+    if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > newSize) {
+      throw new RangeError(`No consistency proof from ${oldSize} to ${newSize} records`);
+    }
+    return this.#store.consistencyProof(oldSize, newSize);
+  }
+
+  #checkSize(size: number, what: string): void {
+    const have = this.#size(this.#open());
+    if (!Number.isSafeInteger(size) || size < 0 || size > have) {
+      throw new RangeError(`Cannot ${what} a tree of ${size} records: ledger holds ${have}`);
+    }
+  }
+
+  checkpointAt(treeSize: number): string | undefined {
+    const row = this.#open().prepare("SELECT note FROM checkpoints WHERE tree_size = ?").get(
+      treeSize,
+    ) as { note: string } | undefined;
+    return row?.note;
+  }
+
+  async recordWitnessed(checkpoint: WitnessedCheckpoint): Promise<void> {
+    const db = this.#writer("record a witnessed checkpoint in");
+    db.prepare("INSERT OR REPLACE INTO witnessed(tree_size, note) VALUES (?, ?)").run(
+      checkpoint.treeSize,
+      checkpoint.note,
+    );
+    const path = this.#witnessedPath;
+    const latest = this.latestWitnessed();
+    // the operators' copy names the largest one: a late answer for an older size never replaces it
+    if (path !== undefined && latest?.treeSize === checkpoint.treeSize) {
+      await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFileAtomic(path, new TextEncoder().encode(checkpoint.note));
+    }
+  }
+
+  latestWitnessed(): WitnessedCheckpoint | undefined {
+    const row = this.#open().prepare(
+      "SELECT tree_size, note FROM witnessed ORDER BY tree_size DESC LIMIT 1",
+    ).get() as { tree_size: number; note: string } | undefined;
+    return row === undefined ? undefined : { treeSize: row.tree_size, note: row.note };
   }
 
   read(options: ReadOptions = {}): LedgerRecord[] {
@@ -273,43 +392,31 @@ class SqliteLedger implements Ledger {
   async #checkpoint(): Promise<CheckpointWritten> {
     const db = this.#writer("checkpoint");
     const key = this.#key;
-    const anchorPath = this.#anchorPath;
-    if (key === undefined || anchorPath === undefined) {
+    const origin = this.#origin;
+    if (key === undefined || origin === undefined) {
       throw new SaoeError(
         "bad_config",
         `Cannot checkpoint ledger ${this.path}: it was opened without ${
-          key === undefined ? "a checkpoint key" : "an anchor path"
+          key === undefined ? "a checkpoint key" : "an origin"
         }`,
       );
     }
-    // the head read here is committed (and fsynced): the anchor never names records
+    // the head read here is committed (and fsynced): a checkpoint never names records
     // the database could lose
     const head = this.#headRow(db);
     if (head === undefined) {
       throw new SaoeError("bad_config", `Cannot checkpoint ledger ${this.path}: it is empty`);
     }
-    const existing = db.prepare("SELECT statement FROM checkpoints WHERE tree_size = ?").get(
-      head.seq,
-    ) as { statement: Uint8Array } | undefined;
-    let statement = existing?.statement;
-    if (statement === undefined) {
-      statement = await signCheckpoint({
-        treeSize: head.seq,
-        headHash: head.hash,
-        ledgerId: this.ledgerId,
-        key,
-        clock: this.#clock,
-      });
-      this.#open().prepare("INSERT INTO checkpoints(tree_size, statement) VALUES (?, ?)").run(
+    const root = this.#frontier!.root();
+    const stored = this.checkpointAt(head.seq);
+    const note = stored ?? await signLedgerCheckpoint({ origin, size: head.seq, root, key });
+    if (stored === undefined) {
+      this.#open().prepare("INSERT INTO checkpoints(tree_size, note) VALUES (?, ?)").run(
         head.seq,
-        statement,
+        note,
       );
     }
-    // the ledger first, then the anchor: a crash in between leaves an older anchor,
-    // which still verifies
-    await Deno.mkdir(dirname(anchorPath), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(anchorPath, statement);
-    return { treeSize: head.seq, headHash: toHex(head.hash), statement };
+    return { treeSize: head.seq, headHash: toHex(head.hash), root: toHex(root), note };
   }
 
   close(): void {
@@ -343,11 +450,37 @@ function readLedgerId(db: DatabaseSync, path: string): string {
   return row.value;
 }
 
+/**
+ * A format-1 ledger (written by an earlier version: chain only) becomes format 2:
+ * its DSSE checkpoints are set aside and the Merkle tree is built from its records,
+ * inside the writer's opening transaction.
+ */
+function migrateFrom1(db: DatabaseSync, path: string): void {
+  const hasMeta = db.prepare(
+    "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+  ).get();
+  if (hasMeta === undefined) return;
+  const format = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as
+    | { value: string }
+    | undefined;
+  if (format?.value !== "1") return;
+  db.exec(MIGRATE_FROM_1_SQL);
+  db.exec(SCHEMA_SQL);
+  const store = new MerkleStore(db, path, true);
+  const frontier = new MerkleFrontier();
+  const rows = db.prepare("SELECT bytes FROM records ORDER BY seq").iterate() as Iterable<
+    { bytes: Uint8Array }
+  >;
+  for (const row of rows) store.put(frontier.push(leafHash(row.bytes)));
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'format'").run(LEDGER_FORMAT);
+}
+
 function openWriterDb(path: string): { db: DatabaseSync; ledgerId: string } {
   const db = new DatabaseSync(path);
   try {
     configureWriter(db);
     db.exec("BEGIN IMMEDIATE");
+    migrateFrom1(db, path);
     db.exec(SCHEMA_SQL);
     db.prepare("INSERT OR IGNORE INTO meta(key, value) VALUES ('ledger_id', ?)").run(
       crypto.randomUUID(),

@@ -15,9 +15,14 @@ import type { DatabaseSync } from "node:sqlite";
 import { SaoeError } from "../../primitives/errors.ts";
 
 /** Current schema version, stored in `meta.format`. */
-export const LEDGER_FORMAT = "1";
+export const LEDGER_FORMAT = "2";
 
-/** Tables of a ledger database (STRICT: a value of the wrong type is refused). */
+/**
+ * Tables of a ledger database (STRICT: a value of the wrong type is refused):
+ * the records with their chain hashes; every complete node of the RFC 6962
+ * Merkle tree over the records' bytes; the log-signed checkpoint notes; and the
+ * checkpoints witnesses cosigned, as returned to the supervisor.
+ */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS records(
@@ -26,10 +31,30 @@ CREATE TABLE IF NOT EXISTS records(
   hash BLOB NOT NULL,
   bytes BLOB NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS merkle(
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY(level, idx)
+) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints(
   tree_size INTEGER PRIMARY KEY,
-  statement BLOB NOT NULL
+  note TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS witnessed(
+  tree_size INTEGER PRIMARY KEY,
+  note TEXT NOT NULL
+) STRICT;
+`;
+
+/**
+ * What turns a format-1 ledger (chain only, DSSE checkpoints) into format 2: its
+ * DSSE checkpoints are kept aside, unused (they vouched for chain heads, which
+ * the Merkle checkpoints replace); the tree is built from the records by the
+ * writer when it opens the ledger.
+ */
+export const MIGRATE_FROM_1_SQL = `
+ALTER TABLE checkpoints RENAME TO legacy_checkpoints;
 `;
 
 /** Applies the writer's connection settings: WAL, fsync per commit, a busy timeout. */

@@ -1,28 +1,36 @@
 /**
- * Ledger verification (`saoe audit verify`, the viewer's ledger status): recomputes
- * the whole chain in one streaming pass and names the first bad record.
+ * Ledger verification (`saoe audit verify`, the viewer's ledger status, the
+ * supervisor's start): recomputes, in one streaming pass, every record's chain
+ * hash and the RFC 6962 Merkle tree over the records' exact bytes, and names the
+ * first record that cannot be vouched for.
  *
- * What it trusts: only the checkpoint keys it is given. What it detects: an edited
- * record (`hash_mismatch`), a deleted row (`seq_gap`), reordered or swapped rows
- * (`prev_hash_mismatch`), a chain re-computed by someone without the key
- * (`checkpoint_mismatch` at the first checkpoint whose head differs), a forged or
- * altered checkpoint (`checkpoint_signature`), and a tail cut past the last
- * checkpoint (`truncated`, via the anchor file kept outside the database). Records
- * after the last checkpoint are protected by the chain only: cutting them off
- * cannot be told from their never having been written.
+ * What it trusts: the log keys it is given (for the checkpoints stored in the
+ * ledger) and, above all, the witnessed checkpoint its caller verified (from a
+ * witness, or a file the operator kept elsewhere). Someone who can write the
+ * home can rewrite the database, recompute every hash and re-sign every
+ * checkpoint with the key kept there; what they cannot change is what a witness
+ * cosigned. So: a ledger that is missing, unreadable, shorter than the witnessed
+ * size (`truncated`) or whose tree at that size has another root
+ * (`checkpoint_mismatch`: rewritten history) fails, naming what the witness
+ * vouches for and what the ledger holds. Within the ledger it detects an edited
+ * record (`hash_mismatch`), a deleted row (`seq_gap`), reordered rows
+ * (`prev_hash_mismatch`), a stored checkpoint that does not verify
+ * (`checkpoint_signature`) or whose root differs (`checkpoint_mismatch`), and a
+ * damaged tree table (`tree_mismatch`: its proofs would not verify).
  *
  * Every finding is a result, never a thrown error, so a caller can show it.
  *
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
-import { SaoeError } from "../../primitives/errors.ts";
-import { constantTimeEqual, fromHex, toHex } from "../../primitives/crypto/bytes.ts";
+import { constantTimeEqual, toHex } from "../../primitives/crypto/bytes.ts";
 import type { TrustedKeySet } from "../../primitives/dsse/types.ts";
-import type { Clock } from "../../primitives/time/clock.ts";
+import { leafHash } from "../../primitives/merkle/hash.ts";
+import { MerkleFrontier, type MerkleNode } from "../../primitives/merkle/tree.ts";
 import { chainHash, GENESIS_HASH, HASH_BYTES } from "./chain_hash.ts";
-import { type CheckpointPayload, readAnchor, verifyCheckpoint } from "./checkpoint.ts";
+import { type CheckpointHead, verifyLedgerCheckpoint } from "./checkpoint.ts";
 import { MAX_EVENT_BYTES } from "./events.ts";
+import { MerkleStore } from "./merkle_store.ts";
 import { configureReader } from "./schema.ts";
 
 /** Why verification stopped at a record. */
@@ -32,47 +40,49 @@ export type LedgerFault =
   | "seq_gap"
   | "checkpoint_mismatch"
   | "checkpoint_signature"
+  | "tree_mismatch"
   | "truncated"
+  | "missing"
   | "malformed";
 
 /** Options for {@linkcode verifyLedger}. */
 export interface VerifyLedgerOptions {
   /** The database file. */
   path: string;
-  /** The anchor file the writer keeps outside the database. */
-  anchorPath: string;
-  /** The keys trusted to sign this ledger's checkpoints. */
-  checkpointKeys: TrustedKeySet;
-  /** Clock for checkpoint validity. */
-  clock: Clock;
+  /** The log's origin line, which every checkpoint must name. */
+  origin: string;
+  /** The keys trusted to sign this log's checkpoints. */
+  logKeys: TrustedKeySet;
+  /**
+   * The latest checkpoint the witness policy accepted, already verified by the
+   * caller: the ledger must hold its size and have its root there.
+   */
+  witnessed?: CheckpointHead;
+  /** Where the witnessed checkpoint came from, for messages (e.g. `witness w1.example`). */
+  witnessedSource?: string;
 }
 
 /** The outcome of {@linkcode verifyLedger}. */
 export interface LedgerVerification {
   /** True when every check passed. */
   ok: boolean;
-  /** Highest seq in the database. */
+  /** Highest seq in the database (0 when it is missing or unreadable). */
   size: number;
-  /** Records whose chain hash was recomputed and matched. */
+  /** Records whose chain hash and leaf were recomputed and matched. */
   checked: number;
-  /** Checkpoints (stored and anchor) whose signature and head matched. */
+  /** Stored checkpoints whose signature and root matched. */
   checkpoints: number;
+  /** The witnessed size the ledger was checked against (0: none). */
+  witnessedSize: number;
+  /** Records after the witnessed checkpoint: vouched for by the log key only. */
+  unwitnessed: number;
+  /** The Merkle root of all records, when they verified. */
+  root?: string;
   /** The first record that cannot be vouched for, and why. */
   firstBad?: { seq: number; reason: LedgerFault };
   /** One sentence for people: what was verified or where the ledger broke. */
   message: string;
 }
-
-/** A verified checkpoint the chain must meet at `treeSize`. */
-interface Expected {
-  treeSize: number;
-  headHash: Uint8Array;
-  ledgerId: string;
-  /** Names the checkpoint in messages. */
-  source: string;
-}
-
-type Pending = Expected | { treeSize: number; fault: LedgerFault; message: string };
 
 class Broken extends Error {
   constructor(readonly seq: number, readonly reason: LedgerFault, message: string) {
@@ -88,8 +98,13 @@ function isBytes(value: unknown, length?: number): value is Uint8Array {
   return value instanceof Uint8Array && (length === undefined || value.byteLength === length);
 }
 
+function short(root: Uint8Array): string {
+  return `${toHex(root).slice(0, 12)}…`;
+}
+
 /**
- * Verifies the ledger at `options.path` against its checkpoints and anchor file.
+ * Verifies the ledger at `options.path` against its stored checkpoints and the
+ * witnessed checkpoint.
  *
  * @example
  * ```ts
@@ -99,90 +114,105 @@ function isBytes(value: unknown, length?: number): value is Uint8Array {
  * const dir = await Deno.makeTempDir();
  * const key = await SigningKey.fromSeed(generateSeed());
  * const path = `${dir}/ledger.db`;
- * const anchorPath = `${dir}/anchor.json`;
- * const ledger = await openLedger({ path, anchorPath, checkpointKey: key });
+ * const origin = "saoe/0123456789abcdef0123456789abcdef";
+ * const ledger = await openLedger({ path, origin, checkpointKey: key });
  * ledger.append([new TextEncoder().encode('{"n":1}')]);
  * await ledger.checkpoint();
  * ledger.close();
  * const result = await verifyLedger({
  *   path,
- *   anchorPath,
- *   checkpointKeys: { name: "checkpoint key", keys: [key], threshold: 1 },
- *   clock: { now: () => Date.now() },
+ *   origin,
+ *   logKeys: { name: "checkpoint key", keys: [key], threshold: 1 },
  * });
  * if (!result.ok) throw new Error(result.message);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function verifyLedger(options: VerifyLedgerOptions): Promise<LedgerVerification> {
-  // the anchor is read before the database snapshot starts: the writer stores a
-  // checkpoint before it rewrites the anchor, so the snapshot always covers it
-  let anchor: Pending | undefined;
-  try {
-    anchor = await loadAnchor(options);
-  } catch (err: unknown) {
-    return fail(0, 0, 0, new Broken(1, "checkpoint_signature", describe(err)));
+  const witnessed = options.witnessed;
+  const source = options.witnessedSource ?? "the witnessed checkpoint";
+  const info = await Deno.lstat(options.path).catch(() => undefined);
+  if (info === undefined || (info.isFile && info.size === 0)) {
+    if (witnessed === undefined || witnessed.size === 0) {
+      return {
+        ok: true,
+        size: 0,
+        checked: 0,
+        checkpoints: 0,
+        witnessedSize: 0,
+        unwitnessed: 0,
+        message: "No ledger records yet, and no witness vouches for any",
+      };
+    }
+    return fail(
+      { size: 0, checked: 0, checkpoints: 0, witnessedSize: witnessed.size },
+      new Broken(
+        1,
+        "missing",
+        `Ledger missing: ${source} vouches for ${witnessed.size} records at root ${
+          short(witnessed.root)
+        }; ${options.path} is ${info === undefined ? "gone" : "empty"}`,
+      ),
+    );
+  }
+  if (!info.isFile) {
+    return fail(
+      { size: 0, checked: 0, checkpoints: 0, witnessedSize: witnessed?.size ?? 0 },
+      new Broken(1, "malformed", `Ledger ${options.path} is not a regular file`),
+    );
   }
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(options.path, { readOnly: true });
     configureReader(db);
   } catch (err: unknown) {
-    throw new SaoeError("io_error", `Cannot open ledger ${options.path}: ${describe(err)}`, {}, {
-      cause: err,
-    });
+    return fail(
+      { size: 0, checked: 0, checkpoints: 0, witnessedSize: witnessed?.size ?? 0 },
+      new Broken(1, "malformed", `Ledger ${options.path} cannot be opened: ${describe(err)}`),
+    );
   }
-  const walk = new Walk(db, options, anchor);
+  const walk = new Walk(db, options);
   try {
-    db.exec("BEGIN"); // one snapshot for records, checkpoints and meta
+    db.exec("BEGIN"); // one snapshot for records, tree and checkpoints
     await walk.run();
     return walk.success();
   } catch (err: unknown) {
-    if (err instanceof Broken) return fail(walk.size, walk.checked, walk.checkpoints, err);
+    const counts = {
+      size: walk.size,
+      checked: walk.checked,
+      checkpoints: walk.checkpoints,
+      witnessedSize: witnessed?.size ?? 0,
+    };
+    if (err instanceof Broken) return fail(counts, err);
     return fail(
-      walk.size,
-      walk.checked,
-      walk.checkpoints,
-      new Broken(walk.checked + 1, "malformed", `Ledger cannot be read: ${describe(err)}`),
+      counts,
+      new Broken(
+        walk.checked + 1,
+        "malformed",
+        `Ledger ${options.path} cannot be read: ${describe(err)}`,
+      ),
     );
   } finally {
     try {
       if (db.isTransaction) db.exec("COMMIT");
+    } catch {
+      // a damaged file may refuse even that
     } finally {
       db.close();
     }
   }
 }
 
-function fail(size: number, checked: number, checkpoints: number, b: Broken): LedgerVerification {
+function fail(
+  counts: { size: number; checked: number; checkpoints: number; witnessedSize: number },
+  b: Broken,
+): LedgerVerification {
   return {
     ok: false,
-    size,
-    checked,
-    checkpoints,
+    ...counts,
+    unwitnessed: 0,
     firstBad: { seq: b.seq, reason: b.reason },
     message: b.message,
-  };
-}
-
-async function loadAnchor(options: VerifyLedgerOptions): Promise<Pending | undefined> {
-  const bytes = await readAnchor(options.anchorPath);
-  if (bytes === undefined) return undefined;
-  let payload: CheckpointPayload;
-  try {
-    payload = await verifyCheckpoint(bytes, { keys: options.checkpointKeys, clock: options.clock });
-  } catch (err: unknown) {
-    throw new Error(
-      `Ledger cannot be vouched for: anchor checkpoint ${options.anchorPath} does not verify (${
-        describe(err)
-      })`,
-    );
-  }
-  return {
-    treeSize: payload.tree_size,
-    headHash: fromHex(payload.head_hash),
-    ledgerId: payload.ledger_id,
-    source: `anchor checkpoint ${options.anchorPath}`,
   };
 }
 
@@ -196,6 +226,11 @@ interface RecordRow {
   bytes: unknown;
 }
 
+/** A stored checkpoint: verified, or the fault it carries (raised when reached). */
+type Stored =
+  | { treeSize: number; head: CheckpointHead }
+  | { treeSize: number; fault: LedgerFault; message: string };
+
 /** One verification pass over a snapshot. */
 class Walk {
   size = 0;
@@ -203,36 +238,24 @@ class Walk {
   checkpoints = 0;
   #db: DatabaseSync;
   #options: VerifyLedgerOptions;
-  #anchor: Pending | undefined;
-  #ledgerId = "";
   #lastGood = 0;
-  #lastHash: Uint8Array = GENESIS_HASH;
+  #root: Uint8Array = new Uint8Array(HASH_BYTES);
   #stored: Iterator<unknown> | undefined;
 
-  constructor(db: DatabaseSync, options: VerifyLedgerOptions, anchor: Pending | undefined) {
+  constructor(db: DatabaseSync, options: VerifyLedgerOptions) {
     this.#db = db;
     this.#options = options;
-    this.#anchor = anchor;
   }
 
   async run(): Promise<void> {
     const db = this.#db;
-    const meta = db.prepare("SELECT value FROM meta WHERE key = 'ledger_id'").get() as
-      | { value: unknown }
-      | undefined;
-    if (meta === undefined || typeof meta.value !== "string") {
-      throw new Broken(1, "malformed", "Ledger broken at seq 1: the ledger has no ledger_id");
-    }
-    this.#ledgerId = meta.value;
     const stats = db.prepare("SELECT max(seq) AS size FROM records").get() as { size: unknown };
     this.size = typeof stats.size === "number" ? stats.size : 0;
-    const stored = db.prepare("SELECT count(*) AS n FROM checkpoints").get() as { n: number };
-    this.#checkAnchorPresence(stored.n);
-
-    this.#stored = db.prepare("SELECT tree_size, statement FROM checkpoints ORDER BY tree_size")
+    this.#stored = db.prepare("SELECT tree_size, note FROM checkpoints ORDER BY tree_size")
       .iterate();
     let next = await this.#nextStored();
-    const anchor = this.#anchor;
+    const witnessed = this.#options.witnessed;
+    const frontier = new MerkleFrontier();
     let expected = 1;
     let prev: Uint8Array = GENESIS_HASH;
     // pages of rows inside the snapshot: bounded memory, and measured ~40% faster than
@@ -242,6 +265,7 @@ class Walk {
     );
     for (;;) {
       const rows = page.all(expected, PAGE_ROWS) as unknown as RecordRow[];
+      const completed: MerkleNode[] = [];
       for (const row of rows) {
         const seq = row.seq;
         if (typeof seq !== "number" || seq < expected) {
@@ -282,50 +306,107 @@ class Walk {
             `Ledger broken at seq ${seq}: hash does not match its bytes (edited record)`,
           );
         }
+        completed.push(...frontier.push(leafHash(bytes)));
         prev = computed;
         this.checked = seq;
         expected = seq + 1;
-        while (next !== undefined && next.treeSize === seq) {
-          this.#check(next, computed);
-          next = await this.#nextStored();
+        if ((next !== undefined && next.treeSize === seq) || witnessed?.size === seq) {
+          const root = frontier.root();
+          while (next !== undefined && next.treeSize === seq) {
+            this.#check(next, root);
+            next = await this.#nextStored();
+          }
+          if (witnessed?.size === seq) this.#checkWitnessed(witnessed, root);
         }
-        if (anchor !== undefined && anchor.treeSize === seq) this.#check(anchor, computed);
       }
+      // the tree table serves proofs: every node it holds must be the one the records give
+      this.#checkNodes(completed);
       if (rows.length < PAGE_ROWS) break;
     }
-    this.#lastHash = prev;
     const held = expected - 1;
-    if (next !== undefined) this.#beyondEnd(next, held);
-    if (anchor !== undefined && anchor.treeSize > held) this.#beyondEnd(anchor, held);
-  }
-
-  #checkAnchorPresence(storedCount: number): void {
-    const anchor = this.#anchor;
-    if (anchor === undefined) {
-      if (storedCount > 0) {
-        throw new Broken(
-          1,
-          "checkpoint_mismatch",
-          `Ledger cannot be vouched for: anchor file ${this.#options.anchorPath} is missing although the ledger holds ${storedCount} checkpoints`,
-        );
-      }
-      return;
-    }
-    const anchorId = "fault" in anchor ? undefined : anchor.ledgerId;
-    if (anchorId !== this.#ledgerId) {
+    if (witnessed !== undefined && witnessed.size > held) {
+      const source = this.#options.witnessedSource ?? "the witnessed checkpoint";
       throw new Broken(
-        1,
-        "checkpoint_mismatch",
-        `Ledger cannot be vouched for: the anchor checkpoint belongs to ledger ${anchorId}, not ${this.#ledgerId}`,
+        held + 1,
+        "truncated",
+        `Ledger truncated at seq ${
+          held + 1
+        }: ${source} vouches for ${witnessed.size} records at root ${
+          short(witnessed.root)
+        }; the ledger holds ${held}`,
       );
     }
+    if (next !== undefined) {
+      if ("fault" in next) throw new Broken(next.treeSize, next.fault, next.message);
+      throw new Broken(
+        held + 1,
+        "truncated",
+        `Ledger truncated at seq ${
+          held + 1
+        }: its checkpoint at tree size ${next.treeSize} covers records the ledger no longer holds (it holds ${held})`,
+      );
+    }
+    this.#root = frontier.root();
+    // the tree table serves proofs: it must agree with the records
+    if (held > 0) {
+      let stored: Uint8Array | undefined;
+      try {
+        stored = new MerkleStore(db, this.#options.path, false).root(held);
+      } catch (err: unknown) {
+        throw new Broken(held, "tree_mismatch", `Ledger tree table damaged: ${describe(err)}`);
+      }
+      if (!constantTimeEqual(stored, this.#root)) {
+        throw new Broken(
+          held,
+          "tree_mismatch",
+          `Ledger tree table does not match the records: its root is ${
+            short(stored)
+          }, the records' is ${short(this.#root)} (proofs from it would not verify)`,
+        );
+      }
+    }
   }
 
-  /** Reads, verifies and decodes the next stored checkpoint (a failure is kept pending). */
-  async #nextStored(): Promise<Pending | undefined> {
+  /** Compares the nodes a page of records completed with the stored ones, one range read per level. */
+  #checkNodes(nodes: readonly MerkleNode[]): void {
+    if (nodes.length === 0) return;
+    const byLevel = new Map<number, MerkleNode[]>();
+    for (const n of nodes) {
+      const list = byLevel.get(n.level) ?? [];
+      list.push(n);
+      byLevel.set(n.level, list);
+    }
+    const range = this.#db.prepare(
+      "SELECT idx, hash FROM merkle WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+    );
+    for (const [level, list] of byLevel) {
+      const first = list[0]!.index;
+      const last = list.at(-1)!.index;
+      const stored = range.all(level, first, last) as { idx: number; hash: unknown }[];
+      const at = new Map(stored.map((r) => [r.idx, r.hash]));
+      for (const n of list) {
+        const hash = at.get(n.index);
+        if (!isBytes(hash, HASH_BYTES) || !constantTimeEqual(hash, n.hash)) {
+          const covering = n.index * 2 ** level + 1;
+          throw new Broken(
+            covering,
+            "tree_mismatch",
+            `Ledger tree table damaged at node (${level}, ${n.index}) over records ${covering} to ${
+              (n.index + 1) * 2 ** level
+            }: it is ${
+              hash === undefined ? "missing" : "not the hash the records give"
+            } (proofs through it would not verify)`,
+          );
+        }
+      }
+    }
+  }
+
+  /** Reads and verifies the next stored checkpoint (a failure is kept pending). */
+  async #nextStored(): Promise<Stored | undefined> {
     const step = this.#stored?.next();
     if (step === undefined || step.done === true) return undefined;
-    const row = step.value as { tree_size: unknown; statement: unknown };
+    const row = step.value as { tree_size: unknown; note: unknown };
     const treeSize = row.tree_size;
     if (typeof treeSize !== "number" || treeSize < 1 || treeSize <= this.checked) {
       throw new Broken(
@@ -334,88 +415,90 @@ class Walk {
         `Ledger broken: a checkpoint row has the invalid tree size ${String(treeSize)}`,
       );
     }
-    if (!isBytes(row.statement)) {
+    if (typeof row.note !== "string") {
       return {
         treeSize,
         fault: "malformed",
-        message: `Ledger broken at seq ${treeSize}: the checkpoint statement is not bytes`,
+        message: `Ledger broken at seq ${treeSize}: the checkpoint is not text`,
       };
     }
-    let payload: CheckpointPayload;
+    let head: CheckpointHead;
     try {
-      payload = await verifyCheckpoint(row.statement, {
-        keys: this.#options.checkpointKeys,
-        clock: this.#options.clock,
+      head = await verifyLedgerCheckpoint(row.note, {
+        origin: this.#options.origin,
+        logKeys: this.#options.logKeys,
+        what: `the checkpoint at tree size ${treeSize}`,
       });
     } catch (err: unknown) {
       return {
         treeSize,
         fault: "checkpoint_signature",
-        message:
-          `Ledger broken at seq ${treeSize}: the checkpoint at tree size ${treeSize} does not verify (${
-            describe(err)
-          })`,
+        message: `Ledger broken at seq ${treeSize}: ${describe(err)}`,
       };
     }
-    if (payload.tree_size !== treeSize || payload.ledger_id !== this.#ledgerId) {
+    if (head.size !== treeSize) {
       return {
         treeSize,
         fault: "checkpoint_mismatch",
         message:
-          `Ledger broken at seq ${treeSize}: the checkpoint stored at tree size ${treeSize} signs tree size ${payload.tree_size} of ledger ${payload.ledger_id} (moved or copied checkpoint)`,
+          `Ledger broken at seq ${treeSize}: the checkpoint stored at tree size ${treeSize} signs tree size ${head.size} (moved or copied checkpoint)`,
       };
     }
-    return {
-      treeSize,
-      headHash: fromHex(payload.head_hash),
-      ledgerId: payload.ledger_id,
-      source: `checkpoint at tree size ${treeSize}`,
-    };
+    return { treeSize, head };
   }
 
-  #check(cp: Pending, head: Uint8Array): void {
+  #check(cp: Stored, root: Uint8Array): void {
     if ("fault" in cp) throw new Broken(cp.treeSize, cp.fault, cp.message);
-    if (!constantTimeEqual(cp.headHash, head)) {
+    if (!constantTimeEqual(cp.head.root, root)) {
       const from = this.#lastGood + 1;
       throw new Broken(
         from,
         "checkpoint_mismatch",
-        `Ledger broken at seq ${from}: records ${from} to ${cp.treeSize} do not match the signed ${cp.source} (chain re-computed without the checkpoint key); seq ${from} is the first record after the last good checkpoint`,
+        `Ledger broken at seq ${from}: records ${from} to ${cp.treeSize} do not match the signed checkpoint at tree size ${cp.treeSize} (root ${
+          short(cp.head.root)
+        }, the records give ${
+          short(root)
+        }); seq ${from} is the first record after the last good checkpoint`,
       );
     }
-    this.#lastGood = cp.treeSize;
+    this.#lastGood = Math.max(this.#lastGood, cp.treeSize);
     this.checkpoints++;
   }
 
-  #beyondEnd(cp: Pending, held: number): never {
-    if ("fault" in cp) throw new Broken(cp.treeSize, cp.fault, cp.message);
-    throw new Broken(
-      held + 1,
-      "truncated",
-      `Ledger truncated at seq ${
-        held + 1
-      }: the signed ${cp.source} covers ${cp.treeSize} records but the ledger holds ${held} (records ${
-        held + 1
-      } to ${cp.treeSize} are missing)`,
-    );
+  #checkWitnessed(witnessed: CheckpointHead, root: Uint8Array): void {
+    if (!constantTimeEqual(witnessed.root, root)) {
+      const source = this.#options.witnessedSource ?? "the witnessed checkpoint";
+      // nothing below the witnessed size is known good any more: a checkpoint that verifies
+      // with the home's own key may be part of the rewrite
+      throw new Broken(
+        1,
+        "checkpoint_mismatch",
+        `Ledger rewritten: ${source} vouches for ${witnessed.size} records at root ${
+          short(witnessed.root)
+        }; the ledger's first ${witnessed.size} records give root ${short(root)}`,
+      );
+    }
+    this.#lastGood = Math.max(this.#lastGood, witnessed.size);
   }
 
   success(): LedgerVerification {
-    const uncovered = this.checked - this.#lastGood;
-    const tail = this.#lastGood === 0
-      ? this.checked === 0
-        ? ""
-        : "; no checkpoint yet, so the records are protected by the chain only"
-      : uncovered > 0
-      ? `; the last checkpoint covers ${this.#lastGood}, the ${uncovered} records after it are protected by the chain only`
-      : "";
+    const witnessedSize = this.#options.witnessed?.size ?? 0;
+    const unwitnessed = this.checked - witnessedSize;
+    const tail = witnessedSize === 0
+      ? this.checked === 0 ? "" : "; no witness vouches for any of them yet"
+      : unwitnessed > 0
+      ? `; witnessed up to ${witnessedSize}, the ${unwitnessed} records after it are vouched for by the log key only`
+      : "; all witnessed";
     return {
       ok: true,
       size: this.size,
       checked: this.checked,
       checkpoints: this.checkpoints,
-      message: `Ledger verified: ${this.checked} records, ${this.checkpoints} checkpoints, head ${
-        toHex(this.#lastHash)
+      witnessedSize,
+      unwitnessed,
+      root: toHex(this.#root),
+      message: `Ledger verified: ${this.checked} records, ${this.checkpoints} checkpoints, root ${
+        toHex(this.#root)
       }${tail}`,
     };
   }

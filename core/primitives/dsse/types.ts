@@ -13,8 +13,8 @@ export const PAYLOAD_TYPES = {
   toolManifest: "application/vnd.saoe.tool-manifest.v1+json",
   root: "application/vnd.saoe.root.v1+json",
   directory: "application/vnd.saoe.directory.v1+json",
-  checkpoint: "application/vnd.saoe.checkpoint.v1+json",
   auditEvent: "application/vnd.saoe.audit-event.v1+json",
+  operatorRequest: "application/vnd.saoe.operator-request.v1+json",
 } as const;
 
 /** One of the statement payload types. */

@@ -49,6 +49,8 @@ import {
   writeDispatcherExport,
 } from "./dispatcher_export.ts";
 import { type HomeConfig, writeHomeConfig } from "../../domain/home/config.ts";
+import type { PublicKeyEntry } from "../../primitives/dsse/types.ts";
+import { attachLocalWitness } from "../witness/attach.ts";
 
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
 import { DAY_MS } from "../../primitives/time/durations.ts";
@@ -76,6 +78,12 @@ export interface InitHomeOptions {
    * in the key store.
    */
   offlineDispatcher?: OfflineDispatcherOptions;
+  /**
+   * The state directory of the home's local witness (created, or reused when it
+   * is already a witness): default `<home>.witness`, beside the home. The home's
+   * ledger is cosigned by it; without a witness the pipeline does not start.
+   */
+  witnessState?: string;
 }
 
 /** Where and how {@linkcode initHome} exports the dispatcher keys in offline mode. */
@@ -92,6 +100,8 @@ export interface OfflineDispatcherOptions {
 export interface InitHomeResult {
   home: HomeLayout;
   config: HomeConfig;
+  /** The state directory of the home's local witness (outside the home). */
+  witnessState: string;
   agents: string[];
   templates: string[];
 }
@@ -240,9 +250,13 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
   progress(`Creating keys for ${agents.length} agents and the supervisor`);
   const directoryKeys: Record<string, DirectoryKeyInput[]> = {};
   const recipients = new Map<string, string>();
+  let supervisorKey: PublicKeyEntry | undefined;
   for (const agent of [...agents, SUPERVISOR_ID]) {
     const secrets = await keys.createAgent(agent);
     const signing = await SigningKey.fromSeed(secrets.seed);
+    if (agent === SUPERVISOR_ID) {
+      supervisorKey = { keyid: signing.keyid, publicKey: signing.publicKey };
+    }
     const recipient = await recipientOf(secrets.ageIdentity);
     recipients.set(agent, recipient);
     directoryKeys[agent] = [{
@@ -341,6 +355,23 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
     validity,
   };
   await writeHomeConfig(home.config, config);
+  const attached = await attachLocalWitness({
+    home,
+    config,
+    supervisorKey: supervisorKey!,
+    ...(options.witnessState !== undefined ? { state: options.witnessState } : {}),
+  });
+  progress(
+    `Witness ${attached.name} ${
+      attached.created ? "created" : "reused"
+    } with its state in ${attached.state} (outside the home; run it as another user or host in production)`,
+  );
   progress(`Home ready at ${home.root} (root pin ${config.root_pin})`);
-  return { home, config, agents, templates: [...templateSources.keys()] };
+  return {
+    home,
+    config: attached.config,
+    witnessState: attached.state,
+    agents,
+    templates: [...templateSources.keys()],
+  };
 }

@@ -189,7 +189,12 @@ export class VaultReissue implements Disposable {
       step("directory", written);
     }
     await options.afterDirectory?.();
-    const recordedBy = await recordKeyEvent(ch.home, options.event, ch.clock);
+    const recordedBy = await recordKeyEvent(ch.home, options.event, ch.clock, {
+      config: ch.config,
+      keys: ch.keys,
+      before: ch.directory,
+      after: directory,
+    });
     return { ...written, recordedBy };
   }
 

@@ -19,6 +19,7 @@ import type { Clock } from "../../primitives/time/clock.ts";
 import type { Capset } from "../../domain/capset/types.ts";
 import { agentSubdir, type HomeLayout, homeLayout } from "../../domain/home/layout.ts";
 import { FileVersionStore } from "../../domain/trust/version_store_file.ts";
+import { FloorVersionStore } from "../../domain/trust/version_store_floor.ts";
 import type { ValidatedEnvelope } from "../../domain/validate/validator.ts";
 import {
   createEnvelope,
@@ -138,6 +139,10 @@ export async function createAgentState(options: CreateAgentStateOptions): Promis
   const signer = await SigningKey.fromSeed(handover.seed);
   handover.seed.fill(0);
   const storeDir = agentSubdir(home, def.name, "store");
+  const ownStore = new FileVersionStore(join(storeDir, "versions.json"));
+  // the floor from the supervisor's witnessed ledger: a copied-back versions.json
+  // does not re-open what the pipeline already left behind
+  const floor = handover.trust_floor;
   const trust = await loadAgentTrust({
     home,
     agent: def.name,
@@ -145,7 +150,8 @@ export async function createAgentState(options: CreateAgentStateOptions): Promis
     rootPin: handover.root_pin,
     clock,
     skewMs: handover.skew_ms,
-    versionStore: new FileVersionStore(join(storeDir, "versions.json")),
+    versionStore: floor === undefined ? ownStore : new FloorVersionStore(ownStore, floor.versions),
+    ...(floor !== undefined ? { revokedKeyIds: floor.revoked_keyids } : {}),
   });
   const capset = trust.capset;
   const refs = await sendTemplateRefs(home.vault, trust.vault, capset);

@@ -13,6 +13,8 @@ import type { VerifiedRoot } from "../../domain/trust/chain.ts";
 import { verifyTrustFolder } from "../../domain/trust/verified_trust.ts";
 import type { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import type { VersionStore } from "../../domain/trust/version_store.ts";
+import { assertTrustFloor, EMPTY_FLOOR } from "../../domain/trust/trust_floor.ts";
+import { directoryFile } from "../../domain/trust/files.ts";
 import { openVault, type VaultReader } from "../../domain/vault/reader.ts";
 import { CapsetStore } from "../../domain/capset/store.ts";
 import { verifyCapset } from "../../domain/capset/verify.ts";
@@ -31,6 +33,11 @@ export interface LoadAgentTrustOptions {
   skewMs: number;
   /** Rollback protection for root, directory and capsets. */
   versionStore: VersionStore;
+  /**
+   * Key ids (hex SHA-256 of the public key) the audit ledger records as
+   * revoked: a directory listing one as current is refused as `rollback`.
+   */
+  revokedKeyIds?: readonly string[];
 }
 
 /** The verified trust state of one agent. */
@@ -61,6 +68,13 @@ export async function loadAgentTrust(options: LoadAgentTrustOptions): Promise<Ag
     skewMs,
     versionStore,
   });
+  if (options.revokedKeyIds !== undefined && options.revokedKeyIds.length > 0) {
+    await assertTrustFloor(
+      { versions: {}, directory, fileOf: () => directoryFile(home.trust) },
+      { ...EMPTY_FLOOR, revoked: options.revokedKeyIds },
+      clock.now(),
+    );
+  }
   const vault = await openVault({
     dir: home.vault,
     identity: options.ageIdentity,

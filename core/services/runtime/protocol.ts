@@ -27,14 +27,20 @@ import {
   obj,
   oneOf,
   optional,
+  record,
   str,
 } from "../../primitives/json/decode.ts";
 import { parseStrictJson } from "../../primitives/json/strict_parse.ts";
-import { agentId, sha256HexId } from "../../primitives/ids/patterns.ts";
+import { agentId, MAX_VERSION, sha256HexId } from "../../primitives/ids/patterns.ts";
 import { AGE_IDENTITY_RE } from "../../domain/vault/age.ts";
+import { VERSION_KEY_RE } from "../../domain/trust/version_store_file.ts";
 
 /** Largest handover line. */
 export const MAX_HANDOVER_BYTES = 64 * 1024;
+/** Most versions a handover's trust floor carries. */
+export const MAX_HANDOVER_FLOOR_KEYS = 300;
+/** Most revoked key ids a handover's trust floor carries (the newest). */
+export const MAX_HANDOVER_REVOKED = 128;
 
 const operatorToken = obj({
   /** Short public id of the credential (shown in audit events, never the secret). */
@@ -60,6 +66,26 @@ const handoverShape = obj({
   age_identity: str({ pattern: AGE_IDENTITY_RE, maxLength: 128 }),
   /** Milliseconds between reconciliation scans of the inbox. */
   reconcile_ms: int(1, 3_600_000),
+  /**
+   * The trust floor: versions (by version store key) the agent's version store
+   * never reads lower than, and key ids (hex SHA-256 of the public key) its
+   * directory must not list as current; from the supervisor's witnessed ledger.
+   */
+  trust_floor: optional(obj({
+    versions: record(VERSION_KEY_RE, int(0, MAX_VERSION), MAX_HANDOVER_FLOOR_KEYS),
+    revoked_keyids: arr(sha256HexId, MAX_HANDOVER_REVOKED),
+  })),
+  /** Viewer only: the witness policy, to verify the witnessed checkpoint it shows. */
+  witnesses: optional(obj({
+    threshold: int(1, 16),
+    list: arr(
+      obj({
+        name: str({ pattern: /^[^\s+]{1,128}$/, maxLength: 128 }),
+        vkey: str({ pattern: /^[^\s]{1,300}$/, maxLength: 300 }),
+      }),
+      16,
+    ),
+  })),
   /** Intake only: the operator credentials it accepts. */
   operator_tokens: optional(arr(operatorToken, 64)),
   /** Intake only: the viewer's origin, for the link to a submitted session. */

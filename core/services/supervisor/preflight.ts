@@ -63,9 +63,17 @@ export interface VerifiedHome {
   toolManifest: ToolManifest;
   /** Verified capsets of the agents in `config.agents`. */
   capsets: Map<string, Capset>;
+  /** The newest manifest version of each template in the vault (each verified). */
+  templates: Map<string, number>;
   /** The exact command line of each agent. */
   commands: Map<string, AgentCommand>;
 }
+
+/** Options for {@linkcode verifyTrustState}: those of {@linkcode preflight} but the command lines'. */
+export type TrustStateOptions = Omit<PreflightOptions, "repo" | "deno">;
+
+/** The verified trust state, without the command lines derived from it. */
+export type VerifiedTrustState = Omit<VerifiedHome, "commands">;
 
 const REINIT = 'restore it from a backup or re-create the home with "deno task saoe init --force"';
 
@@ -131,6 +139,42 @@ async function newestTemplateVersions(vault: string): Promise<Map<string, number
  * ```
  */
 export async function preflight(options: PreflightOptions): Promise<VerifiedHome> {
+  const { home } = options;
+  const state = await verifyTrustState(options);
+  const commands = new Map<string, AgentCommand>();
+  for (const [agent, capset] of state.capsets) {
+    const command = await step(
+      {
+        file: capsetPath(home.vault, agent),
+        fix: `remove the forbidden grant from vault/capsets/${agent}.json and re-publish it`,
+        home,
+      },
+      () =>
+        Promise.resolve(agentCommand({
+          capset,
+          home,
+          repo: options.repo,
+          toolManifest: state.toolManifest,
+          ...(options.deno !== undefined ? { deno: options.deno } : {}),
+        })),
+    );
+    commands.set(agent, command);
+  }
+  return { ...state, commands };
+}
+
+/**
+ * Verifies the home's trust state as {@linkcode preflight} does (the same
+ * refusals), without deriving command lines: what a key ceremony records as
+ * the state in force.
+ *
+ * @example
+ * ```ts ignore
+ * const state = await verifyTrustState({ home, config, ageIdentity, clock, versionStore });
+ * console.log(state.directory.version);
+ * ```
+ */
+export async function verifyTrustState(options: TrustStateOptions): Promise<VerifiedTrustState> {
   const { home, config, clock, versionStore } = options;
   const skewMs = config.skew_ms;
   const root = await step(
@@ -200,7 +244,8 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
       }),
   );
   // the manifests agents will verify when they resolve a template (each newest version)
-  for (const [id, version] of await newestTemplateVersions(home.vault)) {
+  const templates = await newestTemplateVersions(home.vault);
+  for (const [id, version] of templates) {
     const path = templateManifestPath(home.vault, id, version);
     await step(
       {
@@ -219,24 +264,5 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
         }),
     );
   }
-  const commands = new Map<string, AgentCommand>();
-  for (const [agent, capset] of capsets) {
-    const command = await step(
-      {
-        file: capsetPath(home.vault, agent),
-        fix: `remove the forbidden grant from vault/capsets/${agent}.json and re-publish it`,
-        home,
-      },
-      () =>
-        Promise.resolve(agentCommand({
-          capset,
-          home,
-          repo: options.repo,
-          toolManifest,
-          ...(options.deno !== undefined ? { deno: options.deno } : {}),
-        })),
-    );
-    commands.set(agent, command);
-  }
-  return { root, directory, toolManifest, capsets, commands };
+  return { root, directory, toolManifest, capsets, templates };
 }

@@ -33,6 +33,9 @@ export const SUPERVISOR_EVENT_TYPES: readonly EventType[] = [
   "checkpoint",
   "key_rotated",
   "trust_refused",
+  "trust_versions",
+  "operator_action",
+  "operator_action_refused",
 ];
 
 /** A checked report line. */

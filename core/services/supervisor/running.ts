@@ -5,7 +5,11 @@
  * audit events and its own in causal order and in batches, signs a checkpoint
  * every interval the ledger grew, keeps `audit/status.json` current, applies a
  * verified change of the trust state ({@linkcode planReload} decides what it
- * stops and restarts), and stops everything cleanly.
+ * stops and restarts) unless it is below the ledger's high-water mark, records
+ * the trust state in force as `trust_versions` (at start and per applied
+ * reload) and hands its floor to every agent it starts, appends the operator
+ * actions the CLI hands it ({@linkcode OperatorRequests}), and stops everything
+ * cleanly.
  *
  * @module
  */
@@ -16,15 +20,29 @@ import type { Clock } from "../../primitives/time/clock.ts";
 import { systemTimers, type TimerHandle, type Timers } from "../../primitives/time/timers.ts";
 import { formatTimestamp } from "../../primitives/time/timestamp.ts";
 import type { HomeConfig } from "../../domain/home/config.ts";
-import { type HomeLayout, SUPERVISOR_ID } from "../../domain/home/layout.ts";
+import { type HomeLayout, SUPERVISOR_ID, supervisorRequestsDir } from "../../domain/home/layout.ts";
 import type { KeyStore } from "../../domain/keys/keystore.ts";
-import { buildEvent, encodeEvent } from "../../domain/ledger/events.ts";
+import { type AuditEvent, buildEvent, encodeEvent } from "../../domain/ledger/events.ts";
+import { trustVersionsEvent } from "../../domain/ledger/trust_versions.ts";
+import {
+  assertTrustFloor,
+  raiseFloor,
+  revokedKeyIds,
+  type TrustFloor,
+  TrustFloorError,
+} from "../../domain/trust/trust_floor.ts";
 import type { Ledger } from "../../domain/ledger/ledger.ts";
+import type { TrustedKeySet } from "../../primitives/dsse/types.ts";
+import type { WitnessedLedger } from "./ledger_start.ts";
+import { Witnessing } from "./witnessing.ts";
+import type { LocalWitnesses } from "./local_witnesses.ts";
 import type { VersionStore } from "../../domain/trust/version_store.ts";
 import type { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import { commandHashes } from "./agent_command.ts";
 import { AgentProcess, type SupervisorEventFields } from "./agent_process.ts";
 import { planReload, trustFingerprint } from "./reload.ts";
+import { OperatorRequests } from "./operator_requests.ts";
+import { trustStateOf, trustVersionsOf } from "./trust_mark.ts";
 import { type TrustWatch, watchTrust } from "./trust_watch.ts";
 import type { CurrentKeys } from "./report_line.ts";
 import { EventBatcher } from "./event_batcher.ts";
@@ -66,10 +84,20 @@ export interface RunningInit {
   keys: KeyStore;
   signer: SigningKey;
   ledger: Ledger;
+  /** The ledger as it verified against its witnesses at start. */
+  witnessed: WitnessedLedger;
+  /** The witnesses this supervisor started on this machine (stopped with it). */
+  localWitnesses: LocalWitnesses;
+  /** The keys trusted to sign this log's checkpoints. */
+  logKeys: TrustedKeySet;
   verified: VerifiedHome;
   flagsSha256: Map<string, string>;
   versionStore: VersionStore;
   fingerprint: string;
+  /** The high-water mark of the trust state, read from the verified ledger. */
+  floor: TrustFloor;
+  /** Operator request ids the ledger already records. */
+  seenRequests: Set<string>;
 }
 
 /** The supervisor once started (see {@linkcode startSupervisor}). */
@@ -88,9 +116,15 @@ export class Running implements Supervisor {
   readonly #agents: AgentProcess[] = [];
   readonly #startedAt: string;
   readonly #stopTimeoutMs: number;
-  /** The timers of the checkpoint interval (and of the status refresh). */
+  /** The timers of the checkpoint schedule (and of the status refresh). */
   readonly #timers: Timers;
-  readonly #interval: TimerHandle;
+  /** Armed by the first append after a checkpoint: a checkpoint follows within the interval. */
+  #checkpointTimer: TimerHandle | undefined;
+  readonly #checkpointMs: number;
+  readonly #checkpointRecords: number;
+  readonly #witnessing: Witnessing;
+  readonly #localWitnesses: LocalWitnesses;
+  #lastSize = 0;
   readonly #status: StatusWriter;
   readonly #stoppedResolvers = Promise.withResolvers<StopReport>();
   #state: SupervisorStatus["state"] = "running";
@@ -110,6 +144,11 @@ export class Running implements Supervisor {
   #reloadChain: Promise<unknown> = Promise.resolve();
   #pendingReload: Promise<ReloadReport> | undefined;
   #watch: TrustWatch | undefined;
+  /** The floor every trust state must meet: the ledger's mark raised by what verified since. */
+  #floor: TrustFloor;
+  #requests: OperatorRequests | undefined;
+  /** Events whose caller waits until they are in the ledger, by their bytes. */
+  readonly #appendWaiters = new Map<Uint8Array, () => void>();
   readonly #onHangup = () => {
     this.#log("supervisor: SIGHUP: re-verifying the trust state");
     void this.reload();
@@ -123,6 +162,7 @@ export class Running implements Supervisor {
     this.#verified = verified;
     this.#flagsSha256 = init.flagsSha256;
     this.#fingerprint = init.fingerprint;
+    this.#floor = raiseFloor(init.floor, trustVersionsOf(verified));
     this.home = home;
     this.repo = init.repo;
     this.config = init.config;
@@ -141,18 +181,70 @@ export class Running implements Supervisor {
         state: () => this.#state,
         agents: () => this.agents(),
         capset: (agent) => this.#verified.capsets.get(agent),
+        ledger: () => {
+          // after the ledger closed at shutdown, its last size stands
+          if (this.#state !== "stopped") this.#lastSize = this.#ledger.head().size;
+          const witnessed = this.#witnessing.witnessedSize;
+          return {
+            size: this.#lastSize,
+            witnessed,
+            unwitnessed: Math.max(0, this.#lastSize - witnessed),
+          };
+        },
+        witnesses: () => this.#witnessing.states(),
       },
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.onStatusWritten !== undefined ? { onWritten: options.onStatusWritten } : {}),
     });
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
-    this.#batcher = new EventBatcher({
+    this.#timers = options.timers ?? systemTimers;
+    this.#checkpointMs = options.checkpointIntervalMs ?? 1_000;
+    this.#checkpointRecords = options.checkpointRecords ?? 256;
+    this.#localWitnesses = init.localWitnesses;
+    this.#witnessing = new Witnessing({
       ledger: init.ledger,
+      policy: init.witnessed.policy,
+      origin: init.witnessed.origin,
+      logKeys: init.logKeys,
+      sizes: init.witnessed.mark.sizes,
+      clock: init.clock,
+      log: init.log,
+      onChange: () => this.#status.write(),
+      timers: this.#timers,
+    });
+    const ledger = init.ledger;
+    this.#batcher = new EventBatcher({
+      // every append counts toward the next checkpoint (the checkpoint's own event does not)
+      ledger: {
+        append: (events) => {
+          const seqs = ledger.append(events);
+          this.#grew(seqs.at(-1) ?? 0);
+          if (this.#appendWaiters.size > 0) {
+            for (const bytes of events) {
+              const appended = this.#appendWaiters.get(bytes);
+              this.#appendWaiters.delete(bytes);
+              appended?.();
+            }
+          }
+          return seqs;
+        },
+      },
       ...(options.batchDelayMs !== undefined ? { delayMs: options.batchDelayMs } : {}),
       onError: (err) => this.#log(`supervisor: cannot append to the ledger: ${describe(err)}`),
     });
     this.#order = new CausalOrder({ emit: (bytes) => this.#batcher.push(bytes) });
     this.#lastCheckpointSize = init.ledger.head().size;
+    // the ledger's high-water mark of the trust state, raised to what verified now
+    this.#emit(trustVersionsEvent(trustVersionsOf(verified), this.#floor, "start", init.clock));
+    this.#requests = new OperatorRequests({
+      dir: supervisorRequestsDir(home),
+      key: this.checkpointKey,
+      clock: init.clock,
+      skewMs: init.config.skew_ms,
+      seen: init.seenRequests,
+      append: (event) => this.#appendDurable(event),
+      log: init.log,
+    });
     const now = init.clock.now();
     for (const agent of init.config.agents) {
       const process = this.#makeAgent(agent);
@@ -191,12 +283,6 @@ export class Running implements Supervisor {
       clearTimeout(readyTimer);
       return this.agents();
     });
-    this.#timers = options.timers ?? systemTimers;
-    this.#interval = this.#timers.setInterval(() => {
-      this.#checkpointing = this.#checkpoint("interval").catch((err: unknown) =>
-        this.#log(`supervisor: checkpoint failed: ${describe(err)}`)
-      );
-    }, options.checkpointIntervalMs ?? 60_000);
     this.#status.start();
   }
 
@@ -261,6 +347,7 @@ export class Running implements Supervisor {
           repo: this.repo,
           config: this.config,
           keys: this.#keys,
+          trustFloor: this.#floor,
           ...(viewerUrl !== undefined ? { viewerUrl } : {}),
         });
       },
@@ -330,6 +417,8 @@ export class Running implements Supervisor {
         versionStore: this.#versionStore,
         ...(this.#options.deno !== undefined ? { deno: this.#options.deno } : {}),
       });
+      // not below the ledger's mark: a copy of earlier files (and version stores) put back
+      await assertTrustFloor(trustStateOf(this.home, verified), this.#floor, this.#clock.now());
       await createAgentFolders(this.home, verified.capsets.values());
     } catch (err: unknown) {
       // a ceremony half written, or a planted file: keep what verified before
@@ -347,15 +436,26 @@ export class Running implements Supervisor {
             message: why.slice(0, 500),
             root_version: this.#verified.root.version,
             directory_version: this.#verified.directory.version,
+            ...(err instanceof TrustFloorError
+              ? { kind: err.kind, version: err.version, recorded_version: err.recorded }
+              : {}),
           },
         });
       }
       return { applied: false, reason: "refused", error: why };
     }
+    const revokedIds = await revokedKeyIds(
+      this.#verified.directory,
+      verified.directory,
+      this.#clock.now(),
+    );
     if (this.#state !== "running") return { applied: false, reason: "stopping" };
     const plan = planReload(this.#verified, verified, this.config.agents, this.#clock.now());
     const { diff, revoked } = plan;
     this.#verified = verified;
+    // the mark goes up before any agent restarts: each is handed the new floor
+    this.#floor = raiseFloor(this.#floor, trustVersionsOf(verified), revokedIds);
+    this.#emit(trustVersionsEvent(trustVersionsOf(verified), this.#floor, "reload", this.#clock));
     this.#flagsSha256 = await commandHashes(verified.commands);
     this.#fingerprint = fingerprint;
     for (const agent of revoked) {
@@ -420,9 +520,56 @@ export class Running implements Supervisor {
     return this.#agents.find((a) => a.name === agent)!;
   }
 
-  #emit(fields: SupervisorEventFields): void {
-    const event = buildEvent({ ...fields, agent: SUPERVISOR_ID }, this.#clock);
+  #emit(fields: SupervisorEventFields | AuditEvent): void {
+    const event = "agent" in fields && "at" in fields
+      ? fields
+      : buildEvent({ ...fields, agent: SUPERVISOR_ID }, this.#clock);
     this.#batcher.push(encodeEvent(event));
+  }
+
+  /** Queues a supervisor event; resolves once it is in the ledger. */
+  #appendDurable(event: AuditEvent): Promise<void> {
+    const bytes = encodeEvent(event);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#appendWaiters.set(bytes, resolve);
+    try {
+      this.#batcher.push(bytes);
+    } catch (err: unknown) {
+      this.#appendWaiters.delete(bytes);
+      reject(err);
+    }
+    return promise;
+  }
+
+  /**
+   * The ledger grew to `size`: a checkpoint is due at once past
+   * `checkpointRecords` records since the last one, else within the interval
+   * (no timer runs while nothing is appended).
+   */
+  #grew(size: number): void {
+    if (this.#state !== "running") return;
+    if (size - this.#lastCheckpointSize >= this.#checkpointRecords) {
+      this.#disarmCheckpoint();
+      this.#checkpointNow();
+    } else if (this.#checkpointTimer === undefined) {
+      this.#checkpointTimer = this.#timers.setTimeout(() => {
+        this.#checkpointTimer = undefined;
+        this.#checkpointNow();
+      }, this.#checkpointMs);
+    }
+  }
+
+  #disarmCheckpoint(): void {
+    if (this.#checkpointTimer !== undefined) this.#timers.clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = undefined;
+  }
+
+  /** Checkpoints and sends the checkpoint to the witnesses (one checkpoint at a time). */
+  #checkpointNow(): void {
+    this.#checkpointing = this.#checkpointing.then(async () => {
+      const written = await this.#checkpoint("interval");
+      if (written !== undefined) await this.#witnessing.submit(written);
+    }).catch((err: unknown) => this.#log(`supervisor: checkpoint failed: ${describe(err)}`));
   }
 
   /** Appends a `checkpoint` event and signs the head that includes it. */
@@ -457,10 +604,12 @@ export class Running implements Supervisor {
   }
 
   async #stop(): Promise<StopReport> {
-    this.#timers.clearInterval(this.#interval);
+    this.#disarmCheckpoint();
     this.#status.stop();
     this.#state = "stopping";
     this.#watch?.close();
+    // a request that arrives from now on waits for the next start
+    await this.#requests?.close();
     try {
       Deno.removeSignalListener("SIGHUP", this.#onHangup);
     } catch {
@@ -475,13 +624,21 @@ export class Running implements Supervisor {
       const written = await this.#checkpoint("shutdown");
       if (written !== undefined) {
         report.checkpoint = { treeSize: written.treeSize, headHash: written.headHash };
+        // the final checkpoint is offered to the witnesses too; one that is down is shown
+        await this.#witnessing.submit(written);
       }
     } catch (err: unknown) {
       report.error = `Cannot write the final checkpoint: ${describe(err)}`;
     }
+    await this.#witnessing.close();
+    report.witnessedSize = this.#witnessing.witnessedSize;
+    await this.#localWitnesses.stop();
     if (!this.#batcher.close()) {
       report.error ??= `Cannot append ${this.#batcher.pending} events to the ledger`;
     }
+    for (const appended of this.#appendWaiters.values()) appended();
+    this.#appendWaiters.clear();
+    this.#lastSize = this.#ledger.head().size;
     this.#ledger.close();
     this.#state = "stopped";
     this.#status.write();

@@ -59,6 +59,26 @@ const agentStatus = obj({
   listen: optional(str({ pattern: /^127\.0\.0\.1:[1-9][0-9]{0,4}$/, maxLength: 21 })),
 });
 
+const ledgerStatus = obj({
+  /** Records in the ledger. */
+  size: int(0),
+  /** The largest checkpoint the witness policy's threshold cosigned. */
+  witnessed: int(0),
+  /** Records after it: vouched for by the log key only, so far. */
+  unwitnessed: int(0),
+});
+
+const witnessStatus = obj({
+  name: str({ maxLength: 200 }),
+  url: str({ maxLength: 300 }),
+  /** `ahead`: it vouches for more than the ledger holds (the ledger was rolled back). */
+  state: oneOf(["ok", "pending", "unreachable", "refused", "ahead"] as const),
+  /** The size it last cosigned, as far as the supervisor knows. */
+  size: int(0),
+  error: optional(str({ maxLength: 1000 })),
+  since: timestamp,
+});
+
 const supervisorStatus = obj({
   format: literal(1),
   /** The supervisor's process id. */
@@ -68,7 +88,14 @@ const supervisorStatus = obj({
   started_at: timestamp,
   updated_at: timestamp,
   agents: arr(agentStatus, 64),
+  ledger: optional(ledgerStatus),
+  witnesses: optional(arr(witnessStatus, 16)),
 });
+
+/** The ledger's witnessing in the status file. */
+export type LedgerStatus = Decoded<typeof ledgerStatus>;
+/** One witness in the status file. */
+export type WitnessStatus = Decoded<typeof witnessStatus>;
 
 /** How an agent process ended. */
 export type AgentExit = Decoded<typeof agentExit>;

@@ -15,7 +15,13 @@ import type { Capset } from "../../domain/capset/types.ts";
 import type { HomeLayout } from "../../domain/home/layout.ts";
 import { inboxDepth } from "../../domain/queue/depth.ts";
 import { queuePaths } from "../../domain/queue/paths.ts";
-import { type AgentStatus, type SupervisorStatus, writeSupervisorStatus } from "./status.ts";
+import {
+  type AgentStatus,
+  type LedgerStatus,
+  type SupervisorStatus,
+  type WitnessStatus,
+  writeSupervisorStatus,
+} from "./status.ts";
 
 /** How often the status file is refreshed while nothing changes state. */
 export const STATUS_REFRESH_MS = 5_000;
@@ -25,6 +31,10 @@ export interface StatusSource {
   state(): SupervisorStatus["state"];
   agents(): AgentStatus[];
   capset(agent: string): Capset | undefined;
+  /** The ledger's size and how much of it the witnesses cosigned. */
+  ledger?(): LedgerStatus;
+  /** Each witness's state. */
+  witnesses?(): WitnessStatus[];
 }
 
 /** Options for {@linkcode StatusWriter}. */
@@ -129,6 +139,8 @@ export class StatusWriter {
       state: source.state(),
       started_at: this.#options.startedAt,
       agents: await this.#agentsWithQueues(),
+      ...(source.ledger !== undefined ? { ledger: source.ledger() } : {}),
+      ...(source.witnesses !== undefined ? { witnesses: source.witnesses() } : {}),
     };
     const key = JSON.stringify(content);
     if (key === this.#written) return false;

@@ -4,8 +4,11 @@
  * startup it refuses to run on an unsafe or unverifiable home (links
  * in agent-visible folders, a broken trust root chain, directory, capability set
  * or tool manifest), creates the folders agents cannot create, opens the audit
- * ledger as its single writer, and spawns every agent of `config.agents` with
- * exactly the command line its verified capset derives. While running it appends
+ * ledger as its single writer (verified against its witnesses), refuses a trust
+ * state below the ledger's high-water mark (the `trust_versions` events: a copy
+ * of earlier trust files and version stores put back is a `rollback`, recorded
+ * as `trust_refused` before it exits), and spawns every agent of `config.agents`
+ * with exactly the command line its verified capset derives. While running it appends
  * the agents' verified audit events and its own (`agent_started`,
  * `agent_exited`, `sandbox_violation`, `checkpoint`) in batches, restarts
  * crashed agents with backoff, keeps `audit/status.json` current, and signs a
@@ -38,17 +41,33 @@ import { systemClock } from "../../primitives/time/clock.ts";
 import { readHomeConfig } from "../../domain/home/config.ts";
 import {
   agentSubdir,
-  anchorPath,
+  type HomeLayout,
   homeLayout,
-  ledgerPath,
   SUPERVISOR_ID,
+  supervisorRequestsDir,
 } from "../../domain/home/layout.ts";
 import { openKeyStore } from "../../domain/keys/keystore.ts";
-import { openLedger } from "../../domain/ledger/ledger.ts";
+import { type AuditEvent, buildEvent, encodeEvent } from "../../domain/ledger/events.ts";
+import { scanSupervisorEvents } from "../../domain/ledger/event_scan.ts";
+import type { Ledger } from "../../domain/ledger/ledger.ts";
+import { floorWithEvent } from "../../domain/ledger/trust_versions.ts";
+import {
+  assertTrustFloor,
+  EMPTY_FLOOR,
+  type TrustFloor,
+  TrustFloorError,
+} from "../../domain/trust/trust_floor.ts";
+import { parseTimestamp } from "../../primitives/time/timestamp.ts";
+import type { Clock } from "../../primitives/time/clock.ts";
+import { checkpointKeySet } from "../../domain/trust/verified_trust.ts";
 import { FileVersionStore } from "../../domain/trust/version_store_file.ts";
 import { commandHashes } from "./agent_command.ts";
 import { createAgentFolders } from "./folders.ts";
-import { preflight } from "./preflight.ts";
+import { openWitnessedLedger } from "./ledger_start.ts";
+import { witnessPolicy } from "../witness/policy.ts";
+import { startLocalWitnesses } from "./local_witnesses.ts";
+import { preflight, type VerifiedHome } from "./preflight.ts";
+import { trustStateOf } from "./trust_mark.ts";
 import { trustFingerprint } from "./reload.ts";
 import { Running } from "./running.ts";
 import { assertSafeTree } from "./tree_check.ts";
@@ -68,6 +87,73 @@ function refusal(err: unknown, file: string, fix: string): SaoeError {
     { file },
     { cause: err },
   );
+}
+
+/** How far back the ledger's operator request ids are remembered (requests live minutes). */
+const REQUEST_MEMORY_MS = 60 * 60_000;
+
+/**
+ * One pass over the verified ledger: the trust floor of its `trust_versions`
+ * events and the ids of the operator requests it recorded lately.
+ */
+function ledgerMarks(ledger: Ledger, nowMs: number): { floor: TrustFloor; seen: Set<string> } {
+  let floor = EMPTY_FLOOR;
+  const seen = new Set<string>();
+  scanSupervisorEvents(ledger, ["trust_versions", "operator_action"], (event: AuditEvent) => {
+    if (event.type === "trust_versions") {
+      floor = floorWithEvent(floor, event);
+      return;
+    }
+    const id = event.detail?.request_id;
+    const at = parseTimestamp(event.at) ?? 0;
+    if (typeof id === "string" && at >= nowMs - REQUEST_MEMORY_MS) seen.add(id);
+  });
+  return { floor, seen };
+}
+
+/**
+ * Refuses to start on a trust state below the ledger's mark: records the
+ * refusal as `trust_refused` in the ledger, then throws it (`rollback`).
+ */
+async function refuseBelowFloor(
+  home: HomeLayout,
+  verified: VerifiedHome,
+  floor: TrustFloor,
+  ledger: Ledger,
+  clock: Clock,
+  log: (line: string) => void,
+): Promise<void> {
+  try {
+    await assertTrustFloor(trustStateOf(home, verified), floor, clock.now());
+  } catch (err: unknown) {
+    const why = describe(err);
+    try {
+      ledger.append([
+        encodeEvent(buildEvent({
+          type: "trust_refused",
+          agent: SUPERVISOR_ID,
+          reason: err instanceof SaoeError ? err.code : "rollback",
+          detail: {
+            message: why.slice(0, 500),
+            phase: "start",
+            root_version: verified.root.version,
+            directory_version: verified.directory.version,
+            ...(err instanceof TrustFloorError
+              ? { kind: err.kind, version: err.version, recorded_version: err.recorded }
+              : {}),
+          },
+        }, clock)),
+      ]);
+    } catch (appendErr: unknown) {
+      log(`supervisor: cannot record the refusal in the ledger: ${describe(appendErr)}`);
+    }
+    throw new SaoeError(
+      err instanceof SaoeError ? err.code : "rollback",
+      `Refusing to start: ${why}`,
+      err instanceof SaoeError ? err.ids : {},
+      { cause: err },
+    );
+  }
 }
 
 async function resolveHome(path: string): Promise<string> {
@@ -149,18 +235,38 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
     }
   }
 
-  const ledger = await openLedger({
-    path: ledgerPath(home),
-    checkpointKey: signer,
-    anchorPath: anchorPath(home),
-    clock,
-  }).catch((err: unknown) => {
-    throw refusal(
-      err,
-      ledgerPath(home),
-      "stop the other supervisor running on this home, or check the audit folder",
-    );
-  });
+  const logKeys = checkpointKeySet(verified.directory, clock.now());
+  const configured = witnessPolicy(config);
+  // a witness on this machine runs as its own process, stopped with the supervisor
+  const locals = await startLocalWitnesses(configured, repo, log);
+  let witnessed;
+  try {
+    witnessed = await openWitnessedLedger({
+      home,
+      config,
+      signer,
+      logKeys,
+      policy: locals.policy,
+    });
+  } catch (err: unknown) {
+    await locals.stop();
+    throw err;
+  }
+  log(
+    `supervisor: ledger verified against its witnesses: ${witnessed.verification.message}`,
+  );
+  // the high-water mark of the trust state is in the ledger the witnesses vouch for: a
+  // copy of earlier trust files and version stores put back is refused here
+  let marks: { floor: TrustFloor; seen: Set<string> };
+  try {
+    marks = ledgerMarks(witnessed.ledger, clock.now());
+    await refuseBelowFloor(home, verified, marks.floor, witnessed.ledger, clock, log);
+    await Deno.mkdir(supervisorRequestsDir(home), { recursive: true, mode: 0o700 });
+  } catch (err: unknown) {
+    witnessed.ledger.close();
+    await locals.stop();
+    throw err;
+  }
   return new Running({
     options,
     clock,
@@ -170,10 +276,15 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
     config,
     keys,
     signer,
-    ledger,
+    ledger: witnessed.ledger,
+    witnessed,
+    localWitnesses: locals,
+    logKeys,
     verified,
     flagsSha256,
     versionStore,
     fingerprint,
+    floor: marks.floor,
+    seenRequests: marks.seen,
   });
 }

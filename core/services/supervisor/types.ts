@@ -25,8 +25,10 @@ export interface StartSupervisorOptions {
   onAgentChange?(status: AgentStatus): void;
   /** Grace period between SIGTERM and SIGKILL at shutdown; default 10 s. */
   stopTimeoutMs?: number;
-  /** Checkpoint interval when the ledger grew; default 60 s. */
+  /** Longest time from an append to the checkpoint that covers it; default 1 s. */
   checkpointIntervalMs?: number;
+  /** Records after which a checkpoint is signed at once; default 256. */
+  checkpointRecords?: number;
   /** Longest wait before a received event is appended; default 2 ms. */
   batchDelayMs?: number;
   /** {@linkcode Supervisor.ready} resolves at the latest after this; default 30 s. */
@@ -67,6 +69,8 @@ export interface ReloadReport {
 /** The final checkpoint, or why there is none. */
 export interface StopReport {
   checkpoint?: { treeSize: number; headHash: string };
+  /** The largest checkpoint the witnesses cosigned by the end. */
+  witnessedSize?: number;
   /** Set when the final checkpoint or pending events could not be written. */
   error?: string;
 }

@@ -10,6 +10,10 @@
  * unknown, repeated or malformed parameter is a 400 whose page does not repeat
  * the value.
  *
+ * Articles and images are served through `output_guard.ts`: only files whose
+ * bytes hash to the session's `published` event; anything else under `output/`
+ * is a plain 404, reported once per file state through `reportOutput`.
+ *
  * @module
  */
 import { SaoeError } from "../../primitives/errors.ts";
@@ -18,8 +22,10 @@ import type { HomeLayout } from "../../domain/home/layout.ts";
 import { readSupervisorStatus, type SupervisorStatus } from "../supervisor/status.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
 import type { VersionStore } from "../../domain/trust/version_store.ts";
+import type { WitnessPolicy } from "../../domain/ledger/checkpoint.ts";
 import { ARTICLE_IMAGE_RE, summarizeArticle } from "./article_check.ts";
-import { listArticles, readArticle, readArticleImage } from "./articles.ts";
+import type { OutputFinding } from "../deployment/published_files.ts";
+import { OutputGuard } from "./output_guard.ts";
 import { CSRF_FIELD, csrfAllows, csrfCookie, newCsrfToken } from "./csrf.ts";
 import { eventStreamResponse } from "./event_stream.ts";
 import { lastCheckpoint, runVerification, type VerificationRun } from "./ledger_status.ts";
@@ -58,6 +64,8 @@ export interface ViewerHandlerOptions {
   tail: LedgerTail;
   /** Trust for checkpoints: the pinned root and the viewer's own version store. */
   rootPin: string;
+  /** The witness policy (from the handover), to verify the witnessed checkpoint. */
+  witnesses?: WitnessPolicy;
   skewMs: number;
   clock: Clock;
   versionStore: VersionStore;
@@ -65,13 +73,24 @@ export interface ViewerHandlerOptions {
   csrfToken?: string;
   /** Most concurrent event streams; default 64. */
   maxStreams?: number;
+  /**
+   * Reports a file under `output/` that is refused because no `published` event
+   * vouches for it as it is (the viewer agent: a signed `rejected` event);
+   * default: a log line only.
+   */
+  reportOutput?(finding: OutputFinding): Promise<void>;
+  /** How old a file of an unpublished session must be before it is reported; default 5 s. */
+  outputGraceMs?: number;
   log?(line: string): void;
 }
 
 /** A running handler. */
 export interface ViewerHandler {
   handle(request: Request): Promise<Response>;
-  /** Ends every open event stream (call before shutting the server down). */
+  /**
+   * Ends every open event stream and cancels the pending checks of refused
+   * output files (call before shutting the server down).
+   */
   closeStreams(): void;
 }
 
@@ -171,9 +190,19 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
     skewMs: options.skewMs,
     clock: options.clock,
     versionStore: options.versionStore,
+    ...(options.witnesses !== undefined ? { witnesses: options.witnesses } : {}),
   };
   let verification: VerificationRun | undefined;
   let verifying: Promise<VerificationRun> | undefined;
+  const guard = new OutputGuard({
+    home,
+    vouched: (session) => tail.sessions.get(session)?.files,
+    catchUp: () => tail.catchUp(),
+    report: options.reportOutput ?? (() => Promise.resolve()),
+    clock: options.clock,
+    ...(options.outputGraceMs !== undefined ? { graceMs: options.outputGraceMs } : {}),
+    log,
+  });
 
   async function auditPage(url: URL): Promise<Response> {
     const q = parseQuery(url, AUDIT_PARAMS);
@@ -246,12 +275,13 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
   async function articlesPage(url: URL): Promise<Response> {
     const q = parseQuery(url, { page: intParam(1, 1_000_000) });
     const pageNo = q.page ?? 1;
-    const all = await listArticles(home);
+    // only sessions whose page hashes to their published event
+    const all = await guard.list();
     const slice = all.slice((pageNo - 1) * ARTICLES_PER_PAGE, pageNo * ARTICLES_PER_PAGE);
     const cards: ArticleCard[] = [];
     for (const entry of slice) {
       try {
-        const article = await readArticle(home, entry.session);
+        const article = await guard.page(entry.session);
         cards.push({
           session: entry.session,
           summary: article.check.ok
@@ -275,7 +305,7 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
     if (!UUID_RE.test(id)) throw new Refusal(400, "The session id in the path is malformed.");
     parseQuery(url, {});
     if (slash === "") return redirectResponse(308, `/output/${id}/`);
-    const article = await readArticle(home, id);
+    const article = await guard.page(id);
     if (!article.check.ok) {
       log(`viewer: refusing the page of session ${id}: ${article.check.problem}`);
       throw new Refusal(
@@ -292,7 +322,7 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
     if (!UUID_RE.test(session)) throw new Refusal(400, "The session id in the path is malformed.");
     if (!ARTICLE_IMAGE_RE.test(file)) throw new Refusal(400, "The image name is malformed.");
     parseQuery(url, {});
-    const image = await readArticleImage(home, session, file);
+    const image = await guard.image(session, file);
     return bytesResponse(image.bytes, image.contentType);
   }
 
@@ -446,6 +476,7 @@ export function createViewerHandler(options: ViewerHandlerOptions): ViewerHandle
       }
     },
     closeStreams() {
+      guard.close();
       for (const close of [...streams]) close();
     },
   };

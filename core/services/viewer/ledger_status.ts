@@ -1,20 +1,30 @@
 /**
- * The ledger page's facts: the last signed checkpoint (the anchor file, verified)
- * and a full verification the operator can trigger. Both trust only the
- * supervisor's keys from the agent key directory, and the directory only after
- * the trust root chain verifies from the pin the supervisor handed over: nothing
- * in `audit/` vouches for itself. Trust is loaded again for each request, so a
- * rotated supervisor key is picked up without restarting the viewer.
+ * The ledger page's facts: the latest checkpoint the witnesses cosigned (the
+ * operators' copy `audit/checkpoint`, verified against the supervisor's keys and
+ * the witness policy the supervisor handed over) and a full verification the
+ * operator can trigger against it. The viewer cannot reach the witnesses (it may
+ * open no connection), so `saoe audit verify`, which asks them, is the check of
+ * record; this page shows what the ledger and its witnessed copy say. Nothing in
+ * `audit/` vouches for itself: the keys come from the agent key directory, after
+ * the trust root chain verifies from the pin, again for each request.
  *
  * @module
  */
 import type { TrustedKeySet } from "../../primitives/dsse/types.ts";
-import { anchorPath, type HomeLayout, ledgerPath } from "../../domain/home/layout.ts";
-import { readAnchor, verifyCheckpoint } from "../../domain/ledger/checkpoint.ts";
+import { toHex } from "../../primitives/crypto/bytes.ts";
+import { type HomeLayout, ledgerPath, witnessedCheckpointPath } from "../../domain/home/layout.ts";
+import {
+  type CheckpointHead,
+  MAX_CHECKPOINT_BYTES,
+  verifyWitnessedCheckpoint,
+  type WitnessPolicy,
+} from "../../domain/ledger/checkpoint.ts";
+import { logOrigin } from "../../domain/ledger/log_identity.ts";
 import { type LedgerVerification, verifyLedger } from "../../domain/ledger/verify.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
 import { checkpointKeySet, verifyTrustFolder } from "../../domain/trust/verified_trust.ts";
 import type { VersionStore } from "../../domain/trust/version_store.ts";
+import { readRegularFile } from "../deployment/safe_file.ts";
 
 /** What the viewer needs to trust checkpoints. */
 export interface LedgerTrustOptions {
@@ -25,6 +35,8 @@ export interface LedgerTrustOptions {
   clock: Clock;
   /** Rollback protection for the root chain and directory (the viewer's own store). */
   versionStore: VersionStore;
+  /** The witness policy (from the handover); none: nothing is shown as witnessed. */
+  witnesses?: WitnessPolicy;
 }
 
 /**
@@ -43,26 +55,40 @@ export async function checkpointKeys(options: LedgerTrustOptions): Promise<Trust
   return checkpointKeySet(directory, options.clock.now());
 }
 
-/** The last checkpoint as the anchor file states it. */
+/** The latest witnessed checkpoint as `audit/checkpoint` states it. */
 export type LastCheckpoint =
   | { state: "none" }
-  | { state: "verified"; treeSize: number; headHash: string; issuedAt: string }
+  | { state: "verified"; treeSize: number; root: string; cosigners: string[] }
   | { state: "invalid"; message: string };
 
-/** Reads and verifies the anchor file (the latest checkpoint, kept outside the database). */
+async function witnessedHead(
+  options: LedgerTrustOptions,
+  keys: TrustedKeySet,
+): Promise<CheckpointHead & { cosigners: string[] } | undefined> {
+  const policy = options.witnesses;
+  if (policy === undefined) return undefined;
+  const path = witnessedCheckpointPath(options.home);
+  if ((await Deno.lstat(path).catch(() => undefined)) === undefined) return undefined;
+  const bytes = await readRegularFile(path, MAX_CHECKPOINT_BYTES);
+  const head = await verifyWitnessedCheckpoint(bytes, {
+    origin: logOrigin(options.rootPin),
+    logKeys: keys,
+    policy,
+    what: "audit/checkpoint",
+  });
+  return { ...head, cosigners: head.cosigners.map((c) => c.name) };
+}
+
+/** Reads and verifies the latest witnessed checkpoint. */
 export async function lastCheckpoint(options: LedgerTrustOptions): Promise<LastCheckpoint> {
   try {
-    const bytes = await readAnchor(anchorPath(options.home));
-    if (bytes === undefined) return { state: "none" };
-    const payload = await verifyCheckpoint(bytes, {
-      keys: await checkpointKeys(options),
-      clock: options.clock,
-    });
+    const head = await witnessedHead(options, await checkpointKeys(options));
+    if (head === undefined) return { state: "none" };
     return {
       state: "verified",
-      treeSize: payload.tree_size,
-      headHash: payload.head_hash,
-      issuedAt: payload.issued_at,
+      treeSize: head.size,
+      root: toHex(head.root),
+      cosigners: head.cosigners,
     };
   } catch (err: unknown) {
     return { state: "invalid", message: err instanceof Error ? err.message : String(err) };
@@ -77,17 +103,25 @@ export interface VerificationRun {
 }
 
 /**
- * Runs `verifyLedger` read-only. A failure to load trust or open the ledger is
- * reported as a broken result, never thrown: the page shows it.
+ * Runs `verifyLedger` read-only against the witnessed checkpoint. A failure to
+ * load trust or open the ledger is reported as a broken result, never thrown:
+ * the page shows it.
  */
 export async function runVerification(options: LedgerTrustOptions): Promise<VerificationRun> {
   let result: LedgerVerification;
   try {
+    const keys = await checkpointKeys(options);
+    const witnessed = await witnessedHead(options, keys);
     result = await verifyLedger({
       path: ledgerPath(options.home),
-      anchorPath: anchorPath(options.home),
-      checkpointKeys: await checkpointKeys(options),
-      clock: options.clock,
+      origin: logOrigin(options.rootPin),
+      logKeys: keys,
+      ...(witnessed !== undefined
+        ? {
+          witnessed,
+          witnessedSource: `the witnessed checkpoint (${witnessed.cosigners.join(", ")})`,
+        }
+        : {}),
     });
   } catch (err: unknown) {
     result = {
@@ -95,6 +129,8 @@ export async function runVerification(options: LedgerTrustOptions): Promise<Veri
       size: 0,
       checked: 0,
       checkpoints: 0,
+      witnessedSize: 0,
+      unwitnessed: 0,
       message: `Cannot verify the ledger: ${err instanceof Error ? err.message : String(err)}`,
     };
   }

@@ -11,6 +11,8 @@
 import { type Ledger, type LedgerHead, openLedger } from "../../domain/ledger/ledger.ts";
 import { type AuditEvent, decodeEvent, type EventType } from "../../domain/ledger/events.ts";
 import type { ReasonCode } from "../../primitives/errors.ts";
+import { toHex } from "../../primitives/crypto/bytes.ts";
+import { EMPTY_ROOT } from "../../primitives/merkle/hash.ts";
 
 /** One ledger record as the viewer shows it. */
 export interface AuditRow {
@@ -119,7 +121,7 @@ export class LedgerView {
   /** The head; size 0 while there is no ledger yet. */
   async head(): Promise<LedgerHead> {
     const ledger = await this.#open();
-    return ledger?.head() ?? { size: 0, hash: "0".repeat(64) };
+    return ledger?.head() ?? { size: 0, hash: "0".repeat(64), root: toHex(EMPTY_ROOT) };
   }
 
   /** Records after `afterSeq`, ascending, at most `limit`. */

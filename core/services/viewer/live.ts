@@ -154,6 +154,18 @@ export class LedgerTail {
     this.#read();
   }
 
+  /**
+   * Reads the ledger now (or once more after the running read) and resolves when
+   * that read is done: every record committed before the call is then indexed.
+   * The viewer calls it before it refuses a file that no indexed `published`
+   * event vouches for, since that event may have been appended a moment ago.
+   */
+  async catchUp(): Promise<void> {
+    if (!this.#started || this.#stopped) return;
+    this.#read();
+    await this.#reading;
+  }
+
   /** Calls `fn` for every record appended from now on; returns the unsubscribe function. */
   subscribe(fn: (record: LiveRecord) => void): () => void {
     this.#subscribers.add(fn);

@@ -444,7 +444,9 @@ function checkpointText(c: LastCheckpoint): string {
     case "none":
       return "none yet";
     case "verified":
-      return `record ${c.treeSize}, head ${c.headHash}, signed ${c.issuedAt} (signature verified)`;
+      return `${c.treeSize} records, root ${c.root}, cosigned by ${
+        c.cosigners.join(", ")
+      } (signatures verified; saoe audit verify asks the witnesses themselves)`;
     case "invalid":
       return `does not verify: ${c.message}`;
   }
@@ -474,7 +476,7 @@ export function ledgerPageHtml(o: LedgerPageOptions): string {
 <dl class="facts" id="ledger-facts">
 <dt>records</dt><dd id="ledger-size">${o.head.size}</dd>
 <dt>head hash</dt><dd id="ledger-head">${esc(o.head.hash)}</dd>
-<dt>last checkpoint</dt><dd id="ledger-checkpoint" data-state="${o.checkpoint.state}">${
+<dt>last witnessed checkpoint</dt><dd id="ledger-checkpoint" data-state="${o.checkpoint.state}">${
     esc(checkpointText(o.checkpoint))
   }</dd>
 </dl>

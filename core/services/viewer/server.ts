@@ -14,6 +14,8 @@ import type { AgentContext, AgentService } from "../runtime/agent_runtime.ts";
 import { systemClock } from "../../primitives/time/clock.ts";
 import { FileVersionStore } from "../../domain/trust/version_store_file.ts";
 import { createViewerHandler } from "./handler.ts";
+import { handoverWitnessPolicy } from "../witness/policy.ts";
+import { outputFindingEvent } from "./output_guard.ts";
 import { LedgerView } from "./ledger_view.ts";
 import { LedgerTail } from "./live.ts";
 import { errorResponse } from "./responses.ts";
@@ -64,9 +66,14 @@ export async function startViewer(ctx: AgentContext): Promise<AgentService> {
         view,
         tail,
         rootPin: ctx.handover.root_pin,
+        ...(ctx.handover.witnesses !== undefined
+          ? { witnesses: handoverWitnessPolicy(ctx.handover.witnesses) }
+          : {}),
         skewMs: ctx.handover.skew_ms,
         clock: systemClock,
         versionStore: new FileVersionStore(join(ctx.storeDir, "versions.json")),
+        // a file under output/ that no published event vouches for: signed, into the ledger
+        reportOutput: (finding) => ctx.emit(outputFindingEvent(finding)),
         log,
       });
       return (request) => handler!.handle(request);

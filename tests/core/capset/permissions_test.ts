@@ -167,6 +167,27 @@ Deno.test("pathGrantProblem() classifies by path segments, not string prefixes",
   refused(`${HOME}/elsewhere`, "read");
 });
 
+Deno.test("pathGrantProblem() never grants the supervisor's state (its operator requests), not even to an agent so named", () => {
+  for (const agent of ["intake", "supervisor"]) {
+    const ctx = {
+      root: HOME,
+      agent,
+      vaultTemplates: new Set<string>(),
+      capsetReaders: new Set([agent]),
+      hasTools: false,
+    };
+    for (const path of [`${HOME}/agents/supervisor`, `${HOME}/agents/supervisor/requests`]) {
+      for (const access of ["read", "write"] as const) {
+        assert.match(
+          pathGrantProblem(path, access, ctx) ?? "granted",
+          /the supervisor's private state/,
+          `${agent}: ${access} ${path}`,
+        );
+      }
+    }
+  }
+});
+
 // ---- property: randomised valid capsets never yield a forbidden flag or path
 
 function prng(seed: number): () => number {

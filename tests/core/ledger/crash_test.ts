@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { generateSeed, SigningKey } from "../../../core/primitives/crypto/ed25519.ts";
 import { decodeEvent } from "../../../core/domain/ledger/events.ts";
-import { openLedger } from "../../../core/domain/ledger/ledger.ts";
-import { eventBytes, ledgerDir, verify } from "./_fixtures.ts";
+import { eventBytes, ledgerDir, openWriter, startTestWitness, verify } from "./_fixtures.ts";
 
 const WRITER = fileURLToPath(new URL("./_crash_writer.ts", import.meta.url));
 const BATCH = 500;
@@ -21,7 +20,6 @@ Deno.test("a writer killed with SIGKILL mid-batch leaves a ledger that verifies 
         "--allow-write",
         WRITER,
         d.path,
-        d.anchorPath,
         seed.toHex(),
         String(BATCH),
       ],
@@ -56,17 +54,21 @@ Deno.test("a writer killed with SIGKILL mid-batch leaves a ledger that verifies 
     assert.equal(result.size % BATCH, 0);
     assert.ok(result.checkpoints >= 2);
 
-    // the kernel dropped the dead writer's lock: a new writer opens and continues the chain
-    const ledger = await openLedger({ path: d.path, anchorPath: d.anchorPath, checkpointKey: key });
+    // the kernel dropped the dead writer's lock: a new writer opens and continues the chain,
+    // and a witness cosigns the tree it checkpoints (the stored tree survived the kill)
+    await using witness = await startTestWitness(d, key);
+    const ledger = await openWriter(d, key);
     for (const record of ledger.read({ afterSeq: result.size - 3, limit: 3 })) {
       decodeEvent(record.bytes);
     }
     ledger.append([eventBytes(1)]);
-    await ledger.checkpoint();
+    const written = await ledger.checkpoint();
+    assert.equal(await witness.submit(ledger, written), true, witness.logs.join("\n"));
     ledger.close();
-    const after = await verify(d, key);
+    const after = await verify(d, key, witness);
     assert.equal(after.ok, true, after.message);
     assert.equal(after.size, result.size + 1);
+    assert.equal(after.witnessedSize, result.size + 1);
   } finally {
     await d.cleanup();
   }

@@ -17,8 +17,8 @@ function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-Deno.test("EVENT_TYPES lists the seventeen event types of docs/design.md section 7", () => {
-  assert.equal(EVENT_TYPES.length, 17);
+Deno.test("EVENT_TYPES lists the twenty event types of docs/design.md section 7", () => {
+  assert.equal(EVENT_TYPES.length, 20);
   assert.ok(EVENT_TYPES.includes("quarantine_limit_exceeded"));
   assert.ok(EVENT_TYPES.includes("checkpoint"));
   // why it exists is in docs/decisions.md: a refused change of the trust state

@@ -1,27 +1,49 @@
 import assert from "node:assert/strict";
 import { isSaoeError } from "../../../core/primitives/errors.ts";
+import { toBase64 } from "../../../core/primitives/crypto/bytes.ts";
+import { leafHash } from "../../../core/primitives/merkle/hash.ts";
+import { rootOf } from "../../../core/primitives/merkle/tree.ts";
+import { parseNote } from "../../../core/primitives/note/note.ts";
 import { chainHash, GENESIS_HASH } from "../../../core/domain/ledger/chain_hash.ts";
-import { verifyCheckpoint } from "../../../core/domain/ledger/checkpoint.ts";
+import {
+  verifyLedgerCheckpoint,
+  verifyWitnessedCheckpoint,
+} from "../../../core/domain/ledger/checkpoint.ts";
 import { lockPathFor, openLedger } from "../../../core/domain/ledger/ledger.ts";
-import { systemClock } from "../../../core/primitives/time/clock.ts";
-import { eventBytes, fill, ledgerDir, newKey, trusted, verify } from "./_fixtures.ts";
+import {
+  eventBytes,
+  fill,
+  ledgerDir,
+  newKey,
+  openWriter,
+  ORIGIN,
+  removeDatabase,
+  startTestWitness,
+  trusted,
+  verify,
+} from "./_fixtures.ts";
 
 Deno.test("openLedger() appends 10,000 events in batches and the ledger verifies clean", async () => {
   const d = await ledgerDir();
   const key = await newKey();
   try {
-    const ledger = await openLedger({ path: d.path, anchorPath: d.anchorPath, checkpointKey: key });
+    await using witness = await startTestWitness(d, key);
+    const ledger = await openWriter(d, key);
     fill(ledger, 5_000, 100);
-    await ledger.checkpoint();
+    assert.equal(await witness.submit(ledger, await ledger.checkpoint()), true);
     fill(ledger, 5_000, 250);
-    await ledger.checkpoint();
+    assert.equal(await witness.submit(ledger, await ledger.checkpoint()), true);
     assert.equal(ledger.head().size, 10_000);
+    const root = ledger.head().root;
     ledger.close();
-    const result = await verify(d, key);
+    const result = await verify(d, key, witness);
     assert.equal(result.ok, true, result.message);
     assert.equal(result.size, 10_000);
     assert.equal(result.checked, 10_000);
-    assert.equal(result.checkpoints, 3); // two stored, one anchor
+    assert.equal(result.checkpoints, 2); // the two stored; the witnessed head is counted apart
+    assert.equal(result.witnessedSize, 10_000);
+    assert.equal(result.unwitnessed, 0);
+    assert.equal(result.root, root);
     assert.equal(result.firstBad, undefined);
   } finally {
     await d.cleanup();
@@ -129,7 +151,7 @@ Deno.test("a read-only ledger reads concurrently with the writer and never write
   const d = await ledgerDir();
   const key = await newKey();
   try {
-    const writer = await openLedger({ path: d.path, anchorPath: d.anchorPath, checkpointKey: key });
+    const writer = await openWriter(d, key);
     fill(writer, 300);
     const reader = await openLedger({ path: d.path, readOnly: true });
     assert.equal(reader.readOnly, true);
@@ -138,9 +160,12 @@ Deno.test("a read-only ledger reads concurrently with the writer and never write
     fill(writer, 200);
     await writer.checkpoint();
     assert.deepEqual(reader.head(), writer.head());
+    assert.deepEqual(reader.root(500), writer.root(500));
+    assert.equal(reader.checkpointAt(500), writer.checkpointAt(500));
     assert.equal(reader.read({ afterSeq: 450, limit: 100 }).length, 50);
     assert.throws(() => reader.append([eventBytes(1)]), TypeError);
     await assert.rejects(reader.checkpoint(), TypeError);
+    await assert.rejects(reader.recordWitnessed({ treeSize: 500, note: "x" }), TypeError);
     // verification runs beside the open writer
     const result = await verify(d, key);
     assert.equal(result.ok, true, result.message);
@@ -151,27 +176,76 @@ Deno.test("a read-only ledger reads concurrently with the writer and never write
   }
 });
 
-Deno.test("checkpoint() stores the signed statement and writes the same bytes to the anchor file", async () => {
+Deno.test("checkpoint() stores a C2SP checkpoint note the log key signs over the Merkle root of the records", async () => {
   const d = await ledgerDir();
   const key = await newKey();
   try {
-    const ledger = await openLedger({ path: d.path, anchorPath: d.anchorPath, checkpointKey: key });
+    const ledger = await openWriter(d, key);
     fill(ledger, 42);
     const cp = await ledger.checkpoint();
     assert.equal(cp.treeSize, 42);
     assert.equal(cp.headHash, ledger.head().hash);
-    assert.deepEqual(await Deno.readFile(d.anchorPath), cp.statement);
-    const payload = await verifyCheckpoint(cp.statement, {
-      keys: trusted(key),
-      clock: systemClock,
+    assert.equal(cp.root, ledger.head().root);
+    assert.equal(ledger.checkpointAt(42), cp.note);
+    assert.equal(ledger.checkpointAt(41), undefined);
+    // the root is that of the records' exact bytes, computed here independently
+    const leaves = ledger.read({ limit: 100 }).map((r) => leafHash(r.bytes));
+    assert.equal(cp.root, rootOf(leaves).toHex());
+    assert.deepEqual(ledger.root(42), rootOf(leaves));
+    // origin, size and base64 root, then one signature line by the origin's key
+    const note = parseNote(cp.note);
+    assert.equal(note.text, `${ORIGIN}\n42\n${toBase64(rootOf(leaves))}\n`);
+    assert.deepEqual(note.signatures.map((s) => s.name), [ORIGIN]);
+    const head = await verifyLedgerCheckpoint(cp.note, { origin: ORIGIN, logKeys: trusted(key) });
+    assert.equal(head.size, 42);
+    assert.equal(head.root.toHex(), cp.root);
+    await assert.rejects(
+      verifyLedgerCheckpoint(cp.note, { origin: ORIGIN, logKeys: trusted(await newKey()) }),
+      (err: unknown) => isSaoeError(err, "checkpoint_signature"),
+    );
+    // nothing is written outside the ledger until a witness cosigned
+    await assert.rejects(Deno.lstat(d.witnessedPath), Deno.errors.NotFound);
+    assert.equal(ledger.latestWitnessed(), undefined);
+    ledger.close();
+  } finally {
+    await d.cleanup();
+  }
+});
+
+Deno.test("recordWitnessed() stores the cosigned note and writes the same bytes to the operators' copy, never replaced by an older one", async () => {
+  const d = await ledgerDir();
+  const key = await newKey();
+  try {
+    await using witness = await startTestWitness(d, key);
+    const ledger = await openWriter(d, key);
+    fill(ledger, 10);
+    const first = await ledger.checkpoint();
+    assert.equal(await witness.submit(ledger, first), true);
+    const firstNote = ledger.latestWitnessed()!.note;
+    assert.equal(await Deno.readTextFile(d.witnessedPath), firstNote);
+    fill(ledger, 5);
+    const second = await ledger.checkpoint();
+    assert.equal(await witness.submit(ledger, second), true);
+    const latest = ledger.latestWitnessed();
+    assert.equal(latest?.treeSize, 15);
+    assert.equal(await Deno.readTextFile(d.witnessedPath), latest!.note);
+    // the log's signature and the witness's cosignature verify under the policy
+    const head = await verifyWitnessedCheckpoint(latest!.note, {
+      origin: ORIGIN,
+      logKeys: trusted(key),
+      policy: witness.policy,
     });
-    assert.equal(payload.tree_size, 42);
-    assert.equal(payload.head_hash, cp.headHash);
-    assert.equal(payload.ledger_id, ledger.ledgerId);
-    // no temp file is left beside the anchor
-    const names = [];
-    for await (const entry of Deno.readDir(`${d.dir}/anchor`)) names.push(entry.name);
-    assert.deepEqual(names, ["checkpoint.json"]);
+    assert.equal(head.size, 15);
+    assert.equal(head.root.toHex(), second.root);
+    assert.deepEqual(head.cosigners.map((c) => c.name), [witness.server.name]);
+    // a late answer for the older size is stored but leaves the copy naming the larger one
+    await ledger.recordWitnessed({ treeSize: 10, note: firstNote });
+    assert.equal(ledger.latestWitnessed()?.treeSize, 15);
+    assert.equal(await Deno.readTextFile(d.witnessedPath), latest!.note);
+    // no temp file is left beside the copy
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(`${d.dir}/audit`)) names.push(entry.name);
+    assert.deepEqual(names.filter((n) => !n.startsWith("ledger.")), ["checkpoint"]);
     ledger.close();
   } finally {
     await d.cleanup();
@@ -182,17 +256,22 @@ Deno.test("checkpoint() refuses without a key, and on an empty ledger", async ()
   const d = await ledgerDir();
   const key = await newKey();
   try {
-    const keyless = await openLedger({ path: d.path, anchorPath: d.anchorPath });
+    const keyless = await openLedger({ path: d.path, origin: ORIGIN });
     keyless.append([eventBytes(1)]);
-    await assert.rejects(keyless.checkpoint(), (err: unknown) => isSaoeError(err, "bad_config"));
+    await assert.rejects(
+      keyless.checkpoint(),
+      (err: unknown) => isSaoeError(err, "bad_config") && err.message.includes("checkpoint key"),
+    );
     keyless.close();
+    const nameless = await openLedger({ path: d.path, checkpointKey: key });
+    await assert.rejects(
+      nameless.checkpoint(),
+      (err: unknown) => isSaoeError(err, "bad_config") && err.message.includes("origin"),
+    );
+    nameless.close();
     const other = await ledgerDir();
     try {
-      const empty = await openLedger({
-        path: other.path,
-        anchorPath: other.anchorPath,
-        checkpointKey: key,
-      });
+      const empty = await openWriter(other, key);
       await assert.rejects(empty.checkpoint(), (err: unknown) => isSaoeError(err, "bad_config"));
       empty.close();
     } finally {
@@ -219,27 +298,40 @@ Deno.test("checkpoint() without new records re-uses the stored checkpoint", asyn
   const d = await ledgerDir();
   const key = await newKey();
   try {
-    const ledger = await openLedger({ path: d.path, anchorPath: d.anchorPath, checkpointKey: key });
+    const ledger = await openWriter(d, key);
     fill(ledger, 3);
     const [a, b] = await Promise.all([ledger.checkpoint(), ledger.checkpoint()]);
-    assert.deepEqual(a.statement, b.statement);
+    assert.equal(a.note, b.note);
+    assert.deepEqual(a, b);
     ledger.close();
     const result = await verify(d, key);
     assert.equal(result.ok, true, result.message);
-    assert.equal(result.checkpoints, 2); // one stored, the anchor
+    assert.equal(result.checkpoints, 1); // the one stored (there is no anchor any more)
   } finally {
     await d.cleanup();
   }
 });
 
-Deno.test("verifyLedger() passes an empty ledger that has no anchor yet", async () => {
+Deno.test("verifyLedger() passes an empty or missing ledger that no witness vouches for yet", async () => {
   const d = await ledgerDir();
   const key = await newKey();
   try {
+    const missing = await verify(d, key);
+    assert.equal(missing.ok, true, missing.message);
+    assert.equal(missing.size, 0);
+    assert.equal(missing.witnessedSize, 0);
     (await openLedger({ path: d.path })).close();
     const result = await verify(d, key);
     assert.equal(result.ok, true, result.message);
     assert.equal(result.size, 0);
+    // with a witness that has cosigned nothing yet, the same
+    await using witness = await startTestWitness(d, key);
+    const asked = await verify(d, key, witness);
+    assert.equal(asked.ok, true, asked.message);
+    assert.equal(asked.witnessedSize, 0);
+    await removeDatabase(d);
+    const gone = await verify(d, key, witness);
+    assert.equal(gone.ok, true, gone.message);
   } finally {
     await d.cleanup();
   }

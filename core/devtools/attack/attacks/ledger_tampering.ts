@@ -1,18 +1,31 @@
 /**
  * Attack 13: ledger tampering, on a COPY of the target's audit ledger (the live
- * one is only read). The copy is taken with SQLite's `VACUUM INTO`, checkpointed
- * with the supervisor's key (so every record is covered by a signed head), and
- * verified untouched as a control. Then, on fresh copies each: one record's
- * bytes edited, one record deleted, two records swapped, the tail cut off, and
- * an edit followed by a full recomputation of every later hash by someone
- * without the checkpoint key. `verifyLedger` (what `saoe audit verify` runs)
+ * one is only read). The copy is taken record by record in one snapshot,
+ * checkpointed with the supervisor's key and cosigned by a scratch witness (so
+ * every record is covered by a witnessed head), and verified untouched as a
+ * control. Then, on fresh copies each: one record's bytes edited, one record
+ * deleted, two records swapped, the tail cut off, an edit followed by a full
+ * recomputation of every later hash, the same with the Merkle tree rebuilt and
+ * the checkpoint re-signed with the supervisor's own key (what someone who can
+ * write the home can do), the ledger deleted, and garbage written over it.
+ * `verifyLedger` against the witnessed head (what `saoe audit verify` runs)
  * must fail and name the first bad record with the fault's reason.
  *
  * @module
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { join } from "node:path";
-import { SigningKey } from "../../../primitives/crypto/ed25519.ts";
+import { generateSeed, SigningKey } from "../../../primitives/crypto/ed25519.ts";
+import { leafHash } from "../../../primitives/merkle/hash.ts";
+import { MerkleFrontier } from "../../../primitives/merkle/tree.ts";
+import { formatNote, parseNote } from "../../../primitives/note/note.ts";
+import { cosignCheckpoint } from "../../../primitives/note/cosignature.ts";
+import {
+  type CheckpointHead,
+  signLedgerCheckpoint,
+  verifyWitnessedCheckpoint,
+} from "../../../domain/ledger/checkpoint.ts";
+import { logOrigin } from "../../../domain/ledger/log_identity.ts";
 import { ledgerPath } from "../../../domain/home/layout.ts";
 import { SCHEMA_SQL } from "../../../domain/ledger/schema.ts";
 import { openKeyStore } from "../../../domain/keys/keystore.ts";
@@ -31,7 +44,15 @@ interface Tamper {
   /** The fault verification must report, and the record it must name. */
   reason: string;
   seq(at: Position): number;
-  apply(db: DatabaseSync, size: number, k: number): void;
+  apply(db: DatabaseSync, size: number, k: number, forge: Forge): void | Promise<void>;
+  /** Acts on the file instead of its rows (deleting it, overwriting it). */
+  file?: (path: string) => Promise<void>;
+}
+
+/** What the home writer holds: the checkpoint key and the log's origin. */
+interface Forge {
+  key: SigningKey;
+  origin: string;
 }
 
 /** Where the tampering happens. */
@@ -105,6 +126,57 @@ const TAMPERS: readonly Tamper[] = [
     },
   },
   {
+    tried:
+      "a record edited, every later hash and the Merkle tree recomputed, and the checkpoint re-signed with the supervisor's key from the home",
+    reason: "checkpoint_mismatch",
+    // the re-signed checkpoint verifies; the witnessed root does not match, so no record up
+    // to the witnessed size can be vouched for
+    seq: () => 1,
+    async apply(db, n, k, forge) {
+      let prev = row(db, k).prev_hash;
+      const set = db.prepare("UPDATE records SET bytes = ?, prev_hash = ?, hash = ? WHERE seq = ?");
+      for (let seq = k; seq <= n; seq++) {
+        const r = row(db, seq);
+        const bytes = seq === k ? edited(r.bytes) : r.bytes;
+        const hash = chainHash(prev, bytes);
+        set.run(bytes, prev, hash, seq);
+        prev = hash;
+      }
+      db.exec("DELETE FROM merkle");
+      const frontier = new MerkleFrontier();
+      const put = db.prepare("INSERT INTO merkle(level, idx, hash) VALUES (?, ?, ?)");
+      for (let seq = 1; seq <= n; seq++) {
+        for (const node of frontier.push(leafHash(row(db, seq).bytes))) {
+          put.run(node.level, node.index, node.hash);
+        }
+      }
+      db.prepare("DELETE FROM checkpoints WHERE tree_size >= ?").run(k);
+      db.prepare("INSERT INTO checkpoints(tree_size, note) VALUES (?, ?)").run(
+        n,
+        await signLedgerCheckpoint({
+          origin: forge.origin,
+          size: n,
+          root: frontier.root(),
+          key: forge.key,
+        }),
+      );
+    },
+  },
+  {
+    tried: "the ledger file deleted",
+    reason: "missing",
+    seq: () => 1,
+    apply() {},
+    file: (path) => Deno.remove(path),
+  },
+  {
+    tried: "garbage bytes written over the ledger file",
+    reason: "malformed",
+    seq: () => 1,
+    apply() {},
+    file: (path) => Deno.writeFile(path, crypto.getRandomValues(new Uint8Array(8192))),
+  },
+  {
     tried: "a record edited and every later hash recomputed without the checkpoint key",
     reason: "checkpoint_mismatch",
     // the first record no good checkpoint vouches for
@@ -131,7 +203,7 @@ function copyLedger(from: string, to: string): void {
     copy.exec(SCHEMA_SQL);
     live.exec("BEGIN");
     copy.exec("BEGIN");
-    for (const table of ["meta", "records", "checkpoints"] as const) {
+    for (const table of ["meta", "records", "merkle", "checkpoints", "witnessed"] as const) {
       const rows = live.prepare(`SELECT * FROM ${table}`).all() as Record<string, SQLInputValue>[];
       for (const r of rows) {
         const names = Object.keys(r);
@@ -148,19 +220,53 @@ function copyLedger(from: string, to: string): void {
   }
 }
 
-async function verifyCopy(dir: string, key: SigningKey): Promise<LedgerVerification> {
+async function verifyCopy(
+  dir: string,
+  forge: Forge,
+  witnessed: CheckpointHead,
+): Promise<LedgerVerification> {
   return await verifyLedger({
     path: join(dir, "ledger.db"),
-    anchorPath: join(dir, "anchor.json"),
-    checkpointKeys: { name: "supervisor checkpoint key", keys: [key], threshold: 1 },
-    clock: systemClock,
+    origin: forge.origin,
+    logKeys: { name: "supervisor checkpoint key", keys: [forge.key], threshold: 1 },
+    witnessed,
+    witnessedSource: "the scratch witness",
   });
 }
 
 async function copyOf(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   await Deno.copyFile(join(from, "ledger.db"), join(to, "ledger.db"));
-  await Deno.copyFile(join(from, "anchor.json"), join(to, "anchor.json"));
+}
+
+/** Checkpoints the copy and has a scratch witness cosign it: the head verification must meet. */
+async function witness(path: string, forge: Forge): Promise<CheckpointHead> {
+  const ledger = await openLedger({ path, checkpointKey: forge.key, origin: forge.origin });
+  let note: string;
+  try {
+    note = (await ledger.checkpoint()).note;
+  } finally {
+    ledger.close();
+  }
+  const witnessKey = await SigningKey.fromSeed(generateSeed());
+  const name = "attack.local/scratch-witness";
+  const parsed = parseNote(note);
+  const cosigned = formatNote({
+    text: parsed.text,
+    signatures: [
+      ...parsed.signatures,
+      await cosignCheckpoint(parsed.text, {
+        name,
+        key: witnessKey,
+        timestamp: Math.floor(systemClock.now() / 1000),
+      }),
+    ],
+  });
+  return await verifyWitnessedCheckpoint(cosigned, {
+    origin: forge.origin,
+    logKeys: { name: "supervisor checkpoint key", keys: [forge.key], threshold: 1 },
+    policy: { witnesses: [{ name, publicKey: witnessKey.publicKey }], threshold: 1 },
+  });
 }
 
 /** Attack 13. */
@@ -168,7 +274,7 @@ export const ledgerTampering: Attack = {
   name: NAME,
   number: 13,
   summary:
-    "edits, deletes, reorders and truncates records of a copy of the ledger, and recomputes the chain without the checkpoint key: audit verify must name the first bad record",
+    "edits, deletes, reorders and truncates records of a witnessed copy of the ledger, rewrites it with the home's own checkpoint key, deletes and corrupts it: audit verify must name the first bad record",
   async run(ctx: AttackContext): Promise<AttackLine[]> {
     const work = await Deno.makeTempDir({ prefix: "saoe-attack-ledger-" });
     try {
@@ -180,16 +286,11 @@ export const ledgerTampering: Attack = {
       const base = join(work, "base");
       await Deno.mkdir(base);
       copyLedger(ledgerPath(ctx.home), join(base, "ledger.db"));
-      // sign the copy's head, so every record is covered by a checkpoint
-      const ledger = await openLedger({
-        path: join(base, "ledger.db"),
-        checkpointKey: key,
-        anchorPath: join(base, "anchor.json"),
-      });
-      const size = ledger.head().size;
-      await ledger.checkpoint();
-      ledger.close();
-      const control = await verifyCopy(base, key);
+      // sign the copy's head and have it witnessed, so every record is covered
+      const forge: Forge = { key, origin: logOrigin(ctx.config.root_pin) };
+      const witnessed = await witness(join(base, "ledger.db"), forge);
+      const size = witnessed.size;
+      const control = await verifyCopy(base, forge, witnessed);
       if (!control.ok || size < 4) {
         return [{
           attack: NAME,
@@ -216,13 +317,16 @@ export const ledgerTampering: Attack = {
       for (const [i, tamper] of TAMPERS.entries()) {
         const dir = join(work, `t${i}`);
         await copyOf(base, dir);
-        const db = new DatabaseSync(join(dir, "ledger.db"));
-        try {
-          tamper.apply(db, size, k);
-        } finally {
-          db.close();
+        if (tamper.file !== undefined) await tamper.file(join(dir, "ledger.db"));
+        else {
+          const db = new DatabaseSync(join(dir, "ledger.db"));
+          try {
+            await tamper.apply(db, size, k, forge);
+          } finally {
+            db.close();
+          }
         }
-        const result = await verifyCopy(dir, key);
+        const result = await verifyCopy(dir, forge, witnessed);
         const bad = result.firstBad;
         const expected = tamper.seq({ size, k, checkpointBefore });
         const held = !result.ok && bad?.reason === tamper.reason && bad.seq === expected;

@@ -280,7 +280,6 @@ class Parser {
     if (depth > this.#maxDepth) this.#fail(`nesting deeper than ${this.#maxDepth}`);
     this.#pos++;
     const out: JsonObject = {};
-    const seen = new Set<string>();
     this.#skipWhitespace();
     if (this.#text[this.#pos] === "}") {
       this.#pos++;
@@ -291,25 +290,29 @@ class Parser {
       if (this.#text[this.#pos] !== '"') this.#fail("expected a string key");
       const keyAt = this.#pos;
       const key = this.#parseString();
-      if (seen.has(key)) {
+      if (Object.hasOwn(out, key)) {
         throw new SaoeError(
           "duplicate_key",
           `Cannot parse JSON at offset ${keyAt}: duplicate key ${JSON.stringify(key)}`,
         );
       }
-      seen.add(key);
       this.#skipWhitespace();
       if (this.#text[this.#pos] !== ":") this.#fail("expected ':'");
       this.#pos++;
       this.#skipWhitespace();
       const value = this.#parseValue(depth);
-      // defineProperty: a "__proto__" key must stay data, never become the prototype
-      Object.defineProperty(out, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      if (key === "__proto__") {
+        // defineProperty: a "__proto__" key must stay data, never become the prototype
+        Object.defineProperty(out, key, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        // Object.prototype has no other setter: plain assignment makes an own data property
+        out[key] = value;
+      }
       this.#skipWhitespace();
       const c = this.#text[this.#pos];
       if (c === ",") {

@@ -1,12 +1,11 @@
 /**
  * The ledger's hash chain: `hash = SHA-256(prev_hash ‖ record bytes)`, starting
- * from 32 zero bytes. Synchronous (`node:crypto`) because appending and verifying
- * hash one record at a time, and a WebCrypto promise per record would cost more
- * than the hash itself.
+ * from 32 zero bytes. Synchronous (`../../primitives/crypto/sha256.ts`) because
+ * appending and verifying hash one record at a time.
  *
  * @module
  */
-import { hash } from "node:crypto";
+import { sha256 } from "../../primitives/crypto/sha256.ts";
 
 /** Length of a chain hash in bytes. */
 export const HASH_BYTES = 32;
@@ -25,14 +24,5 @@ export const GENESIS_HASH: Uint8Array<ArrayBuffer> = new Uint8Array(HASH_BYTES);
  * ```
  */
 export function chainHash(prevHash: Uint8Array, bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const length = prevHash.byteLength + bytes.byteLength;
-  // one-shot hash over a reused buffer: measured ~20% faster than createHash().update()
-  if (scratch.byteLength < length) {
-    scratch = new Uint8Array(Math.max(length, scratch.byteLength * 2));
-  }
-  scratch.set(prevHash, 0);
-  scratch.set(bytes, prevHash.byteLength);
-  return new Uint8Array(hash("sha256", scratch.subarray(0, length), "buffer"));
+  return sha256(prevHash, bytes);
 }
-
-let scratch = new Uint8Array(64 * 1024 + HASH_BYTES);

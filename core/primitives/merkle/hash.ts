@@ -5,31 +5,18 @@
  * as a node (second-preimage resistance). This module decides nothing and trusts
  * nothing: it hashes exactly the bytes it is given.
  *
- * Hashing is synchronous (node:crypto) because the ledger hashes on its append
- * path: one reused scratch buffer carries the prefix, so a node hash allocates
- * only its 32-byte result.
+ * Hashing is synchronous because the ledger hashes on its append and verify
+ * paths, one record at a time (see `../crypto/sha256.ts`).
  *
  * @module
  */
-import { createHash, hash } from "node:crypto";
+import { sha256 as digest } from "../crypto/sha256.ts";
 
 /** Length of every Merkle tree hash in bytes (SHA-256). */
 export const HASH_BYTES = 32;
 
-const LEAF_PREFIX = 0x00;
-const NODE_PREFIX = 0x01;
-// leaves up to this size are hashed through the scratch buffer in one call
-const SCRATCH_BYTES = 4096;
-const scratch = new Uint8Array(1 + SCRATCH_BYTES);
-
-function digest(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = hash("sha256", bytes, "buffer") as Uint8Array;
-  // a plain Uint8Array view (not a Buffer) over the digest's own 32 bytes
-  if (out.byteOffset === 0 && out.buffer.byteLength === HASH_BYTES) {
-    return new Uint8Array(out.buffer as ArrayBuffer, 0, HASH_BYTES);
-  }
-  return Uint8Array.from(out);
-}
+const LEAF_PREFIX = Uint8Array.of(0x00);
+const NODE_PREFIX = Uint8Array.of(0x01);
 
 /**
  * SHA-256 of the empty string: the root of the tree with no leaves. Shared:
@@ -43,7 +30,7 @@ function digest(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
  * }
  * ```
  */
-export const EMPTY_ROOT: Uint8Array<ArrayBuffer> = digest(new Uint8Array(0));
+export const EMPTY_ROOT: Uint8Array<ArrayBuffer> = digest();
 
 /**
  * The hash of a leaf: SHA-256(0x00 ‖ data).
@@ -58,14 +45,7 @@ export const EMPTY_ROOT: Uint8Array<ArrayBuffer> = digest(new Uint8Array(0));
  * ```
  */
 export function leafHash(data: Uint8Array): Uint8Array<ArrayBuffer> {
-  if (data.byteLength <= SCRATCH_BYTES) {
-    scratch[0] = LEAF_PREFIX;
-    scratch.set(data, 1);
-    return digest(scratch.subarray(0, 1 + data.byteLength));
-  }
-  return Uint8Array.from(
-    createHash("sha256").update(Uint8Array.of(LEAF_PREFIX)).update(data).digest(),
-  );
+  return digest(LEAF_PREFIX, data);
 }
 
 /**
@@ -81,13 +61,5 @@ export function leafHash(data: Uint8Array): Uint8Array<ArrayBuffer> {
  * ```
  */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array<ArrayBuffer> {
-  const length = 1 + left.byteLength + right.byteLength;
-  if (length <= scratch.byteLength) {
-    scratch[0] = NODE_PREFIX;
-    scratch.set(left, 1);
-    scratch.set(right, 1 + left.byteLength);
-    return digest(scratch.subarray(0, length));
-  }
-  const h = createHash("sha256").update(Uint8Array.of(NODE_PREFIX));
-  return Uint8Array.from(h.update(left).update(right).digest());
+  return digest(NODE_PREFIX, left, right);
 }

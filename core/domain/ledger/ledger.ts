@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
 import { toHex } from "../../primitives/crypto/bytes.ts";
@@ -26,7 +26,7 @@ import { MerkleFrontier, type MerkleNode } from "../../primitives/merkle/tree.ts
 import { chainHash, GENESIS_HASH } from "./chain_hash.ts";
 import { signLedgerCheckpoint } from "./checkpoint.ts";
 import { MAX_EVENT_BYTES } from "./events.ts";
-import { MerkleStore } from "./merkle_store.ts";
+import { MerkleStore, MIN_STORED_LEVEL } from "./merkle_store.ts";
 import {
   configureReader,
   configureWriter,
@@ -38,6 +38,9 @@ import { WriterLock } from "./writer_lock.ts";
 
 /** Most events one {@linkcode Ledger.append} call may carry. */
 export const MAX_BATCH = 10_000;
+
+// records per INSERT statement on the append path
+const ROWS_PER_INSERT = 50;
 /** Most records one {@linkcode Ledger.read} call returns. */
 export const MAX_READ = 10_000;
 
@@ -190,6 +193,8 @@ class SqliteLedger implements Ledger {
   #witnessedPath: string | undefined;
   #checkpointing: Promise<unknown> = Promise.resolve();
   readonly #store: MerkleStore;
+  #insertOne: StatementSync | undefined;
+  #insertMany: StatementSync | undefined;
   /** The writer's frontier, always that of the committed records. */
   #frontier: MerkleFrontier | undefined;
 
@@ -234,6 +239,27 @@ class SqliteLedger implements Ledger {
       | undefined;
   }
 
+  /** Inserts records, {@linkcode ROWS_PER_INSERT} per statement (one statement per row cost a third of the append). */
+  #insertRows(db: DatabaseSync, rows: readonly (number | Uint8Array)[]): void {
+    const width = 4 * ROWS_PER_INSERT;
+    let at = 0;
+    if (rows.length >= width) {
+      this.#insertMany ??= db.prepare(
+        `INSERT INTO records(seq, prev_hash, hash, bytes) VALUES ${
+          Array(ROWS_PER_INSERT).fill("(?, ?, ?, ?)").join(", ")
+        }`,
+      );
+      for (; at + width <= rows.length; at += width) {
+        this.#insertMany.run(...rows.slice(at, at + width));
+      }
+    }
+    if (at === rows.length) return;
+    this.#insertOne ??= db.prepare(
+      "INSERT INTO records(seq, prev_hash, hash, bytes) VALUES (?, ?, ?, ?)",
+    );
+    for (; at < rows.length; at += 4) this.#insertOne.run(...rows.slice(at, at + 4));
+  }
+
   append(events: readonly Uint8Array[]): number[] {
     const db = this.#writer("append to");
     if (events.length > MAX_BATCH) {
@@ -257,9 +283,6 @@ class SqliteLedger implements Ledger {
       }
     });
     if (events.length === 0) return [];
-    const insert = db.prepare(
-      "INSERT INTO records(seq, prev_hash, hash, bytes) VALUES (?, ?, ?, ?)",
-    );
     db.exec("BEGIN IMMEDIATE");
     try {
       const head = this.#headRow(db);
@@ -277,14 +300,18 @@ class SqliteLedger implements Ledger {
       let prev: Uint8Array = head?.hash ?? GENESIS_HASH;
       const seqs: number[] = [];
       const nodes: MerkleNode[] = [];
+      const rows: (number | Uint8Array)[] = [];
       for (const bytes of events) {
         const hash = chainHash(prev, bytes);
         seq++;
-        insert.run(seq, prev, hash, bytes);
-        nodes.push(...frontier.push(leafHash(bytes)));
+        rows.push(seq, prev, hash, bytes);
+        for (const node of frontier.push(leafHash(bytes))) {
+          if (node.level >= MIN_STORED_LEVEL) nodes.push(node); // the only ones stored
+        }
         seqs.push(seq);
         prev = hash;
       }
+      this.#insertRows(db, rows);
       this.#store.put(nodes);
       db.exec("COMMIT");
       this.#frontier = frontier;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { isSaoeError } from "../../../core/primitives/errors.ts";
 import { toBase64 } from "../../../core/primitives/crypto/bytes.ts";
 import { leafHash } from "../../../core/primitives/merkle/hash.ts";
@@ -68,6 +69,39 @@ Deno.test("append() assigns consecutive seqs and chains each hash over the exact
     assert.deepEqual(records[1]!.hash, chainHash(h1, b));
     assert.deepEqual(ledger.read({ afterSeq: 2, limit: 1 }).map((r) => r.seq), [3]);
     assert.equal(ledger.head().hash, records[2]!.hash.toHex());
+    ledger.close();
+  } finally {
+    await d.cleanup();
+  }
+});
+
+Deno.test("append() stores batches of every size around the insert width once, in order, with the chain and tree of an independent SHA-256", async () => {
+  const d = await ledgerDir();
+  try {
+    const ledger = await openLedger({ path: d.path });
+    const sizes = [1, 49, 50, 51, 99, 100, 101, 237];
+    const all: Uint8Array[] = [];
+    for (const size of sizes) {
+      const batch = Array.from({ length: size }, (_, i) => eventBytes(all.length + i));
+      const first = all.length + 1;
+      assert.deepEqual(ledger.append(batch), batch.map((_, i) => first + i));
+      all.push(...batch);
+    }
+    const records = ledger.read({ afterSeq: 0, limit: 10_000 });
+    assert.deepEqual(records.map((r) => r.seq), all.map((_, i) => i + 1));
+    let prev: Uint8Array = new Uint8Array(32);
+    const leaves: Uint8Array[] = [];
+    records.forEach((r, i) => {
+      assert.deepEqual(r.bytes, all[i]);
+      assert.deepEqual(r.prevHash, prev);
+      const hash = createHash("sha256").update(prev).update(r.bytes).digest();
+      assert.deepEqual(r.hash, new Uint8Array(hash));
+      prev = r.hash;
+      leaves.push(
+        new Uint8Array(createHash("sha256").update(Uint8Array.of(0)).update(r.bytes).digest()),
+      );
+    });
+    assert.equal(ledger.head().root, rootOf(leaves).toHex());
     ledger.close();
   } finally {
     await d.cleanup();

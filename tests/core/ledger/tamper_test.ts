@@ -294,3 +294,32 @@ Deno.test("verifyLedger() reports a record of the wrong shape as malformed", asy
     assert.deepEqual(result.firstBad, { seq: 3, reason: "malformed" });
   });
 });
+
+Deno.test("verifyLedger() catches a chain column edited under a checkpoint, where the chain is not recomputed", async () => {
+  await withLedger(async (d, key, witness) => {
+    // a record's own hash replaced: the next record no longer links to it
+    let db = attacker(d);
+    db.prepare("UPDATE records SET hash = ? WHERE seq = 50").run(new Uint8Array(32).fill(9));
+    db.close();
+    let result = await verify(d, key, witness);
+    assert.deepEqual(result.firstBad, { seq: 51, reason: "prev_hash_mismatch" });
+    // put back, then the first record's link to the genesis hash replaced
+    db = attacker(d);
+    db.prepare("UPDATE records SET hash = ? WHERE seq = 50").run(rawRecord(db, 51).prev_hash);
+    db.prepare("UPDATE records SET prev_hash = ? WHERE seq = 1").run(new Uint8Array(32).fill(1));
+    db.close();
+    result = await verify(d, key, witness);
+    assert.deepEqual(result.firstBad, { seq: 1, reason: "prev_hash_mismatch" });
+    // a column that is no longer a blob
+    db = attacker(d);
+    db.prepare("UPDATE records SET prev_hash = ? WHERE seq = 1").run(new Uint8Array(32));
+    db.close();
+    assert.equal((await verify(d, key, witness)).ok, true);
+    db = attacker(d);
+    db.exec("PRAGMA ignore_check_constraints = ON");
+    db.prepare("UPDATE records SET hash = zeroblob(33) WHERE seq = 120").run();
+    db.close();
+    result = await verify(d, key, witness);
+    assert.deepEqual(result.firstBad, { seq: 120, reason: "malformed" });
+  });
+});

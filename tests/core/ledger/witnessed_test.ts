@@ -309,8 +309,9 @@ Deno.test("garbage bytes in place of the ledger are refused as malformed", async
 
 Deno.test("every node of the Merkle table is checked, not only the ones the current root is built from", async () => {
   await withLedger(async (d, key, witness) => {
-    // (0, 5) and (1, 3) sit inside the complete subtree (7, 0): the root of 250 never reads them
-    for (const [level, idx, seq] of [[0, 5, 6], [1, 3, 7]] as const) {
+    // (4, 1) and (5, 1) sit inside the complete subtree (7, 0): the root of 250 never reads
+    // them (nodes below level MIN_STORED_LEVEL are not stored: they are recomputed)
+    for (const [level, idx, seq] of [[4, 1, 17], [5, 1, 33]] as const) {
       const db = attacker(d);
       const row = db.prepare("SELECT hash FROM merkle WHERE level = ? AND idx = ?").get(
         level,
@@ -392,11 +393,11 @@ Deno.test("a damaged Merkle table is refused as tree_mismatch, and a proof built
     // a node deleted from the table
     const again = attacker(d);
     again.prepare("UPDATE merkle SET hash = ? WHERE level = 7 AND idx = 0").run(node.hash);
-    again.prepare("DELETE FROM merkle WHERE level = 1 AND idx = 124").run();
+    again.prepare("DELETE FROM merkle WHERE level = 4 AND idx = 14").run();
     again.close();
     const deleted = await verify(d, key, witness);
-    assert.deepEqual(deleted.firstBad, { seq: 249, reason: "tree_mismatch" });
-    assert.match(deleted.message, /^Ledger tree table damaged at node \(1, 124\) .*missing/);
+    assert.deepEqual(deleted.firstBad, { seq: 225, reason: "tree_mismatch" });
+    assert.match(deleted.message, /^Ledger tree table damaged at node \(4, 14\) .*missing/);
     const reader2 = await openLedger({ path: d.path, readOnly: true });
     try {
       // the node is a sibling on record 248's path and part of the root of 250

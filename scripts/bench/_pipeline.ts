@@ -128,6 +128,11 @@ export class LedgerFollower {
     }
   }
 
+  /** The size of the largest checkpoint the witnesses cosigned, as the ledger records it. */
+  witnessedSize(): number {
+    return this.#ledger.latestWitnessed()?.treeSize ?? 0;
+  }
+
   /** Stops watching and closes the ledger. */
   async close(): Promise<void> {
     this.#watcher.close();

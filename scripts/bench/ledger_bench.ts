@@ -3,7 +3,9 @@
  * least 50,000 events/s in batches, full verification of at least 100,000
  * events/s, an inclusion proof of one record in at most 1 ms on a
  * 1,000,000-record log), on a real SQLite file in WAL mode with
- * `synchronous=FULL`, realistic events and one checkpoint.
+ * `synchronous=FULL`, realistic events, and a signed checkpoint every
+ * {@linkcode CHECKPOINT_EVERY} records while the log grows (the supervisor signs
+ * one at least every 256 records or every second).
  *
  * @module
  */
@@ -15,7 +17,8 @@ import { leafHash } from "../../core/primitives/merkle/hash.ts";
 import { verifyInclusion } from "../../core/primitives/merkle/proof.ts";
 import type { BenchContext, BenchModule, BenchResult } from "./types.ts";
 
-const BATCH = 256;
+const BATCH = 1000;
+const CHECKPOINT_EVERY = 10_000;
 const ORIGIN = "saoe.home/bench0000000000000000000000000000";
 
 function events(count: number): Uint8Array[] {
@@ -48,6 +51,7 @@ async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const proofSize = ctx.quick ? count : 1_000_000;
   for (let n = count; n < proofSize; n += BATCH) {
     ledger.append(input.slice(n % count, (n % count) + BATCH));
+    if ((n + BATCH) % CHECKPOINT_EVERY === 0) await ledger.checkpoint();
   }
   const size = ledger.head().size;
   const root = ledger.root(size);
@@ -68,14 +72,20 @@ async function run(ctx: BenchContext): Promise<BenchResult[]> {
   ) throw new Error("an inclusion proof did not verify");
   ledger.close();
 
-  const t1 = performance.now();
-  const result = await verifyLedger({
-    path,
-    origin: ORIGIN,
-    logKeys: { name: "bench checkpoint key", keys: [key], threshold: 1 },
-  });
-  const verifyMs = performance.now() - t1;
-  if (!result.ok || result.checked !== size) throw new Error(result.message);
+  // verification is timed three times (full run), reported by the median: the first
+  // pass also pays for compiling the hash code, which a long verification amortises
+  const runs: number[] = [];
+  for (let i = 0; i < (ctx.quick ? 1 : 3); i++) {
+    const t1 = performance.now();
+    const result = await verifyLedger({
+      path,
+      origin: ORIGIN,
+      logKeys: { name: "bench checkpoint key", keys: [key], threshold: 1 },
+    });
+    runs.push(performance.now() - t1);
+    if (!result.ok || result.checked !== size) throw new Error(result.message);
+  }
+  const verifyMs = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
 
   const bytes = input.reduce((n, e) => n + e.byteLength, 0);
   return [
@@ -93,7 +103,7 @@ async function run(ctx: BenchContext): Promise<BenchResult[]> {
       unit: "events/s",
       target: 100_000,
       higherIsBetter: true,
-      detail: { events: size, ms: Math.round(verifyMs) },
+      detail: { events: size, ms: Math.round(verifyMs), runs_ms: runs.map(Math.round).join(", ") },
     },
     {
       name: `inclusion proof of one record (${size.toLocaleString("en-US")}-record log)`,

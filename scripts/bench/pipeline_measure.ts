@@ -10,6 +10,8 @@
  * - per-hop latency: `forwarded.at` (sender, right before the rename) to the
  *   receiver's `validated.at`, by receiving agent;
  * - the same end-to-end run with the 500 ms polling transport, and the ratio;
+ * - text-only latency with the home's witness running against paused
+ *   (`witness_cost.ts`), and the ratio;
  * - idle CPU ticks and resident memory of every agent after the run.
  *
  * Run as its own process by `pipeline_bench.ts` (it needs loopback network for
@@ -31,6 +33,7 @@ import {
   waitQuiet,
 } from "./_stats.ts";
 import type { BenchResult } from "./types.ts";
+import { witnessCostResults } from "./witness_cost.ts";
 
 /** Workload sizes of one run. */
 export interface PipelineWorkload {
@@ -43,6 +46,10 @@ export interface PipelineWorkload {
   /** Text + image articles, each submitted once the pipeline is quiet. */
   image: number;
   poll: number;
+  /** Pairs of text-only blocks with the witness running and paused (`witness_cost.ts`). */
+  witnessPairs: number;
+  /** Articles in each of those blocks. */
+  witnessPerBlock: number;
   /** Quiet time before idle sampling starts. */
   settleMs: number;
   /** Wait after start before the fresh-start memory sample. */
@@ -59,6 +66,8 @@ export const WORKLOADS: Record<"full" | "quick", PipelineWorkload> = {
     backToBack: 30,
     image: 30,
     poll: 5,
+    witnessPairs: 3,
+    witnessPerBlock: 10,
     // past the tool workers' retirement after 5 s idle (core/domain/toolgate/worker_pool.ts)
     // and V8's memory reducer, which runs a few GCs in every process during the
     // first ~40 s after work stops (the settle row reports what they cost)
@@ -73,6 +82,8 @@ export const WORKLOADS: Record<"full" | "quick", PipelineWorkload> = {
     backToBack: 5,
     image: 3,
     poll: 2,
+    witnessPairs: 1,
+    witnessPerBlock: 3,
     // past the tool workers' 5 s idle retirement, as in the full run
     settleMs: 6_000,
     freshMs: 3_000,
@@ -381,6 +392,11 @@ export async function measurePipeline(
     // the first image article starts image_filter's tool worker cold
     const imageWarm = await submitMany(p, 1, { image, pace: "quiet", label: "image warm-up" });
     const images = await submitMany(p, w.image, { image, pace: "quiet", label: "text+image" });
+    const witnessCost = await witnessCostResults(p, {
+      pairs: w.witnessPairs,
+      perBlock: w.witnessPerBlock,
+      submit: (count, label) => submitMany(p, count, { pace: "quiet", label }),
+    });
     watchP50 = percentile(text.map((a) => a.ms), 50);
     results.push(
       ...latencyResults("text-only", text, { p50: 60, p95: 150, informational: false }),
@@ -403,6 +419,7 @@ export async function measurePipeline(
         informational: true,
         detail: { text_ms: round1(warm[0]!.ms), image_ms: round1(imageWarm[0]!.ms) },
       },
+      ...witnessCost,
       ...fresh,
       ...stageResults(p, text),
       ...hopResults(p),

@@ -36,7 +36,9 @@ export async function startLocalWitnesses(
       }
       const local = await startLocalWitness({ state: w.state, repo, log });
       started.push(local);
-      log(`supervisor: local witness ${local.name} (state ${w.state}) listening on ${local.url}`);
+      log(
+        `supervisor: local witness ${local.name} (state ${w.state}) listening on ${local.url} (pid ${local.pid})`,
+      );
       witnesses.push({ ...w, url: local.url });
     }
   } catch (err: unknown) {

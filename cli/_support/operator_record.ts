@@ -6,14 +6,19 @@
  * @module
  */
 import type { OperatorActionRecord } from "../../core/services/ceremony/operator_audit.ts";
+import type { OwnRecordWitnessing } from "./witness_own_record.ts";
 
 /** The JSON fields that say where the action was recorded. */
-export function recordedJson(r: OperatorActionRecord): Record<string, unknown> {
+export function recordedJson(
+  r: OperatorActionRecord,
+  witnessing?: OwnRecordWitnessing,
+): Record<string, unknown> {
   return {
     recorded_in: r.ledger,
     recorded_seq: r.seq,
     recorded_by: r.recordedBy,
     ...(r.requestId !== undefined ? { request_id: r.requestId } : {}),
+    ...(witnessing !== undefined ? { witnessing } : {}),
   };
 }
 

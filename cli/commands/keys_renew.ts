@@ -14,6 +14,7 @@ import {
 } from "../../core/services/ceremony/renew.ts";
 import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText } from "../_support/output.ts";
+import { printWitnessing, witnessIfOwn } from "../_support/witness_own_record.ts";
 import { UsageError, withUsage } from "../_support/usage.ts";
 import {
   broughtSeeds,
@@ -50,8 +51,11 @@ async function run(ctx: CommandContext): Promise<number> {
     dispatcherSeeds,
     ...(ctx.global.json ? {} : { progress: (line: string) => ctx.err(line) }),
   });
+  const witnessing = await witnessIfOwn(ctx.global.home, result.recordedBy);
   if (ctx.global.json) {
-    ctx.out(jsonText({ ok: true, renewed: targets, ...result }));
+    ctx.out(
+      jsonText({ ok: true, renewed: targets, ...result, ...(witnessing ? { witnessing } : {}) }),
+    );
     return EXIT.ok;
   }
   ctx.out(`Renewed: ${targets.join(", ")}`);
@@ -60,6 +64,7 @@ async function run(ctx: CommandContext): Promise<number> {
       ? "Pickup: a pipeline is running: it verifies the new state and restarts its agents one at a time"
       : "Pickup: no pipeline is running: the next start uses the renewed statements",
   );
+  printWitnessing(ctx, witnessing);
   return EXIT.ok;
 }
 

@@ -11,6 +11,7 @@ import { systemClock } from "../../core/primitives/time/clock.ts";
 import { revokeAgent } from "../../core/services/ceremony/keys_revoke.ts";
 import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText } from "../_support/output.ts";
+import { printWitnessing, witnessIfOwn } from "../_support/witness_own_record.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 import {
   broughtSeeds,
@@ -35,8 +36,9 @@ async function run(ctx: CommandContext): Promise<number> {
     dispatcherSeeds,
     ...(ctx.global.json ? {} : { progress: (line: string) => ctx.err(line) }),
   });
+  const witnessing = await witnessIfOwn(ctx.global.home, result.recordedBy);
   if (ctx.global.json) {
-    ctx.out(jsonText({ ok: true, ...result }));
+    ctx.out(jsonText({ ok: true, ...result, ...(witnessing ? { witnessing } : {}) }));
     return EXIT.ok;
   }
   ctx.out(
@@ -47,6 +49,7 @@ async function run(ctx: CommandContext): Promise<number> {
       ? "Pickup: a pipeline is running: it stops the agent now, restarts the others and records key_rotated"
       : "Pickup: no pipeline is running: key_rotated is recorded; the agent will not be started",
   );
+  printWitnessing(ctx, witnessing);
   ctx.out(`Re-admit it with new keys: saoe keys rotate ${agent}`);
   return EXIT.ok;
 }

@@ -24,6 +24,11 @@ import { readTrustFile } from "../../core/domain/trust/files.ts";
 import { ROOT_MAX_BYTES } from "../../core/domain/trust/root.ts";
 import { type Command, type CommandContext, EXIT } from "../_support/command.ts";
 import { jsonText } from "../_support/output.ts";
+import {
+  type OwnRecordWitnessing,
+  printWitnessing,
+  witnessIfOwn,
+} from "../_support/witness_own_record.ts";
 import { intOption, patternOption, UsageError, withUsage } from "../_support/usage.ts";
 import { DISPATCHER_KEY_OPTIONS, dispatcherKeySource } from "../_support/dispatcher_keys.ts";
 
@@ -53,9 +58,16 @@ export function pendingLines(status: PendingRootStatus): string[] {
   ];
 }
 
-function report(ctx: CommandContext, result: RotateDispatcherResult, file?: string): void {
+function report(
+  ctx: CommandContext,
+  result: RotateDispatcherResult,
+  file?: string,
+  witnessing?: OwnRecordWitnessing,
+): void {
   if (ctx.global.json) {
-    ctx.out(jsonText({ ok: true, kind: "dispatcher", ...result }));
+    ctx.out(
+      jsonText({ ok: true, kind: "dispatcher", ...result, ...(witnessing ? { witnessing } : {}) }),
+    );
     return;
   }
   if (result.state === "pending") {
@@ -72,6 +84,7 @@ function report(ctx: CommandContext, result: RotateDispatcherResult, file?: stri
     `Re-signed: ${r.capsets.length} capability sets, ${r.manifests.length} template manifests, tool manifest v${r.toolManifestVersion}, directory v${r.directoryVersion}`,
   );
   ctx.out(`Pickup: ${pickup(result.recordedBy)}`);
+  printWitnessing(ctx, witnessing);
 }
 
 async function run(ctx: CommandContext): Promise<number> {
@@ -108,8 +121,11 @@ async function run(ctx: CommandContext): Promise<number> {
       dispatcherSeeds,
       ...(progress !== undefined ? { progress } : {}),
     });
+    const witnessing = await witnessIfOwn(home, result.recordedBy);
     if (ctx.global.json) {
-      ctx.out(jsonText({ ok: true, kind: "agent", ...result }));
+      ctx.out(
+        jsonText({ ok: true, kind: "agent", ...result, ...(witnessing ? { witnessing } : {}) }),
+      );
     } else {
       ctx.out(
         `New keys for "${agent}": signing key ${result.keyid}; directory v${result.directoryVersion}`,
@@ -122,6 +138,7 @@ async function run(ctx: CommandContext): Promise<number> {
         `Re-encrypted: ${result.capsets.length} capability sets, ${result.templates.length} templates`,
       );
       ctx.out(`Pickup: ${pickup(result.recordedBy)}`);
+      printWitnessing(ctx, witnessing);
     }
     return EXIT.ok;
   }
@@ -170,7 +187,7 @@ async function run(ctx: CommandContext): Promise<number> {
       ...(exportTo !== undefined ? { exportTo } : {}),
       ...(progress !== undefined ? { progress } : {}),
     });
-    report(ctx, result);
+    report(ctx, result, undefined, await witnessIfOwn(home, result.recordedBy));
     return EXIT.ok;
   }
   const result = await rotateDispatcher({
@@ -183,7 +200,7 @@ async function run(ctx: CommandContext): Promise<number> {
     ...(pending !== undefined ? { pendingFile: pending } : {}),
     ...(progress !== undefined ? { progress } : {}),
   });
-  report(ctx, result, pending);
+  report(ctx, result, pending, await witnessIfOwn(home, result.recordedBy));
   return EXIT.ok;
 }
 

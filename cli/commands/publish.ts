@@ -42,6 +42,7 @@ import { supervisorVersionsPath } from "../../core/domain/home/layout.ts";
 import { readSmallFile } from "../_support/safe_read.ts";
 import { recordOperatorAction } from "../../core/services/ceremony/operator_audit.ts";
 import { recordedJson, recordedLine } from "../_support/operator_record.ts";
+import { printWitnessing, witnessIfOwn } from "../_support/witness_own_record.ts";
 import { repoRoot } from "../_support/repo.ts";
 import {
   applyToolRepin,
@@ -180,6 +181,7 @@ async function runTools(
     files: [outcome.path],
     pipeline_running: running,
   }, { clock });
+  const witnessing = await witnessIfOwn(home.root, recorded.recordedBy);
   if (ctx.global.json) {
     ctx.out(jsonText({
       ok: true,
@@ -191,7 +193,7 @@ async function runTools(
       changes: plan.changes,
       files: [outcome.path],
       pipeline_running: running,
-      ...recordedJson(recorded),
+      ...recordedJson(recorded, witnessing),
       pickup: pickup(running),
     }));
     return EXIT.ok;
@@ -199,6 +201,7 @@ async function runTools(
   ctx.out(`Published tool manifest version ${plan.version} (valid until ${outcome.expiresAt})`);
   ctx.out(`Wrote:    ${outcome.path}`);
   ctx.out(recordedLine(recorded));
+  printWitnessing(ctx, witnessing);
   ctx.out(`Pickup:   ${pickup(running)}`);
   return EXIT.ok;
 }
@@ -296,6 +299,7 @@ async function run(ctx: CommandContext): Promise<number> {
     files: outcome.files,
     pipeline_running: running,
   }, { clock });
+  const witnessing = await witnessIfOwn(home.root, recorded.recordedBy);
   if (ctx.global.json) {
     ctx.out(jsonText({
       ok: true,
@@ -309,7 +313,7 @@ async function run(ctx: CommandContext): Promise<number> {
       diff: diff.lines,
       notes: plan.notes,
       pipeline_running: running,
-      ...recordedJson(recorded),
+      ...recordedJson(recorded, witnessing),
       pickup: pickup(running),
     }));
     return EXIT.ok;
@@ -320,6 +324,7 @@ async function run(ctx: CommandContext): Promise<number> {
   ctx.out(`Published the ${what} version ${outcome.version} (valid until ${outcome.expiresAt})`);
   for (const path of outcome.files) ctx.out(`Wrote:    ${path}`);
   ctx.out(recordedLine(recorded));
+  printWitnessing(ctx, witnessing);
   ctx.out(`Pickup:   ${pickup(running)}`);
   return EXIT.ok;
 }

@@ -29,6 +29,7 @@ import { openHome } from "../_support/home.ts";
 import { pipelineRunning } from "../_support/pipeline_probe.ts";
 import { recordOperatorAction } from "../../core/services/ceremony/operator_audit.ts";
 import { recordedJson, recordedLine } from "../_support/operator_record.ts";
+import { printWitnessing, witnessIfOwn } from "../_support/witness_own_record.ts";
 import { inert, jsonText, renderTable } from "../_support/output.ts";
 import { patternOption, UsageError, withUsage } from "../_support/usage.ts";
 
@@ -160,6 +161,7 @@ async function act(
     ...(movedTo !== undefined ? { moved_to: movedTo } : {}),
     pipeline_running: running,
   }, { clock: systemClock });
+  const witnessing = await witnessIfOwn(home.root, recorded.recordedBy);
   if (ctx.global.json) {
     ctx.out(jsonText({
       ok: true,
@@ -168,7 +170,7 @@ async function act(
       key,
       ...(movedTo !== undefined ? { moved_to: movedTo } : {}),
       pipeline_running: running,
-      ...recordedJson(recorded),
+      ...recordedJson(recorded, witnessing),
     }));
     return EXIT.ok;
   }
@@ -183,6 +185,7 @@ async function act(
     ctx.out(`Dropped ${agent} dead letter ${key} (entry and reason deleted)`);
   }
   ctx.out(recordedLine(recorded));
+  printWitnessing(ctx, witnessing);
   return EXIT.ok;
 }
 

@@ -190,3 +190,61 @@ Deno.test({
     assert.match(start.stderr, /Refusing to start/);
   },
 });
+
+/** Every file under `dirs` (and the files given), as bytes, to put back later as a backup would. */
+async function snapshot(dirs: string[], paths: string[]): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  const walk = async (folder: string) => {
+    for await (const entry of Deno.readDir(folder)) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory) await walk(path);
+      else if (entry.isFile) out.set(path, await Deno.readFile(path));
+    }
+  };
+  for (const dir of dirs) await walk(dir);
+  for (const path of paths) {
+    const bytes = await Deno.readFile(path).catch(() => undefined);
+    if (bytes !== undefined) out.set(path, bytes);
+  }
+  return out;
+}
+
+Deno.test({
+  name:
+    "a revocation done while the pipeline is stopped is witnessed at once: the earlier ledger, trust files and version stores put back together are refused",
+  ...processTest,
+  async fn() {
+    await using t = await usedHome();
+    const ledger = ledgerPath(t.home);
+    const stores: string[] = [];
+    for await (const entry of Deno.readDir(t.home.agents)) {
+      stores.push(join(t.home.agents, entry.name, "store", "versions.json"));
+    }
+    const before = await snapshot([t.home.trust], [
+      ...stores,
+      ledger,
+      `${ledger}-wal`,
+      `${ledger}-shm`,
+      witnessedCheckpointPath(t.home),
+    ]);
+
+    const revoke = await runSaoe(["keys", "revoke", "intake", "--home", t.root, "--json"]);
+    assert.equal(revoke.code, 0, revoke.stderr);
+    const result = JSON.parse(revoke.stdout);
+    assert.equal(result.recordedBy, "ledger");
+    assert.equal(result.witnessing?.witnessed, true, JSON.stringify(result.witnessing));
+    const vouched = result.witnessing.checkpoint_size as number;
+    assert.ok(vouched > t.size);
+
+    // the attacker puts the whole earlier state back: ledger, trust/ and every versions.json
+    for await (const entry of Deno.readDir(t.home.trust)) {
+      await Deno.remove(join(t.home.trust, entry.name), { recursive: true });
+    }
+    for (const suffix of ["-wal", "-shm"]) await Deno.remove(`${ledger}${suffix}`).catch(() => {});
+    for (const [path, bytes] of before) {
+      await Deno.mkdir(join(path, ".."), { recursive: true });
+      await Deno.writeFile(path, bytes);
+    }
+    await assertRefused(t, /truncated/, vouched);
+  },
+});

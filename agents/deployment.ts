@@ -5,8 +5,11 @@
  * text-only): images verified against their signed SHA-256 and copied to
  * `output/<session>/img/`, the body re-sanitised, `output/<session>/index.html`
  * written atomically, `published` reported exactly once with the SHA-256 of
- * every file written (`detail.files`). A part arriving after
- * publication is refused and dead-lettered; the page is never rewritten.
+ * every file written (`detail.files`). The envelope that completed a session,
+ * resumed after a crash that came between the publication and its report,
+ * reports it again from the page on disk (the supervisor keeps the first
+ * `published` of a session); any other part arriving after publication is
+ * refused and dead-lettered. The page is never rewritten.
  *
  * @module
  */

@@ -162,6 +162,22 @@ async function confirmPublication(options: PublishOptions): Promise<Publication>
   return await publication(parts, expected);
 }
 
+/** True when `part` is, envelope and content, one the session joined already. */
+function joinedAlready(state: SessionParts, part: Part): boolean {
+  if (part.kind === "article") {
+    const a = state.article;
+    return a !== undefined && a.envelope_id === part.part.envelope_id &&
+      a.title === part.part.title && a.html === part.part.html &&
+      a.image_count === part.part.image_count;
+  }
+  const p = part.part;
+  return state.images.some((i) =>
+    i.envelope_id === p.envelope_id && i.index === p.index && i.file === p.file &&
+    i.sha256 === p.sha256 && i.media_type === p.media_type && i.width === p.width &&
+    i.height === p.height
+  );
+}
+
 /** One part for {@linkcode joinPart}. */
 export type Part = { kind: "article"; part: ArticlePart } | { kind: "image"; part: ImagePart };
 
@@ -192,12 +208,26 @@ function mark(state: SessionParts, done: Publication, clock: Clock): SessionPart
 
 /**
  * Joins one part of a session and publishes the session when it is complete.
- * The caller reports `published` exactly when the outcome says so. Refuses a
- * part for a session already published (`replay`) and a conflicting part.
+ * The caller reports `published` exactly when the outcome says so. A part the
+ * published session joined already (its envelope resumed after a crash) gives
+ * the publication again, so a report the crash cut off is made; any other part
+ * for a published session is refused (`replay`), and so is a conflicting part.
  */
 export async function joinPart(options: JoinPartOptions): Promise<JoinOutcome> {
   const { store, session, part } = options;
   const before = await store.load(session);
+  if (before.published !== undefined && joinedAlready(before, part)) {
+    // a part already joined into a published session: its envelope resumed after a crash
+    // that came between the mark and the report. Report the publication again, as the
+    // page on disk stands (the supervisor keeps one `published` per session).
+    const { published: _mark, ...joined } = before;
+    const done = await confirmPublication({
+      home: options.home,
+      parts: joined,
+      sanitize: await options.sanitizer(),
+    });
+    return { status: "published", publication: done };
+  }
   const state = part.kind === "article"
     ? addArticle(before, part.part)
     : addImage(before, part.part);

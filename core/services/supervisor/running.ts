@@ -23,6 +23,7 @@ import type { HomeConfig } from "../../domain/home/config.ts";
 import { type HomeLayout, SUPERVISOR_ID, supervisorRequestsDir } from "../../domain/home/layout.ts";
 import type { KeyStore } from "../../domain/keys/keystore.ts";
 import { type AuditEvent, buildEvent, encodeEvent } from "../../domain/ledger/events.ts";
+import { PublishedOnce } from "./published_once.ts";
 import { trustVersionsEvent } from "../../domain/ledger/trust_versions.ts";
 import {
   assertTrustFloor,
@@ -123,6 +124,7 @@ export class Running implements Supervisor {
   readonly #checkpointMs: number;
   readonly #checkpointRecords: number;
   readonly #witnessing: Witnessing;
+  readonly #publishedOnce = new PublishedOnce();
   readonly #localWitnesses: LocalWitnesses;
   #lastSize = 0;
   readonly #status: StatusWriter;
@@ -353,7 +355,14 @@ export class Running implements Supervisor {
       },
       checkLine: (line) =>
         checkReportLine(line, { agent, directory: this.#keysOf(agent), clock: this.#clock }),
-      onEvent: (bytes, event) => this.#order.push(event, bytes),
+      onEvent: (bytes, event) => {
+        if (this.#publishedOnce.admit(event)) this.#order.push(event, bytes);
+        else {
+          this.#log(
+            `supervisor: ${agent} reported session ${event.session_id} published again (a resumed envelope); the ledger keeps the first`,
+          );
+        }
+      },
       onSupervisorEvent: (fields) => this.#emit(fields),
       onChange: (status) => {
         this.#status.write();

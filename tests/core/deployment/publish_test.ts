@@ -164,3 +164,40 @@ Deno.test("joinPart() keeps an image session waiting, then copies the verified i
     await Deno.remove(home.root, { recursive: true });
   }
 });
+
+Deno.test("joinPart() reports the publication again when the envelope that completed it is resumed, and refuses any other part", async () => {
+  const { home, store, clock } = await setup();
+  try {
+    const session = crypto.randomUUID();
+    const common = { home, store, session, sanitizer: loadHtmlSanitizer, clock };
+    const part = {
+      kind: "article",
+      part: { envelope_id: crypto.randomUUID(), title: "T", html: "<p>once</p>", image_count: 0 },
+    } satisfies Part;
+    const first = await joinPart({ ...common, part });
+    assert.equal(first.status, "published");
+    const pageFile = join(sessionDir(home, "output", session), "index.html");
+    const page = await Deno.readFile(pageFile);
+    // killed after the mark, before its report: the same envelope is handled again
+    const again = await joinPart({ ...common, part });
+    assert.deepEqual(again, first);
+    assert.deepEqual(await Deno.readFile(pageFile), page);
+    // the same content under another envelope is not a resume
+    const other: Part = {
+      kind: "article",
+      part: { ...part.part, envelope_id: crypto.randomUUID() },
+    };
+    await assert.rejects(
+      joinPart({ ...common, part: other }),
+      (e: unknown) => isSaoeError(e) && e.code === "replay",
+    );
+    // a page replaced meanwhile is never reported as published
+    await Deno.writeTextFile(pageFile, "<p>replaced</p>");
+    await assert.rejects(
+      joinPart({ ...common, part }),
+      (e: unknown) => isSaoeError(e) && e.code === "output_mismatch",
+    );
+  } finally {
+    await Deno.remove(home.root, { recursive: true });
+  }
+});

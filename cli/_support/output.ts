@@ -11,29 +11,10 @@
  *
  * @module
  */
-import { escapeCodeUnit, jsonText } from "../../core/primitives/json/inert_json.ts";
+import { jsonText } from "../../core/primitives/json/inert_json.ts";
+import { inert } from "../../core/primitives/text/inert_text.ts";
 
-export { jsonText };
-
-// C0, DEL, C1, zero-width and bidi controls, line/paragraph separators, BOM
-// deno-lint-ignore no-control-regex
-const UNSAFE_RE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-
-/**
- * Makes `text` inert for a terminal: every control, zero-width and bidi character
- * becomes a visible `\uXXXX` escape; `max` truncates (with `…`).
- *
- * @example
- * ```ts
- * import { inert } from "./output.ts";
- * if (inert("a\u001b[31mb") !== "a\\u001b[31mb") throw new Error();
- * if (inert("\u009b2J") !== "\\u009b2J") throw new Error();
- * ```
- */
-export function inert(text: string, max?: number): string {
-  const cut = max !== undefined && text.length > max ? `${text.slice(0, max)}…` : text;
-  return cut.replace(UNSAFE_RE, escapeCodeUnit);
-}
+export { inert, jsonText };
 
 /**
  * Lays rows out as left-aligned columns under a header (cells made inert).

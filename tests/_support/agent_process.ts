@@ -124,9 +124,10 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<AgentProce
     config: options.config,
     keys: options.keys,
   });
+  // as the supervisor does: the pipe stays open (the agent's lifeline) until the agent exits
   const writer = child.stdin.getWriter();
   await writer.write(handover);
-  await writer.close();
+  void child.status.then(() => writer.close()).catch(() => {});
   handover.fill(0);
 
   const maxLineBytes = options.maxLineBytes ?? 1024 * 1024;

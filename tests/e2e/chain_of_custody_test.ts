@@ -19,6 +19,7 @@ import {
   waitFor,
   waitForEvent,
 } from "../supervisor/_harness.ts";
+import { alive } from "../_support/process_alive.ts";
 
 const processTest = { sanitizeOps: false, sanitizeResources: false };
 
@@ -75,15 +76,6 @@ async function ceremony(t: TestHome, args: string[]): Promise<void> {
   assert.equal(out.code, 0, `saoe keys ${args.join(" ")}:\n${out.stdout}\n${out.stderr}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test({
   name:
     "rotation, renewal, revocation, an agent and the supervisor killed with SIGKILL and a restart: every step is in the ledger and audit verify stays green against the witness",
@@ -119,18 +111,10 @@ Deno.test({
       pipeline = undefined;
       assert.equal(exit.signal, "SIGKILL");
       assert.ok(!alive(supervisorPid));
-      // agents it leaves behind are the sandbox's concern (their own issue); end them so the
-      // restart below measures the ledger, not a port still held by an orphan
-      for (const pid of pids.values()) {
-        try {
-          Deno.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      // every agent's lifeline (its stdin) ended with the supervisor: none is left working
       await waitFor(() => [...pids.values()].every((pid) => !alive(pid)), {
-        what: "the agents of the killed supervisor to be gone",
-        timeoutMs: 10_000,
+        what: "the agents of the killed supervisor to stop",
+        timeoutMs: 5_000,
       });
       await verifyGreen(t, "after the supervisor was killed");
 

@@ -156,7 +156,7 @@ async function fakeSanitizationRepo(source: string): Promise<{ path: string } & 
 /** A stand-in agent that reports ready, then one forged line. */
 function hostileAgent(forgedLine: string): string {
   return `
-for await (const _ of Deno.stdin.readable) { /* the handover: ignored */ }
+const handover = Deno.stdin.readable.getReader(); for (;;) { const { value, done } = await handover.read(); if (done || value.includes(10)) break; } /* the handover line: ignored (the pipe stays open) */
 const out = new TextEncoder().encode(${JSON.stringify('{"ready":true}\n' + forgedLine + "\n")});
 await Deno.stdout.write(out);
 setInterval(() => {}, 1000);
@@ -215,7 +215,7 @@ Deno.test({
   async fn() {
     await using t = await makeTestHome({ agents: ["sanitization"] });
     await using fake = await fakeSanitizationRepo(
-      `for await (const _ of Deno.stdin.readable) { /* handover */ }
+      `const handover = Deno.stdin.readable.getReader(); for (;;) { const { value, done } = await handover.read(); if (done || value.includes(10)) break; } /* the handover line: ignored (the pipe stays open) */
 const chunk = new TextEncoder().encode("x".repeat(65536));
 for (;;) await Deno.stdout.write(chunk);
 `,
@@ -336,7 +336,7 @@ Deno.test({
     // sanitization's capset grants no network: claiming a port is a lie
     await using fake = await fakeSanitizationRepo(
       `
-for await (const _ of Deno.stdin.readable) { /* the handover: ignored */ }
+const handover = Deno.stdin.readable.getReader(); for (;;) { const { value, done } = await handover.read(); if (done || value.includes(10)) break; } /* the handover line: ignored (the pipe stays open) */
 await Deno.stdout.write(new TextEncoder().encode('{"ready":true,"listen":"127.0.0.1:4711"}\\n'));
 setInterval(() => {}, 1000);
 `,

@@ -26,6 +26,8 @@ export type { AgentContext, AgentDefinition, AgentService, SendOptions } from ".
 export const EXIT_RESTART = 75;
 /** Exit code when the agent cannot start (bad handover or trust state). */
 export const EXIT_CONFIG = 78;
+/** Exit code when the supervisor went away (the agent's stdin ended). */
+export const EXIT_ORPHANED = 70;
 
 /** Options for {@linkcode runAgent}. */
 export interface RunAgentOptions {
@@ -51,8 +53,11 @@ export async function runAgent(
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
   let state: AgentState;
+  let lifeline: Promise<void>;
   try {
-    const handover = await readHandover();
+    const read = await readHandover();
+    const handover = read.handover;
+    lifeline = read.lifeline;
     state = await createAgentState({
       def,
       handover,
@@ -85,15 +90,13 @@ export async function runAgent(
     console.error(`${def.name}: cannot pre-start tool workers: ${errorMessage(err)}`)
   );
   await sink.control(readyLine(service?.listen));
-  // an agent whose supervisor died (its parent changed) stops instead of working unaudited
-  const parent = Deno.ppid;
-  const orphanCheck = setInterval(() => {
-    if (Deno.ppid !== parent) {
-      console.error(`${def.name}: the supervisor is gone; stopping`);
-      controller.abort();
-    }
-  }, ctx.handover.reconcile_ms);
-  controller.signal.addEventListener("abort", () => clearInterval(orphanCheck), { once: true });
+  // an agent whose supervisor is gone (its end of stdin closed) stops at once instead of
+  // working unaudited: every queue step is safe against a kill at any point, so this is
+  // no worse than the SIGKILL the agents are tested against
+  void lifeline.then(() => {
+    console.error(`${def.name}: the supervisor is gone (stdin closed); exiting`);
+    Deno.exit(EXIT_ORPHANED);
+  });
   await new Promise<void>((resolve) => {
     if (controller.signal.aborted) resolve();
     else controller.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -1,11 +1,14 @@
 /**
  * The supervisor ↔ agent protocol.
  *
- * **Handover (stdin)**: the supervisor writes exactly one JSON line, then closes
- * the pipe. It carries the agent's secrets (docs/design.md section 1: released by
- * the supervisor to the process it launched, never a file the agent can read)
- * and the settings the agent cannot read itself (it has no access to
- * `config.json`).
+ * **Handover (stdin)**: the supervisor writes exactly one JSON line and keeps
+ * the pipe open for the agent's life. The line carries the agent's secrets
+ * (docs/design.md section 1: released by the supervisor to the process it
+ * launched, never a file the agent can read) and the settings the agent cannot
+ * read itself (it has no access to `config.json`). The open pipe is the agent's
+ * lifeline: its end (the supervisor exited, or was killed with SIGKILL and the
+ * kernel closed its descriptors) tells the agent at once that nobody audits it
+ * any more, and the agent stops.
  *
  * **Reports (stdout)**: one JSON line per report: `{"ready":true}` once the agent
  * watches its inbox, or a DSSE statement of an audit event
@@ -116,28 +119,64 @@ export function decodeHandover(bytes: Uint8Array): ReceivedHandover {
   return { ...handover, seed };
 }
 
-/** Reads the handover from stdin (one line, then EOF) within `maxBytes`. */
+/** The handover, and the lifeline: resolves when the supervisor's end of stdin closes. */
+export interface HandoverRead {
+  handover: ReceivedHandover;
+  lifeline: Promise<void>;
+}
+
+/**
+ * Reads the handover line from stdin (at most 64 KiB up to its newline), then
+ * keeps reading what remains of stdin (nothing, normally) until it ends.
+ * An end before the newline is a refusal: the supervisor died mid-handover.
+ */
 export async function readHandover(
   stdin: ReadableStream<Uint8Array> = Deno.stdin.readable,
-): Promise<ReceivedHandover> {
+): Promise<HandoverRead> {
+  const reader = stdin.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of stdin) {
-    size += chunk.byteLength;
-    if (size > MAX_HANDOVER_BYTES) {
+  let lineEnd = -1;
+  while (lineEnd < 0) {
+    const { value, done } = await reader.read();
+    if (done) {
+      reader.releaseLock();
+      throw new SaoeError(
+        "parse_error",
+        "Cannot read the handover: stdin ended before its line did (the supervisor is gone)",
+      );
+    }
+    const newline = value.indexOf(0x0a);
+    lineEnd = newline < 0 ? -1 : size + newline;
+    size += value.byteLength;
+    if ((lineEnd < 0 ? size : lineEnd) > MAX_HANDOVER_BYTES) {
+      reader.releaseLock();
       throw new SaoeError("size_exceeded", "Cannot read the handover: it exceeds 64 KiB");
     }
-    chunks.push(chunk);
+    chunks.push(value);
   }
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
     bytes.set(c, at);
     at += c.byteLength;
+    c.fill(0);
   }
-  // one line: trailing newline allowed, nothing after it
-  const end = bytes.at(-1) === 0x0a ? size - 1 : size;
-  return decodeHandover(bytes.subarray(0, end));
+  try {
+    return { handover: decodeHandover(bytes.subarray(0, lineEnd)), lifeline: drain(reader) };
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    for (;;) if ((await reader.read()).done) return;
+  } catch {
+    // a read error is the end of the pipe too
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** The readiness report line of an agent that listens on no port. */

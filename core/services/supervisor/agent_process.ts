@@ -1,7 +1,7 @@
 /**
  * One supervised agent: spawns its exact command line with a cleared
  * environment, hands it its secrets over stdin, checks every line it reports on
- * stdout, forwards its stderr, and restarts it with backoff whenever it exits
+ * stdout, forwards its stderr (made inert for the terminal), and restarts it with backoff whenever it exits
  * without being asked to. Every start and exit is reported as a supervisor event.
  *
  * A report line that is not a valid report of this agent is a sandbox
@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { inert } from "../../primitives/text/inert_text.ts";
 import { SaoeError } from "../../primitives/errors.ts";
 import type { EventFields } from "../../domain/ledger/events.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
@@ -366,7 +367,8 @@ export class AgentProcess {
     try {
       bytes = await this.#o.handover();
       await writer.write(bytes);
-      await writer.close();
+      // the pipe stays open for the agent's life: its end tells the agent the supervisor is gone
+      void child.status.then(() => writer.close()).catch(() => {});
     } catch (err: unknown) {
       // without its secrets the agent would wait forever: end it, the restart loop retries
       this.#o.log(
@@ -379,7 +381,6 @@ export class AgentProcess {
       }
     } finally {
       bytes?.fill(0);
-      writer.releaseLock();
     }
   }
 
@@ -455,9 +456,12 @@ export class AgentProcess {
     await readLines(child.stderr, {
       maxLineBytes: MAX_STDERR_LINE_BYTES,
       overflow: "split",
-      onLine: (line) => this.#o.log(`[${this.#o.name}] ${decoder.decode(line)}`),
+      // an agent must not drive the operator's terminal: its text is shown inert
+      onLine: (line) => this.#o.log(`[${this.#o.name}] ${inert(decoder.decode(line))}`),
     }).then((r) => {
-      if (r.trailing.byteLength > 0) this.#o.log(`[${this.#o.name}] ${decoder.decode(r.trailing)}`);
+      if (r.trailing.byteLength > 0) {
+        this.#o.log(`[${this.#o.name}] ${inert(decoder.decode(r.trailing))}`);
+      }
     }).catch(() => {});
   }
 }

@@ -54,7 +54,8 @@ export function handoverFloor(floor: TrustFloor): NonNullable<Handover["trust_fl
 
 /**
  * Returns the handover line (UTF-8, newline-terminated). The caller writes it to
- * the agent's stdin, closes the pipe and zeroes the bytes.
+ * the agent's stdin, zeroes the bytes and keeps the pipe open while the agent
+ * runs (its end tells the agent the supervisor is gone).
  */
 export async function buildHandover(
   options: BuildHandoverOptions,

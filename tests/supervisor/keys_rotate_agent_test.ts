@@ -13,6 +13,7 @@ import { systemClock } from "../../core/primitives/time/clock.ts";
 import { readSupervisorStatus } from "../../core/services/supervisor/status.ts";
 import { rotateAgent } from "../../core/services/ceremony/rotate_agent.ts";
 import { revokeAgent } from "../../core/services/ceremony/keys_revoke.ts";
+import { renewStatements } from "../../core/services/ceremony/renew.ts";
 import {
   articlePayload,
   ledgerEvents,
@@ -52,7 +53,7 @@ Deno.test({
       (e) => e.type === "key_rotated" && e.detail?.kind === "agent",
       "the supervisor to apply the agent rotation",
     );
-    const rotated = events.find((e) => e.type === "key_rotated")!;
+    const rotated = events.find((e) => e.type === "key_rotated" && e.detail?.kind === "agent")!;
     assert.deepEqual(rotated.detail?.rotated, ["intake"]);
     assert.deepEqual(rotated.detail?.restarted, ["sanitization", "intake"]);
     await waitUntilUp(supervisor, "intake", { notPid: intakePid });
@@ -160,5 +161,40 @@ Deno.test({
     );
     assert.equal(starts.length, 1, `intake started ${starts.length} times while revoked`);
     assert.equal(starts[0]!.detail?.pid, supervisor.agents().find((a) => a.name === "intake")!.pid);
+  },
+});
+
+Deno.test({
+  name:
+    "a reload in the middle of a rotation (new secrets in keys/, the directory not written yet) does not restart that agent with a key the directory does not list",
+  ...processTest,
+  async fn() {
+    await using t = await makeTestHome({ agents: ["sanitization", "intake"] });
+    await using running = await startTestSupervisor(t, { watchDebounceMs: 100 });
+    const { supervisor } = running;
+    const intakePid = await waitUntilUp(supervisor, "intake");
+    const sanitizationPid = await waitUntilUp(supervisor, "sanitization");
+    // a rotation's first write: intake's new secrets, before its directory
+    await t.keys.createAgent("intake");
+    // and a verified change of the vault meanwhile (the ceremony's re-encrypted capsets)
+    await renewStatements({ home: t.root, clock: systemClock, targets: ["capsets"] });
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "key_rotated" && e.detail?.kind === "renewed",
+      "the supervisor to apply the renewed capsets",
+    );
+    const applied = events.findLast((e) => e.type === "key_rotated")!;
+    assert.deepEqual(applied.detail?.restarted, ["sanitization"]);
+    await waitUntilUp(supervisor, "sanitization", { notPid: sanitizationPid });
+    assert.equal(supervisor.agents().find((a) => a.name === "intake")?.pid, intakePid);
+    assert.ok(
+      running.logs.some((l) =>
+        /agent "intake" is not restarted yet: its keys in keys\/ are not the ones directory v1 lists/
+          .test(l)
+      ),
+      running.logs.join("\n"),
+    );
+    const all = await ledgerEvents(t.home);
+    assert.deepEqual(all.filter((e) => e.type === "sandbox_violation"), []);
   },
 });

@@ -48,6 +48,27 @@ function keySet(directory: AgentDirectory, agent: string, nowMs: number): string
 }
 
 /**
+ * True when `publicKey` is one of the keys `directory` lists as current for
+ * `agent` at `nowMs`. A ceremony writes an agent's new secrets to `keys/` before
+ * its new directory: an agent restarted in between would be handed a key the
+ * directory in force does not list yet, so the supervisor restarts it only once
+ * the two agree.
+ *
+ * @example
+ * ```ts ignore
+ * if (!listsCurrentKey(verified.directory, "intake", key.publicKey, Date.now())) skip();
+ * ```
+ */
+export function listsCurrentKey(
+  directory: AgentDirectory,
+  agent: string,
+  publicKey: Uint8Array,
+  nowMs: number,
+): boolean {
+  return keySet(directory, agent, nowMs)?.includes(toHex(publicKey)) === true;
+}
+
+/**
  * Compares two verified states for `agents` at `nowMs`.
  *
  * @example

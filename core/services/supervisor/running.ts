@@ -14,7 +14,7 @@
  * @module
  */
 import { SaoeError } from "../../primitives/errors.ts";
-import type { SigningKey } from "../../primitives/crypto/ed25519.ts";
+import { SigningKey } from "../../primitives/crypto/ed25519.ts";
 import type { PublicKeyEntry } from "../../primitives/dsse/types.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
 import { systemTimers, type TimerHandle, type Timers } from "../../primitives/time/timers.ts";
@@ -41,7 +41,7 @@ import type { VersionStore } from "../../domain/trust/version_store.ts";
 import type { AgentDirectory } from "../../domain/trust/agent_directory.ts";
 import { commandHashes } from "./agent_command.ts";
 import { AgentProcess, type SupervisorEventFields } from "./agent_process.ts";
-import { planReload, trustFingerprint } from "./reload.ts";
+import { listsCurrentKey, planReload, trustFingerprint } from "./reload.ts";
 import { OperatorRequests } from "./operator_requests.ts";
 import { trustStateOf, trustVersionsOf } from "./trust_mark.ts";
 import { type TrustWatch, watchTrust } from "./trust_watch.ts";
@@ -480,6 +480,12 @@ export class Running implements Supervisor {
     const readyTimeoutMs = this.#options.readyTimeoutMs ?? 30_000;
     for (const agent of plan.restartOrder) {
       if (this.#state !== "running") break;
+      if (!(await this.#keysAgree(verified, agent))) {
+        this.#log(
+          `supervisor: agent "${agent}" is not restarted yet: its keys in keys/ are not the ones directory v${verified.directory.version} lists (a ceremony in progress); the directory it writes last restarts it`,
+        );
+        continue;
+      }
       const command = verified.commands.get(agent)!;
       const flagsSha256 = this.#flagsSha256.get(agent)!;
       const current = this.#agentProcess(agent);
@@ -523,6 +529,22 @@ export class Running implements Supervisor {
     );
     this.#status.write();
     return { applied: true, diff, restarted, revoked };
+  }
+
+  /** True when the key `agent` would be handed is one the verified directory lists as current. */
+  async #keysAgree(verified: { directory: AgentDirectory }, agent: string): Promise<boolean> {
+    let secrets;
+    try {
+      secrets = await this.#keys.loadAgent(agent);
+    } catch {
+      return true; // no secrets at all: the restart reports it as before
+    }
+    try {
+      const key = await SigningKey.fromSeed(secrets.seed);
+      return listsCurrentKey(verified.directory, agent, key.publicKey, this.#clock.now());
+    } finally {
+      secrets.seed.fill(0);
+    }
   }
 
   #agentProcess(agent: string): AgentProcess {

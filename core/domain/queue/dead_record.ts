@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { removeReleasingFifo } from "../../primitives/fs/release_fifo.ts";
 import { join } from "node:path";
 import type { RefusalIds } from "../../primitives/errors.ts";
 import { SaoeError } from "../../primitives/errors.ts";
@@ -142,7 +143,10 @@ export async function writeDeadRecord(options: WriteDeadRecordOptions): Promise<
       // a symlink is unlinked as a link (its target is never touched); only a real
       // folder is removed recursively, and that removal does not descend through links
       const info = await Deno.lstat(path);
-      await Deno.remove(path, { recursive: info.isDirectory && !info.isSymlink });
+      const remove = () => Deno.remove(path, { recursive: info.isDirectory && !info.isSymlink });
+      // a FIFO may hold the inbox watcher's thread: release it as it goes
+      if (info.isFifo === true) await removeReleasingFifo(path, remove);
+      else await remove();
     }
   } catch (err: unknown) {
     if (err instanceof SaoeError) throw err;

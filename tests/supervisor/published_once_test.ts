@@ -4,8 +4,8 @@ import type { AuditEvent } from "../../core/domain/ledger/events.ts";
 
 const at = "2026-01-01T00:00:00.000Z";
 
-function published(session: string): AuditEvent {
-  return { type: "published", at, agent: "deployment", session_id: session };
+function published(session: string, agent = "deployment"): AuditEvent {
+  return { type: "published", at, agent, session_id: session };
 }
 
 Deno.test("PublishedOnce admits one published per session and every other event", () => {
@@ -20,4 +20,13 @@ Deno.test("PublishedOnce admits one published per session and every other event"
   assert.equal(once.admit(published(c)), false);
   assert.equal(once.admit(published(b)), false);
   assert.equal(once.admit(published(a)), true);
+});
+
+Deno.test("PublishedOnce never drops deployment's report because another agent reported the session first", () => {
+  const once = new PublishedOnce();
+  const session = crypto.randomUUID();
+  // a compromised planner claims the session is published before deployment does
+  assert.equal(once.admit(published(session, "planner")), true);
+  assert.equal(once.admit(published(session, "deployment")), true);
+  assert.equal(once.admit(published(session, "deployment")), false);
 });

@@ -1,19 +1,21 @@
 /**
- * One `published` event per session in the ledger. Deployment reports a
+ * One `published` event per session and agent in the ledger. Deployment reports a
  * publication again when the envelope that completed it is resumed after a
  * crash (it cannot know whether its first report reached the supervisor, whose
  * pipe keeps a line the agent wrote before it died); the supervisor keeps the
- * first and drops a repeat for a session it recorded `published` for, with a
- * log line. It remembers the most recent sessions (a resume follows its crash
- * within seconds), a bounded number of them.
+ * first and drops a repeat by the same agent for the same session, with a log
+ * line. Keyed by agent too: another agent reporting `published` first (a
+ * compromised one) must not make the supervisor drop deployment's own report.
+ * It remembers the most recent reports (a resume follows its crash within
+ * seconds), a bounded number of them.
  *
  * @module
  */
 import type { AuditEvent } from "../../domain/ledger/events.ts";
 
-/** Remembers the sessions recorded as published. */
+/** Remembers which agent reported which session published. */
 export class PublishedOnce {
-  readonly #sessions = new Set<string>();
+  readonly #reported = new Set<string>(); // agent NUL session
   readonly #remember: number;
 
   /** Remembers at most `remember` sessions (default 100,000). */
@@ -22,8 +24,8 @@ export class PublishedOnce {
   }
 
   /**
-   * False for a `published` event of a session already recorded as published;
-   * true for every other event (and remembers the session of a `published`).
+   * False for a `published` event of a session the same agent already reported
+   * published; true for every other event (and remembers a `published`).
    *
    * @example
    * ```ts
@@ -40,10 +42,11 @@ export class PublishedOnce {
    */
   admit(event: AuditEvent): boolean {
     if (event.type !== "published" || event.session_id === undefined) return true;
-    if (this.#sessions.has(event.session_id)) return false;
-    this.#sessions.add(event.session_id);
-    if (this.#sessions.size > this.#remember) {
-      this.#sessions.delete(this.#sessions.values().next().value!);
+    const key = `${event.agent}\u0000${event.session_id}`;
+    if (this.#reported.has(key)) return false;
+    this.#reported.add(key);
+    if (this.#reported.size > this.#remember) {
+      this.#reported.delete(this.#reported.values().next().value!);
     }
     return true;
   }

@@ -74,6 +74,10 @@ export async function startLocalWitness(
     cwd: options.repo,
     clearEnv: true,
     env: {},
+    // its own process group: a Ctrl-C in the operator's terminal signals the supervisor and
+    // its agents, never the witness, which must still cosign the final checkpoint at shutdown
+    // (it stops when its stdin closes, and when the supervisor stops it)
+    detached: true,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

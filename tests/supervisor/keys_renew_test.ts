@@ -39,7 +39,7 @@ Deno.test({
       (e) => e.type === "key_rotated" && e.detail?.kind === "renewed",
       "the supervisor to apply the renewal on SIGHUP",
     );
-    const event = events.find((e) => e.type === "key_rotated")!;
+    const event = events.find((e) => e.type === "key_rotated" && e.detail?.kind === "renewed")!;
     assert.equal(event.detail?.directory_version, 2);
     assert.deepEqual(event.detail?.restarted, ["sanitization"]);
     await waitUntilUp(supervisor, "sanitization", { notPid: pid });

@@ -116,7 +116,7 @@ Deno.test({
       (e) => e.type === "key_rotated" && e.detail?.kind === "revoked",
       "the supervisor to apply the revocation",
     );
-    const applied = events.find((e) => e.type === "key_rotated")!;
+    const applied = events.find((e) => e.type === "key_rotated" && e.detail?.kind === "revoked")!;
     assert.deepEqual(applied.detail?.revoked, ["intake"]);
     assert.deepEqual(applied.detail?.restarted, ["sanitization"]);
     const intake = supervisor.agents().find((a) => a.name === "intake")!;

@@ -116,7 +116,7 @@ Deno.test({
       "the supervisor to record the dispatcher rotation",
       60_000,
     );
-    const event = rotated.find((e) => e.type === "key_rotated")!;
+    const event = rotated.find((e) => e.type === "key_rotated" && e.detail?.kind === "dispatcher")!;
     assert.equal(event.detail?.root_version, 2);
     assert.equal(event.detail?.previous_root_version, 1);
     assert.equal((event.detail?.restarted as string[]).length, 6);

@@ -22,7 +22,7 @@ const PATH = ["capset", "explain"];
 /** `saoe capset explain AGENT`. */
 export const capsetExplainCommand: Command = {
   path: PATH,
-  summary: "the exact Deno command an agent gets, and which capset line grants what",
+  summary: "the exact sandboxed command an agent gets, and which capset line grants what",
   usage: "AGENT",
   description: [
     "Verifies the trust root chain from the pin in config.json, the agent's capability set",
@@ -34,8 +34,14 @@ export const capsetExplainCommand: Command = {
     "vault[i]=T a template it may decrypt, fs.read/fs.write a shared folder, net[i] a loopback",
     "port, default-deny the flags no capset can lift.",
     "",
-    "With --json: {agent, version, expires_at, command: [executable, ...args], grants: [{flag,",
-    "value, source}]}.",
+    "The Deno command runs inside its bubblewrap sandbox, rendered from the same grants: a path",
+    "granted for writing is bound read-write, one granted only for reading read-only, the code",
+    "read-only, nothing else; with its own network namespace unless it listens on a port, kernel",
+    "limits from the capset's limits, and (when the supervisor is root) its own uid.",
+    "",
+    "With --json: {agent, version, expires_at, command: [program, ...args] (what is spawned),",
+    "deno_command: [deno, ...args], grants: [{flag, value, source}], sandbox: {binds: [{mode,",
+    "path, source}], network, limits, identity: {uid, gid, groups} | null}}.",
     "",
     "Exit codes: 0 printed, 1 a verification failed or the capset derives a forbidden grant,",
     "2 usage (missing or unknown AGENT).",
@@ -60,14 +66,17 @@ export const capsetExplainCommand: Command = {
       const view = await verifyAsSupervisor({ home, config, clock: systemClock, repo: repoRoot() });
       const capset = view.capsets.get(agent)!;
       const cmd = view.commands.get(agent)!;
-      const command = [cmd.deno, ...cmd.args];
+      const command = [cmd.program, ...cmd.programArgs];
+      const sandbox = { ...cmd.sandbox, identity: cmd.identity ?? null };
       if (ctx.global.json) {
         ctx.out(jsonText({
           agent,
           version: capset.version,
           expires_at: capset.expires_at,
           command,
+          deno_command: [cmd.deno, ...cmd.args],
           grants: cmd.grants,
+          sandbox,
         }));
         return EXIT.ok;
       }
@@ -80,11 +89,39 @@ export const capsetExplainCommand: Command = {
       );
       ctx.out(`  ${command.map(shellQuote).join(" ")}`);
       ctx.out("");
-      ctx.out("Permissions and the capset lines behind them:");
+      ctx.out("Layer 1, Deno permissions, and the capset lines behind them:");
       const rows = cmd.grants.map((
         g,
       ) => [`--${g.flag}`, g.value === "" ? "(all)" : g.value, g.source]);
       for (const line of renderTable(["flag", "value", "from"], rows)) ctx.out(`  ${line}`);
+      ctx.out("");
+      ctx.out("Layer 2, the bubblewrap sandbox: nothing else of the file system exists inside");
+      const binds = cmd.sandbox.binds.map((b) => [
+        b.mode === "rw" ? "--bind" : "--ro-bind",
+        b.path,
+        b.source,
+      ]);
+      for (const line of renderTable(["mount", "path", "from"], binds)) ctx.out(`  ${line}`);
+      const l = cmd.sandbox.limits;
+      ctx.out("");
+      ctx.out(
+        `  network: ${
+          cmd.sandbox.network === "host"
+            ? "the host's (for its loopback port)"
+            : "none (its own empty namespace)"
+        }`,
+      );
+      ctx.out(
+        `  limits: ${l.memory_mib} MiB writable memory, ${l.open_files} open files, ` +
+          `${l.processes} processes, ${l.file_size_mib} MiB per file, no core dumps`,
+      );
+      ctx.out(
+        cmd.identity === undefined
+          ? "  identity: the supervisor's uid (it is not root: uids are shared, the mount, pid and network isolation still apply)"
+          : `  identity: uid ${cmd.identity.uid}, gid ${cmd.identity.gid}, groups ${
+            cmd.identity.groups.join(",") || "none"
+          }`,
+      );
       return EXIT.ok;
     });
   },

@@ -1,6 +1,6 @@
 /**
  * `saoe dev inject AGENT FILE --as SENDER`: drops FILE into
- * `queues/AGENT/SENDER/` atomically (temp file, fsync, rename to
+ * `agents/AGENT/inbox/SENDER/` atomically (temp file, fsync, rename to
  * `<envelope_id>.satl`, or a random UUID name when FILE carries no envelope id),
  * exactly as a sender writes. It runs as the operator, outside the sandbox
  * (a real agent can write only its own subfolder of a peer's inbox): a developer
@@ -25,7 +25,7 @@ export const devInjectCommand: Command = {
   summary: "drop a file into an agent's inbox as a sender would (developer tool)",
   usage: "AGENT FILE --as SENDER",
   description: [
-    "A developer tool. Writes FILE into queues/AGENT/SENDER/ the way SENDER would: a temp",
+    "A developer tool. Writes FILE into agents/AGENT/inbox/SENDER/ the way SENDER would: a temp",
     "file, fsync, then a rename to <envelope_id>.satl (the id read from FILE's payload when it",
     "has a well-formed one, else a random UUID). The receiving agent then validates it like any",
     "other entry and audits the outcome (validated, or rejected with a reason code).",

@@ -17,6 +17,13 @@
  *
  * @module
  */
+import {
+  agentCodeOf,
+  applyCodePin,
+  type CodeRepinPlan,
+  prepareCodeRepin,
+} from "../../core/services/ceremony/code_pin.ts";
+import { verifyAsSupervisor } from "../../core/services/supervisor/agent_commands.ts";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { SaoeError } from "../../core/primitives/errors.ts";
 import type { SigningKey } from "../../core/primitives/crypto/ed25519.ts";
@@ -206,11 +213,108 @@ async function runTools(
   return EXIT.ok;
 }
 
+function previewCode(plan: CodeRepinPlan, show: (line: string) => void): void {
+  show(`Re-pinning the agents' code to the files of this checkout`);
+  show(`Version:  ${plan.version} (signed now: ${plan.previousVersion})`);
+  const shown = plan.changes.slice(0, 40);
+  for (const c of shown) {
+    show(`  ${inert(c.path)}: ${c.from ?? "not pinned"} -> ${c.to ?? "removed"}`);
+  }
+  if (plan.changes.length > shown.length) {
+    show(`  … and ${plan.changes.length - shown.length} more file(s)`);
+  }
+  if (plan.agentsChanged.length > 0) {
+    show(`Agents whose file lists change: ${plan.agentsChanged.join(", ")}`);
+  }
+  show(`sha256:   ${plan.digest}  (of the new code pins)`);
+}
+
+/** `saoe publish --code`: re-pins every agent's code after the operator confirms. */
+async function runCode(
+  ctx: CommandContext,
+  confirmFlag: string | undefined,
+  from: DispatcherKeySource,
+) {
+  const { home, config } = await openHome(ctx.global.home);
+  const clock = systemClock;
+  const repo = await Deno.realPath(repoRoot());
+  // the capsets (which tools each agent runs) as the supervisor verifies them
+  const view = await verifyAsSupervisor({ home, config, clock, repo });
+  const plan = await prepareCodeRepin({
+    home: view.home,
+    repo,
+    agents: agentCodeOf(view.capsets.values(), view.toolManifest),
+    dispatcher: view.root.trusted,
+    clock,
+    skewMs: config.skew_ms,
+  });
+  if (plan.changes.length === 0 && plan.agentsChanged.length === 0) {
+    const message =
+      `Nothing to publish: code manifest v${plan.previousVersion} already pins the code of this checkout`;
+    if (ctx.global.json) {
+      ctx.out(jsonText({ ok: true, changed: false, version: plan.previousVersion, message }));
+    } else ctx.out(message);
+    return EXIT.ok;
+  }
+  const signers = await loadSigners(home, view.root, from);
+  previewCode(plan, ctx.global.json ? ctx.err : ctx.out);
+  await confirmShown(plan.digest, confirmFlag);
+  const outcome = await applyCodePin({
+    home,
+    version: plan.version,
+    contents: plan.contents,
+    signers,
+    clock,
+    validityDays: config.validity.manifest_days,
+  });
+  const running = await pipelineRunning(home);
+  const recorded = await recordOperatorAction(home, {
+    action: "publish_code",
+    version: plan.version,
+    previous_version: plan.previousVersion,
+    sha256: plan.digest,
+    changed_files: plan.changes.length,
+    agents: plan.agentsChanged,
+    confirmed_by: confirmFlag !== undefined ? "flag" : "terminal",
+    files: [outcome.path],
+    pipeline_running: running,
+  }, { clock });
+  const witnessing = await witnessIfOwn(home.root, recorded.recordedBy);
+  if (ctx.global.json) {
+    ctx.out(jsonText({
+      ok: true,
+      changed: true,
+      version: plan.version,
+      previous_version: plan.previousVersion,
+      sha256: plan.digest,
+      expires_at: outcome.expiresAt,
+      changes: plan.changes,
+      agents_changed: plan.agentsChanged,
+      files: [outcome.path],
+      pipeline_running: running,
+      ...recordedJson(recorded, witnessing),
+      pickup: pickup(running),
+    }));
+    return EXIT.ok;
+  }
+  ctx.out(`Published code manifest version ${plan.version} (valid until ${outcome.expiresAt})`);
+  ctx.out(`Wrote:    ${outcome.path}`);
+  ctx.out(recordedLine(recorded));
+  printWitnessing(ctx, witnessing);
+  ctx.out(`Pickup:   ${pickup(running)}`);
+  return EXIT.ok;
+}
+
 async function run(ctx: CommandContext): Promise<number> {
-  if (ctx.values.tools === true) {
+  if (ctx.values.tools === true && ctx.values.code === true) {
+    throw new UsageError("--tools and --code are separate publications: give one");
+  }
+  if (ctx.values.tools === true || ctx.values.code === true) {
     if (ctx.positionals.length > 0) {
       throw new UsageError(
-        `Unexpected argument ${JSON.stringify(ctx.positionals[0])}: --tools takes no FILE`,
+        `Unexpected argument ${JSON.stringify(ctx.positionals[0])}: ${
+          ctx.values.code === true ? "--code" : "--tools"
+        } takes no FILE`,
       );
     }
   } else if (ctx.positionals.length !== 1) {
@@ -241,6 +345,9 @@ async function run(ctx: CommandContext): Promise<number> {
   }
   if (ctx.values.tools === true) {
     return await runTools(ctx, confirmFlag, { files: keyFiles, passphraseFile });
+  }
+  if (ctx.values.code === true) {
+    return await runCode(ctx, confirmFlag, { files: keyFiles, passphraseFile });
   }
   const file = ctx.positionals[0]!;
 
@@ -329,11 +436,13 @@ async function run(ctx: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
-/** `saoe publish FILE | --tools [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]`. */
+/** `saoe publish FILE | --tools | --code [--confirm-sha256 HEX] [--dispatcher-key FILE …]`. */
 export const publishCommand: Command = {
   path: PATH,
-  summary: "publish a template, a capability set or the tool pins after typing a sha256",
-  usage: "FILE | --tools [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]",
+  summary:
+    "publish a template, a capability set, the tool pins or the code pins after typing a sha256",
+  usage:
+    "FILE | --tools | --code [--confirm-sha256 HEX] [--dispatcher-key FILE [--passphrase-file F]]",
   description: [
     "Publishes FILE, a template source (templates/<id>.json shape) or a capability set source",
     "(capsets/<agent>.json shape), into the home's vault. It shows the diff against the version",
@@ -358,6 +467,19 @@ export const publishCommand: Command = {
     "an earlier checkout needs this after a tool changed: until then ToolGate refuses every plan",
     "that uses it (tool_hash_mismatch). Nothing changed: it says so and exits 0.",
     "",
+    "--code re-pins the agents' code: for each agent it takes the module graph of its entry and",
+    "of the tools it runs (every local module, every file of every npm package reached,",
+    "deno.json and deno.lock), shows each file whose sha256 differs from the signed code",
+    "manifest, and after you type the sha256 of the new pins signs the next code manifest",
+    "version. Until then the supervisor refuses to start an agent whose code changed",
+    "(code_hash_mismatch, naming the file); a running pipeline restarts the agents whose pins",
+    "changed after SIGHUP.",
+    "",
+    "Examples:",
+    "  deno task saoe publish vault/templates/blog_article_intent.json",
+    "  deno task saoe publish --tools",
+    "  deno task saoe publish --code --confirm-sha256 <the sha256 shown>",
+    "",
     "Signing needs a threshold of the trust root's dispatcher keys: from the home's key store,",
     "or, for a home created with --offline-dispatcher, from --dispatcher-key FILE (the exported",
     "file, repeatable for k-of-n holders; its passphrase is asked on the terminal or read from",
@@ -370,10 +492,15 @@ export const publishCommand: Command = {
       type: "boolean",
       help: "re-pin the built-in tool modules of this checkout in the signed tool manifest",
     },
+    code: {
+      type: "boolean",
+      help: "re-pin every file of every agent's code in the signed code manifest",
+    },
     "confirm-sha256": {
       type: "string",
       value: "HEX",
-      help: "the sha256 shown (of FILE, or with --tools of the new tool list), for scripts",
+      help:
+        "the sha256 shown (of FILE, of the new tool list, or of the new code pins), for scripts",
     },
     ...DISPATCHER_KEY_OPTIONS,
   },

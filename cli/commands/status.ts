@@ -341,7 +341,7 @@ export const statusCommand: Command = {
   description: [
     "Shows whether the pipeline runs on the home (a running supervisor holds the ledger's",
     "writer lock) and, per agent, its state, pid and restarts as the supervisor last reported",
-    "them in audit/status.json, the entries waiting in its inbox (queues/<agent>/*/) and its",
+    "them in audit/status.json, the entries waiting in its inbox (agents/<agent>/inbox/*/) and its",
     "dead-letter records (agents/<agent>/dead/; see saoe quarantine list). Then the ledger head",
     "(records, Merkle root, how many the witnesses have not cosigned yet), the latest witnessed",
     "checkpoint from audit/checkpoint (verified against the supervisor's key and the witnesses'",

@@ -24,6 +24,7 @@ import { PAYLOAD_TYPES, type TrustedKeySet } from "../../core/primitives/dsse/ty
 import { verifySignatures } from "../../core/primitives/dsse/verify.ts";
 import { parseReadyLine } from "../../core/services/runtime/protocol.ts";
 import { agentCommand } from "../../core/services/supervisor/agent_command.ts";
+import { DOC_SANDBOX_HOST } from "../../core/services/supervisor/sandbox_host.ts";
 import { buildHandover } from "../../core/services/supervisor/handover.ts";
 
 /** Options for {@linkcode spawnAgent}. */
@@ -93,7 +94,12 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
   if (buffer !== "") yield buffer;
 }
 
-/** Spawns the agent the way the supervisor does and waits for its readiness line. */
+/**
+ * Spawns the agent with the supervisor's Deno command (its permission flags,
+ * cleared environment and handover) and waits for its readiness line. The
+ * operating-system sandbox around it is left out: these tests drive one
+ * agent's own code, and the sandbox has its own tests through the supervisor.
+ */
 export async function spawnAgent(options: SpawnAgentOptions): Promise<AgentProcess> {
   const { agent } = options;
   const signer = await SigningKey.fromSeed((await options.keys.loadAgent(agent)).seed);
@@ -106,6 +112,7 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<AgentProce
     capset: options.capset,
     home: options.home,
     repo: options.repo,
+    sandboxHost: DOC_SANDBOX_HOST,
     ...(options.toolManifest === undefined ? {} : { toolManifest: options.toolManifest }),
   });
   const child = new Deno.Command(cmd.deno, {

@@ -206,7 +206,7 @@ export async function inject(th: TestHome, o: InjectOptions): Promise<Envelope> 
   return fields;
 }
 
-/** Verified, decoded envelopes currently in `queues/<receiver>/<sender>/`. */
+/** Verified, decoded envelopes currently in `agents/<receiver>/inbox/<sender>/`. */
 export async function inboxEnvelopes(
   th: TestHome,
   receiver: string,

@@ -3,6 +3,8 @@
  * derives from the verified capset (computed here independently of the CLI's
  * loading code), and refuses a capset that does not verify.
  */
+import { detectSandboxHost } from "../../core/services/supervisor/sandbox_host.ts";
+import { agentIdentity } from "../../core/services/supervisor/agent_identity.ts";
 import assert from "node:assert/strict";
 import { SUPERVISOR_ID } from "../../core/domain/home/layout.ts";
 import { openKeyStore } from "../../core/domain/keys/keystore.ts";
@@ -34,7 +36,15 @@ async function expectedCommand(t: TestHome, agent: string) {
     await Deno.readFile(toolManifestPath(t.home.vault)),
     { dispatcher: root.trusted, clock: systemClock, skewMs: t.config.skew_ms },
   );
-  return agentCommand({ capset, home: t.home, repo: await Deno.realPath(REPO), toolManifest });
+  const sandboxHost = await detectSandboxHost();
+  return agentCommand({
+    capset,
+    home: t.home,
+    repo: await Deno.realPath(REPO),
+    toolManifest,
+    sandboxHost,
+    ...agentIdentity(t.config, capset, sandboxHost),
+  });
 }
 
 Deno.test("saoe capset explain --json gives every agent's exact supervisor command and grant sources", async () => {
@@ -46,8 +56,10 @@ Deno.test("saoe capset explain --json gives every agent's exact supervisor comma
       const explained = JSON.parse(r.stdout);
       const expected = await expectedCommand(t, agent);
       assert.equal(explained.agent, agent);
-      assert.deepEqual(explained.command, [expected.deno, ...expected.args]);
+      assert.deepEqual(explained.command, [expected.program, ...expected.programArgs]);
+      assert.deepEqual(explained.deno_command, [expected.deno, ...expected.args]);
       assert.deepEqual(explained.grants, expected.grants);
+      assert.deepEqual(explained.sandbox.binds, expected.sandbox.binds);
       assert.equal(explained.command.at(-1), `${await Deno.realPath(REPO)}/agents/${agent}.ts`);
     }
   } finally {
@@ -61,12 +73,19 @@ Deno.test("saoe capset explain shows the command line and which capset line gran
     const r = await runCli(["capset", "explain", "image_filter", "--home", t.root]);
     assert.equal(r.code, 0, r.stderr);
     const expected = await expectedCommand(t, "image_filter");
-    assert.ok(r.stdout.includes(`  ${[expected.deno, ...expected.args].join(" ")}\n`));
+    assert.ok(
+      r.stdout.includes(`  ${[expected.program, ...expected.programArgs].join(" ")}\n`),
+    );
     assert.match(r.stdout, /--allow-write\s+\S+\/media\s+fs\.write\[0\]=media/);
     assert.match(
       r.stdout,
-      /--allow-read\s+\S+\/queues\/deployment\/image_filter\s+sends\[0\]\.to=deployment/,
+      /--allow-read\s+\S+\/agents\/deployment\/inbox\/image_filter\s+sends\[0\]\.to=deployment/,
     );
+    // the second layer: the same grant as a writable bind, the code read-only
+    assert.match(r.stdout, /--bind\s+\S+\/agents\/deployment\/inbox\/image_filter\s+sends\[0\]/);
+    assert.match(r.stdout, /--ro-bind\s+\S+\/uploads\s+fs\.read\[0\]=uploads/);
+    assert.match(r.stdout, /--ro-bind\s+\S+\/core\s+code/);
+    assert.match(r.stdout, /network: none/);
     assert.match(r.stdout, /--allow-read\s+\S+image_sanitize\.ts\s+tools\[0\]=image_sanitize/);
     assert.match(r.stdout, /--deny-run\s+\(all\)\s+default-deny/);
   } finally {

@@ -49,10 +49,11 @@ async function diagnose(home: HomeLayout, sessions: string[]): Promise<string> {
       } catch { /* absent */ }
     }
   }
-  for await (const q of Deno.readDir(home.queues)) {
-    for await (const s of Deno.readDir(`${home.queues}/${q.name}`)) {
-      for await (const f of Deno.readDir(`${home.queues}/${q.name}/${s.name}`)) {
-        lines.push(`queues/${q.name}/${s.name}/${f.name}`);
+  for await (const q of Deno.readDir(home.agents)) {
+    if (q.name === "supervisor") continue;
+    for await (const s of Deno.readDir(`${home.agents}/${q.name}/inbox`)) {
+      for await (const f of Deno.readDir(`${home.agents}/${q.name}/inbox/${s.name}`)) {
+        lines.push(`agents/${q.name}/inbox/${s.name}/${f.name}`);
       }
     }
   }

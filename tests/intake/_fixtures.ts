@@ -49,7 +49,7 @@ export interface IntakeProcess {
   events: AuditEvent[];
   /** The exact event bytes of {@linkcode IntakeProcess.events} (what a supervisor appends). */
   rawEvents: Uint8Array[];
-  /** The folder intake writes: `queues/sanitization/intake/`. */
+  /** The folder intake writes: `agents/sanitization/inbox/intake/`. */
   queue: string;
   /** Waits for an event matching `match`, or fails after `timeoutMs`. */
   waitForEvent(match: (e: AuditEvent) => boolean, timeoutMs?: number): Promise<AuditEvent>;

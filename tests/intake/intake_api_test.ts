@@ -167,7 +167,8 @@ Deno.test({
         const session = answer.body.session_id as string;
         const folder = join(p.home.uploads, session);
         assert.deepEqual(await listNames(folder), [`${sha}.png`]);
-        assert.equal((await Deno.stat(folder)).mode! & 0o777, 0o700);
+        // its group (the uploads readers) may enter it, nobody else
+        assert.equal((await Deno.stat(folder)).mode! & 0o777, 0o750);
         assert.deepEqual(await Deno.readFile(join(folder, `${sha}.png`)), png);
         const queued = (await queuedEnvelopes(p.queue)).filter((e) => e.session_id === session);
         assert.equal((await listNames(p.queue)).filter((n) => !before.has(n)).length, 2);

@@ -139,10 +139,10 @@ Deno.test("initHome() refuses an existing home without force and resets it with 
   const second = join(tmp, "forced");
   await initHome({ home: second, sources: SOURCES, repo: REPO, clock: systemClock });
   const before = (await readHomeConfig(homeLayout(second).config)).root_pin;
-  await Deno.writeTextFile(join(homeLayout(second).queues, "stale"), "x");
+  await Deno.writeTextFile(join(homeLayout(second).agents, "stale"), "x");
   await initHome({ home: second, sources: SOURCES, repo: REPO, clock: systemClock, force: true });
   assert.notEqual((await readHomeConfig(homeLayout(second).config)).root_pin, before);
-  await assert.rejects(Deno.lstat(join(homeLayout(second).queues, "stale")), Deno.errors.NotFound);
+  await assert.rejects(Deno.lstat(join(homeLayout(second).agents, "stale")), Deno.errors.NotFound);
 });
 
 Deno.test("loadAgentTrust() refuses a vault this process may write to (vault_writable)", async () => {

@@ -10,6 +10,13 @@
  *
  * @module
  */
+import {
+  type AgentCode,
+  applyCodePin,
+  describeAgentCode,
+} from "../../core/services/ceremony/code_pin.ts";
+import { verifyCodeManifest } from "../../core/domain/code/manifest.ts";
+import { codeManifestPath } from "../../core/domain/vault/layout.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256Hex } from "../../core/primitives/crypto/bytes.ts";
@@ -455,4 +462,34 @@ export async function injectEnvelope(
 /** A valid `blog_article_intent` payload. */
 export function articlePayload(title = "Hello"): JsonObject {
   return { title, markdown: "# Heading\n\nBody text.", image_count: 0 };
+}
+
+/**
+ * Signs the next code manifest of `t` for the agents' code in `repo` with the
+ * home's own dispatcher keys (what `saoe publish --code` does after the typed
+ * hash): a test that runs a stand-in agent pins it first, as an operator would.
+ */
+export async function pinTestCode(
+  t: TestHome,
+  repo: string,
+  agents: readonly AgentCode[] = t.config.agents.map((agent) => ({ agent, toolModules: [] })),
+): Promise<void> {
+  const seeds = await t.keys.loadDispatchers();
+  const signers = await Promise.all(seeds.map((s) => SigningKey.fromSeed(s)));
+  const current = await verifyCodeManifest(
+    await Deno.readFile(codeManifestPath(t.home.vault)),
+    {
+      dispatcher: { name: "dispatcher", keys: signers, threshold: signers.length },
+      clock: systemClock,
+      skewMs: t.config.skew_ms,
+    },
+  );
+  await applyCodePin({
+    home: t.home,
+    version: current.version + 1,
+    contents: await describeAgentCode(repo, agents),
+    signers,
+    clock: systemClock,
+    validityDays: t.config.validity.manifest_days,
+  });
 }

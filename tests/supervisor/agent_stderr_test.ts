@@ -20,8 +20,15 @@ Deno.test("an agent's stderr is forwarded inert: no escape, C1 or bidi character
   const agent = new AgentProcess({
     name: "hostile",
     command: {
+      program: Deno.execPath(),
+      programArgs: ["eval", script],
       deno: Deno.execPath(),
       args: ["eval", script],
+      sandbox: {
+        binds: [],
+        network: "none",
+        limits: { memory_mib: 512, open_files: 256, processes: 64, file_size_mib: 1 },
+      },
       flags: [],
       grants: [],
       entry: "(eval)",

@@ -3,6 +3,7 @@
  * under trust/ or vault/, temp files excluded) and the diff of two verified
  * states (dispatcher keys, rotated, revoked and restored agents).
  */
+import { DOC_SANDBOX_HOST } from "../../core/services/supervisor/sandbox_host.ts";
 import assert from "node:assert/strict";
 import { diffTrust, planReload, trustFingerprint } from "../../core/services/supervisor/reload.ts";
 import type { VerifiedHome } from "../../core/services/supervisor/preflight.ts";
@@ -91,9 +92,11 @@ function verifiedHome(
     root: root(1, rootKey),
     directory: dir,
     toolManifest: { version: versions.tools ?? 1 } as VerifiedHome["toolManifest"],
+    codeManifest: { version: 1, files: [], agents: {} } as unknown as VerifiedHome["codeManifest"],
     capsets,
     templates: new Map(),
     commands: new Map(),
+    sandboxHost: DOC_SANDBOX_HOST,
   };
 }
 

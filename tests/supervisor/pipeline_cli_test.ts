@@ -92,20 +92,41 @@ Deno.test({
 });
 
 Deno.test({
-  name: "saoe pipeline refuses to start when a symlink lies in queues/, naming it",
+  name:
+    "saoe pipeline moves a symlink and a FIFO planted in inboxes aside, audits each, and runs the rest",
   ...processTest,
   async fn() {
     await using t = await makeTestHome();
-    const planted = join(t.home.queues, "sanitization", "intake", "evil.satl");
-    await Deno.mkdir(join(t.home.queues, "sanitization", "intake"), { recursive: true });
-    await Deno.symlink(join(t.home.keys, "master.key"), planted);
-    const { code, stderr } = await runSaoe(["pipeline", "--home", t.root]);
-    assert.equal(code, 1, stderr);
-    assert.match(stderr, /symbolic link/);
-    assert.ok(stderr.includes(planted), stderr);
-    assert.match(stderr, /\(unsafe_path\)/);
-    // refused before anything ran: no ledger, no agent started
-    assert.deepEqual(await ledgerEvents(t.home), []);
+    const folder = join(t.home.agents, "sanitization", "inbox", "intake");
+    await Deno.mkdir(folder, { recursive: true });
+    const link = join(folder, "evil.satl");
+    await Deno.symlink(join(t.home.keys, "master.key"), link);
+    const fifoFolder = join(t.home.agents, "planner", "inbox", "sanitization");
+    await Deno.mkdir(fifoFolder, { recursive: true });
+    const fifo = join(fifoFolder, "blocker.satl");
+    const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(mk.success, "mkfifo");
+    await using pipeline = await startCliPipeline(t);
+    // nothing planted stopped the start, and both are out of the agents' folders
+    await assert.rejects(Deno.lstat(link), Deno.errors.NotFound);
+    await assert.rejects(Deno.lstat(fifo), Deno.errors.NotFound);
+    const events = await waitFor(async () => {
+      const all = await ledgerEvents(t.home);
+      return all.filter((e) => e.type === "stray_moved").length >= 2 && all;
+    }, { what: "two stray_moved events" });
+    const moved = events.filter((e) => e.type === "stray_moved");
+    assert.deepEqual(
+      moved.map((e) => [e.detail?.from, e.detail?.kind]).sort(),
+      [[fifo, "special"], [link, "symlink"]].sort(),
+    );
+    for (const e of moved) {
+      const info = await Deno.lstat(String(e.detail?.to));
+      assert.ok(info.isSymlink || info.isFifo, String(e.detail?.to));
+    }
+    assert.ok(pipeline.stderr.some((l) => l.includes(`moved symlink ${link} aside`)));
+    assert.ok(events.some((e) => e.type === "agent_started" && e.detail?.agent === "sanitization"));
+    // the key the link pointed at was never touched
+    assert.ok((await Deno.lstat(join(t.home.keys, "master.key"))).isFile);
   },
 });
 
@@ -130,6 +151,8 @@ Deno.test({
   ...processTest,
   async fn() {
     const parent = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-init-" }));
+    // agents run as their own uids (as root): they must be able to enter the home's parent
+    await Deno.chmod(parent, 0o711);
     const root = join(parent, "home");
     try {
       const child = await spawnSaoe(["pipeline", "--init", "--home", root, "--json"]);

@@ -21,6 +21,7 @@ import {
   injectEnvelope,
   ledgerEvents,
   makeTestHome,
+  pinTestCode,
   REPO,
   startTestSupervisor,
   subjectOf,
@@ -145,11 +146,17 @@ Deno.test({
  */
 async function fakeSanitizationRepo(source: string): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-fake-repo-" }));
-  for (const name of ["cli", "core", "deno.json", "deno.lock", "node_modules"]) {
+  for (const name of ["cli", "core", "node_modules"]) {
     await Deno.symlink(join(REPO, name), join(path, name));
+  }
+  // pinned code files are regular files (a link is a mismatch): copies of the real ones
+  for (const name of ["deno.json", "deno.lock"]) {
+    await Deno.copyFile(join(REPO, name), join(path, name));
   }
   await Deno.mkdir(join(path, "agents"));
   await Deno.writeTextFile(join(path, "agents", "sanitization.ts"), source);
+  // the agents run as their own uids (as root) and must reach the code
+  await Deno.chmod(path, 0o755);
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
@@ -184,6 +191,8 @@ Deno.test({
     await using fake = await fakeSanitizationRepo(
       hostileAgent(new TextDecoder().decode(forged)),
     );
+    // the stand-in is pinned as an operator would pin new code: it starts, then misbehaves
+    await pinTestCode(t, fake.path, [{ agent: "sanitization", toolModules: [] }]);
     await using running = await startTestSupervisor(t, { repo: fake.path });
     const events = await waitForEvent(
       t.home,
@@ -220,6 +229,8 @@ const chunk = new TextEncoder().encode("x".repeat(65536));
 for (;;) await Deno.stdout.write(chunk);
 `,
     );
+    // the stand-in is pinned as an operator would pin new code: it starts, then misbehaves
+    await pinTestCode(t, fake.path, [{ agent: "sanitization", toolModules: [] }]);
     await using running = await startTestSupervisor(t, { repo: fake.path });
     const events = await waitForEvent(
       t.home,
@@ -236,22 +247,37 @@ for (;;) await Deno.stdout.write(chunk);
 });
 
 Deno.test({
-  name: "startSupervisor() refuses a hard-linked file in an agent's store before spawning anything",
+  name:
+    "startSupervisor() moves a hard-linked file out of an agent's store, audits it, and starts the pipeline",
   ...processTest,
   async fn() {
-    await using t = await makeTestHome();
+    await using t = await makeTestHome({ agents: ["sanitization", "planner"] });
     const store = join(t.home.agents, "planner", "store");
     await Deno.mkdir(store, { recursive: true });
     const outside = join(t.root, "outside.txt");
     await Deno.writeTextFile(outside, "not for agents");
-    await Deno.link(outside, join(store, "replay.db"));
-    await assert.rejects(
-      startSupervisor({ home: t.root, repo: REPO, log: () => {} }),
-      (err: unknown) =>
-        err instanceof SaoeError && err.code === "unsafe_path" &&
-        err.message.includes(join(store, "replay.db")) && err.message.includes("hard link"),
+    const planted = join(store, "replay.db");
+    await Deno.link(outside, planted);
+    await using running = await startTestSupervisor(t);
+    await waitUntilUp(running.supervisor, "planner");
+    // the name in the store no longer shares the outside file (planner may have made its own
+    // replay.db since); the planted name is kept in the supervisor's strays folder
+    const now = await Deno.lstat(planted).catch(() => undefined);
+    assert.ok(now === undefined || now.ino !== (await Deno.lstat(outside)).ino);
+    assert.equal(await Deno.readTextFile(outside), "not for agents");
+    const events = await waitForEvent(
+      t.home,
+      (e) => e.type === "stray_moved",
+      "the stray_moved event",
     );
-    assert.deepEqual(await ledgerEvents(t.home), []);
+    const moved = events.find((e) => e.type === "stray_moved")!;
+    assert.equal(moved.reason, "unsafe_path");
+    assert.equal(moved.detail?.from, planted);
+    assert.equal(moved.detail?.kind, "hard_link");
+    const to = String(moved.detail?.to);
+    assert.ok(to.startsWith(join(t.home.agents, "supervisor", "strays") + "/"), to);
+    assert.equal(await Deno.readTextFile(to), "not for agents");
+    assert.ok(running.logs.some((l) => l.includes(`moved hard_link ${planted} aside`)));
   },
 });
 
@@ -341,6 +367,8 @@ await Deno.stdout.write(new TextEncoder().encode('{"ready":true,"listen":"127.0.
 setInterval(() => {}, 1000);
 `,
     );
+    // the stand-in is pinned as an operator would pin new code: it starts, then misbehaves
+    await pinTestCode(t, fake.path, [{ agent: "sanitization", toolModules: [] }]);
     await using running = await startTestSupervisor(t, { repo: fake.path });
     const events = await waitForEvent(
       t.home,

@@ -60,8 +60,8 @@ Deno.test("findUnsafeEntries() ignores the key store and audit folders agents ne
 
 Deno.test("assertSafeTree() refuses with unsafe_path, naming the entry and the fix", async () => {
   await using t = await tempHome();
-  const link = join(t.home.queues, "planner", "sanitization", "x.satl");
-  await Deno.mkdir(join(t.home.queues, "planner", "sanitization"), { recursive: true });
+  const link = join(t.home.agents, "planner", "inbox", "sanitization", "x.satl");
+  await Deno.mkdir(join(t.home.agents, "planner", "inbox", "sanitization"), { recursive: true });
   await Deno.symlink("/etc/passwd", link);
   await assert.rejects(assertSafeTree(t.home), (err: unknown) => {
     assert.ok(err instanceof SaoeError);
@@ -83,8 +83,8 @@ Deno.test("createAgentFolders() creates every inbox edge and agent folder with m
   assert.deepEqual(folders, requiredFolders(t.home, capsets));
   for (
     const path of [
-      join(t.home.queues, "sanitization", "intake"),
-      join(t.home.queues, "deployment", "planner"),
+      join(t.home.agents, "sanitization", "inbox", "intake"),
+      join(t.home.agents, "deployment", "inbox", "planner"),
       join(t.home.agents, "intake", "quarantine"),
       join(t.home.agents, "sanitization", "dead"),
       join(t.home.agents, "planner", "retry"),

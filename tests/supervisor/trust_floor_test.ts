@@ -142,7 +142,9 @@ Deno.test({
     assert.equal(refused.detail?.recorded_version, 2);
     assert.match(String(refused.detail?.message), /agent key directory/);
     // nothing ran: the revoked key's envelope is still in the inbox, nothing was published
-    await Deno.lstat(join(t.home.queues, "sanitization", "intake", `${next.envelope_id}.satl`));
+    await Deno.lstat(
+      join(t.home.agents, "sanitization", "inbox", "intake", `${next.envelope_id}.satl`),
+    );
     const all = await ledgerEvents(t.home);
     assert.ok(!all.some((e) => e.type === "published"));
     assert.ok(!all.some((e) => e.envelope_id === next.envelope_id));

@@ -54,7 +54,7 @@ export async function signedEnvelope(
   return { ...crafted, envelopeId, sessionId };
 }
 
-/** Drops `bytes` into `queues/<receiver>/<sender>/` as `<entryId>.satl` (default random). */
+/** Drops `bytes` into `agents/<receiver>/inbox/<sender>/` as `<entryId>.satl` (default random). */
 export async function drop(
   ctx: AttackContext,
   receiver: string,

@@ -77,15 +77,17 @@ async function main(): Promise<void> {
 
   for (const other of others) {
     await attempt(`list another agent's inbox (${other})`, async () => {
-      for await (const _ of Deno.readDir(`${home}/queues/${other}`)) { /* listing is the leak */ }
+      for await (
+        const _ of Deno.readDir(`${home}/agents/${other}/inbox`)
+      ) { /* listing is the leak */ }
     });
     await attempt(
       `read another agent's inbox entry (${other})`,
-      () => Deno.readFile(`${home}/queues/${other}/probe/planted.satl`),
+      () => Deno.readFile(`${home}/agents/${other}/inbox/probe/planted.satl`),
     );
     await attempt(
       `write into another sender's inbox folder of ${other}`,
-      () => Deno.writeFile(`${home}/queues/${other}/probe/forged.satl`, bytes),
+      () => Deno.writeFile(`${home}/agents/${other}/inbox/probe/forged.satl`, bytes),
     );
     await attempt(
       `read another agent's store (${other})`,
@@ -172,13 +174,13 @@ async function main(): Promise<void> {
     () => Deno.symlink(`${home}/keys/master.key`, symlinkPath),
     symlinkPath,
   );
-  const linkPath = `${home}/queues/${me}/${me}-link.satl`;
+  const linkPath = `${home}/agents/${me}/inbox/${me}-link.satl`;
   await linkAttempt(
     "Deno.link keys/master.key into its own inbox",
     () => Deno.link(`${home}/keys/master.key`, linkPath),
     linkPath,
   );
-  const otherStoreLink = `${home}/queues/${me}/${me}-store-link.satl`;
+  const otherStoreLink = `${home}/agents/${me}/inbox/${me}-store-link.satl`;
   await linkAttempt(
     `Deno.link another agent's store file (${others[0]}) into its own inbox`,
     () => Deno.link(`${home}/agents/${others[0]}/store/secret.json`, otherStoreLink),

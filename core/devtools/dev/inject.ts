@@ -1,6 +1,6 @@
 /**
  * Dropping a file into an agent's inbox exactly as a sender would: temp file in
- * `queues/<receiver>/<sender>/`, fsync, rename to `<envelope_id>.satl` (or a
+ * `agents/<receiver>/inbox/<sender>/`, fsync, rename to `<envelope_id>.satl` (or a
  * random UUID name when the bytes carry no usable envelope id). It runs as the
  * operator, outside any sandbox: a developer tool for reproducing a threat by
  * hand, never part of the pipeline.
@@ -17,9 +17,9 @@ import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
 /** Options for {@linkcode injectFile}. */
 export interface InjectFileOptions {
   home: HomeLayout;
-  /** The receiving agent (`queues/<receiver>/`). */
+  /** The receiving agent (`agents/<receiver>/inbox/`). */
   receiver: string;
-  /** The sender folder to write (`queues/<receiver>/<sender>/`). */
+  /** The sender folder to write (`agents/<receiver>/inbox/<sender>/`). */
   sender: string;
   bytes: Uint8Array;
   /** Entry name without `.satl`; default the envelope id of `bytes`, else a random UUID. */
@@ -55,7 +55,7 @@ export function peekEnvelopeId(bytes: Uint8Array): string | undefined {
 }
 
 /**
- * Writes `bytes` atomically into `queues/<receiver>/<sender>/` and returns the
+ * Writes `bytes` atomically into `agents/<receiver>/inbox/<sender>/` and returns the
  * entry's path. Refuses a missing sender folder (the supervisor creates one per
  * sender the receiver's capset names) and a folder that is a symlink.
  *
@@ -64,7 +64,7 @@ export function peekEnvelopeId(bytes: Uint8Array): string | undefined {
  * import { injectFile } from "./inject.ts";
  * import { homeLayout } from "../../domain/home/layout.ts";
  * const root = await Deno.makeTempDir();
- * await Deno.mkdir(`${root}/queues/planner/sanitization`, { recursive: true });
+ * await Deno.mkdir(`${root}/agents/planner/inbox/sanitization`, { recursive: true });
  * const path = await injectFile({
  *   home: homeLayout(root), receiver: "planner", sender: "sanitization",
  *   bytes: new TextEncoder().encode("{}"),

@@ -103,17 +103,21 @@ export function pathGrantProblem(
         : vaultReadProblem(rest, ctx);
     case "audit":
       return access === "write" ? "would let the agent write the audit ledger" : undefined;
-    case "queues": {
-      const [owner, sender] = rest;
+    case "agents": {
+      const [owner, folder, sender, ...deeper] = rest;
+      // the supervisor's own state (version store, operator requests) is no agent's
+      if (owner === SUPERVISOR_ID) return "is the supervisor's private state";
       if (owner === ctx.agent) return undefined;
       // a sender may use exactly its own subfolder of a peer's inbox
-      if (owner !== undefined && AGENT_ID_RE.test(owner) && sender === ctx.agent) return undefined;
-      return owner === undefined ? "is the whole queue tree" : "is inside another agent's inbox";
+      if (
+        owner !== undefined && AGENT_ID_RE.test(owner) && folder === "inbox" &&
+        sender === ctx.agent && deeper.length === 0
+      ) return undefined;
+      if (owner === undefined) return "is every agent's private state";
+      return folder === "inbox"
+        ? "is inside another agent's inbox"
+        : "is another agent's private state";
     }
-    case "agents":
-      // the supervisor's own state (version store, operator requests) is no agent's
-      if (rest[0] === SUPERVISOR_ID) return "is the supervisor's private state";
-      return rest[0] === ctx.agent ? undefined : "is another agent's private state";
     case "uploads":
     case "media":
     case "output":

@@ -1,8 +1,10 @@
 /**
  * The one pure function from a verified capability set and the home layout to
- * the exact Deno permission flags of an agent (docs/design.md sections 1, 4 and 5). The
- * supervisor spawns with its result, `saoe capset explain` prints it and
- * `saoe capset check` refuses any capset for which it throws.
+ * the exact Deno permission flags of an agent (docs/design.md sections 1, 4 and 5)
+ * and, from the same grants, its operating-system sandbox: bind mounts, network
+ * and kernel limits (section 12, `sandbox_spec.ts`). The supervisor spawns with
+ * its result, `saoe capset explain` prints it and `saoe capset check` refuses
+ * any capset for which it throws.
  *
  * It derives each grant from a named capset field, then checks its own output
  * with an independent classifier (`_grant_check.ts`) and throws
@@ -16,7 +18,7 @@
  */
 import { SaoeError } from "../../primitives/errors.ts";
 import { type HomeLayout, homeLayout, SHARED_FS_ROOTS } from "../home/layout.ts";
-import { agentDir, inboxDir, inboxFromDir } from "../home/layout.ts";
+import { agentDir, inboxFromDir } from "../home/layout.ts";
 import { AGENT_ID_RE, TEMPLATE_ID_RE } from "../../primitives/ids/patterns.ts";
 import { capsetPath, templateDir, toolManifestPath } from "../vault/layout.ts";
 import {
@@ -27,6 +29,7 @@ import {
   pathShapeProblem,
 } from "./_grant_check.ts";
 import type { Capset } from "./types.ts";
+import { renderSandbox, type SandboxSpec } from "./sandbox_spec.ts";
 
 /** The permission a grant contributes to. */
 export type GrantFlag =
@@ -48,12 +51,14 @@ export interface Grant {
   source: string;
 }
 
-/** The flags an agent runs with and the grants behind them. */
+/** The flags an agent runs with, its sandbox, and the grants behind both. */
 export interface CapsetPermissions {
   /** Flags in a fixed order, to place between `deno run --no-prompt …` and the script. */
   flags: string[];
   /** Every grant, deduplicated and sorted by flag, value and source. */
   grants: Grant[];
+  /** The same grants as the operating-system sandbox: binds, network, limits. */
+  sandbox: SandboxSpec;
 }
 
 /** Options for {@linkcode capsetPermissions}. */
@@ -71,6 +76,11 @@ export interface CapsetPermissionOptions {
    * other file outside the home.
    */
   toolModules?: Readonly<Record<string, string>>;
+  /**
+   * Absolute paths of the code the agent runs (the Deno executable, its modules,
+   * the npm files), bound read-only into its sandbox; none may overlap the home.
+   */
+  codePaths?: readonly string[];
 }
 
 /** Flags every agent gets, whatever its capset says. */
@@ -156,8 +166,7 @@ function derive(
 
   g.add("allow-read", home.trust, "trust");
   g.add("allow-read", capsetPath(home.vault, agent), "identity");
-  g.add("allow-read", inboxDir(home, agent), "identity");
-  g.add("allow-write", inboxDir(home, agent), "identity");
+  // the agent's own folder holds its inbox (agents/<me>/inbox/): one grant, one mount
   g.add("allow-read", agentDir(home, agent), "identity");
   g.add("allow-write", agentDir(home, agent), "identity");
 
@@ -314,5 +323,12 @@ export function capsetPermissions(
   for (const flag of flags) {
     if (!isAllowedFlag(flag)) throw refuse(agent, `flag ${JSON.stringify(flag)} is not allowed`);
   }
-  return { flags, grants };
+  const sandbox = renderSandbox(
+    grants,
+    capset,
+    options.codePaths ?? [],
+    home.root,
+    (message) => refuse(agent, message),
+  );
+  return { flags, grants, sandbox };
 }

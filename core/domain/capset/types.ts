@@ -60,6 +60,18 @@ const capsetFields = {
     quota_per_minute: int(1, 1_000_000),
     max_inbox_depth: int(1, 1_000_000),
     max_quarantine: int(1, 1_000_000),
+    /**
+     * Kernel limits of the agent's sandbox (docs/design.md section 12); each absent
+     * one takes its default from `sandboxLimits()`. Writable private memory
+     * (RLIMIT_DATA), in MiB.
+     */
+    memory_mib: optional(int(64, 16_384)),
+    /** Open file descriptors (RLIMIT_NOFILE). */
+    open_files: optional(int(32, 65_536)),
+    /** Processes and threads of the agent's own uid (RLIMIT_NPROC, with a uid per agent). */
+    processes: optional(int(16, 4096)),
+    /** Largest file the agent may write (RLIMIT_FSIZE), in MiB. */
+    file_size_mib: optional(int(1, 4096)),
   }),
 };
 

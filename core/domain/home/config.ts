@@ -16,6 +16,7 @@ import {
   obj,
   oneOf,
   optional,
+  record,
   str,
 } from "../../primitives/json/decode.ts";
 import { parseStrictJson } from "../../primitives/json/strict_parse.ts";
@@ -46,6 +47,26 @@ const decodeConfig = obj({
     automation_per_minute: int(1, 1_000_000),
     max_queue_depth: int(1, 10_000_000),
   }),
+  /**
+   * The numeric ids of the agents' sandboxes when the supervisor runs as root:
+   * each agent's own uid and gid (its folders are owned by it, mode 0700), and a
+   * group per shared folder (`uploads`, `media`, `output`, `audit`) that the
+   * agents naming it in `fs` join. Distinct, and never root's. Without root they
+   * are unused: the agents share the supervisor's uid, and `saoe status` says so.
+   */
+  sandbox_ids: optional(obj({
+    agents: record(
+      /^[a-z][a-z0-9_]{0,31}$/,
+      obj({ uid: int(1, 2_147_483_646), gid: int(1, 2_147_483_646) }),
+      64,
+    ),
+    shared: obj({
+      uploads: int(1, 2_147_483_646),
+      media: int(1, 2_147_483_646),
+      output: int(1, 2_147_483_646),
+      audit: int(1, 2_147_483_646),
+    }),
+  })),
   /** Milliseconds between inbox reconciliation scans (catches events the OS dropped). */
   reconcile_ms: int(1000, 3_600_000),
   validity: obj({

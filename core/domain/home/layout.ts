@@ -32,7 +32,6 @@ export interface HomeLayout {
   trust: string;
   vault: string;
   keys: string;
-  queues: string;
   agents: string;
   uploads: string;
   media: string;
@@ -45,7 +44,6 @@ export const HOME_FOLDERS = [
   "trust",
   "vault",
   "keys",
-  "queues",
   "agents",
   "uploads",
   "media",
@@ -55,6 +53,15 @@ export const HOME_FOLDERS = [
 
 /** Folders no agent may ever write (vault, trust root, keys, ledger). */
 export const NEVER_AGENT_WRITABLE = ["vault", "trust", "keys", "audit"] as const;
+
+/**
+ * Mode of a folder made inside a shared folder (`uploads`, `media`, `output`,
+ * `audit`) or a peer's inbox: its group (the shared folder's, inherited through
+ * the set-group-id bit) may enter and list it, nobody else.
+ */
+export const SHARED_DIR_MODE = 0o750;
+/** Mode of a file written into a shared folder or a peer's inbox: its group may read it. */
+export const SHARED_FILE_MODE = 0o640;
 
 /** Folders an agent's capset may name as shared `fs` roots. */
 export const SHARED_FS_ROOTS = ["uploads", "media", "output", "audit"] as const;
@@ -77,7 +84,6 @@ export function homeLayout(root: string): HomeLayout {
     trust: join(abs, "trust"),
     vault: join(abs, "vault"),
     keys: join(abs, "keys"),
-    queues: join(abs, "queues"),
     agents: join(abs, "agents"),
     uploads: join(abs, "uploads"),
     media: join(abs, "media"),
@@ -86,12 +92,16 @@ export function homeLayout(root: string): HomeLayout {
   };
 }
 
-/** `queues/<agent>/`: an agent's whole inbox. */
+/**
+ * `agents/<agent>/inbox/`: an agent's whole inbox. It lies inside the agent's own
+ * folder so that taking an entry into `quarantine/` stays one rename within one
+ * mount of the agent's sandbox (a rename between two bind mounts fails with EXDEV).
+ */
 export function inboxDir(home: HomeLayout, agent: string): string {
-  return join(home.queues, assertIdentifier(agent, AGENT_ID_RE, "agent id"));
+  return join(agentDir(home, agent), "inbox");
 }
 
-/** `queues/<receiver>/<sender>/`: the one inbox folder `sender` may write. */
+/** `agents/<receiver>/inbox/<sender>/`: the one inbox folder `sender` may write. */
 export function inboxFromDir(home: HomeLayout, receiver: string, sender: string): string {
   return join(inboxDir(home, receiver), assertIdentifier(sender, AGENT_ID_RE, "agent id"));
 }

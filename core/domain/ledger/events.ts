@@ -35,6 +35,8 @@ export const EVENT_TYPES = [
   "intake_refused",
   "agent_started",
   "agent_exited",
+  "agent_refused",
+  "stray_moved",
   "sandbox_violation",
   "key_rotated",
   "trust_refused",

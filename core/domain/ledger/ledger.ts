@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { SHARED_FILE_MODE } from "../home/layout.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
@@ -376,7 +377,9 @@ class SqliteLedger implements Ledger {
     // the operators' copy names the largest one: a late answer for an older size never replaces it
     if (path !== undefined && latest?.treeSize === checkpoint.treeSize) {
       await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(path, new TextEncoder().encode(checkpoint.note));
+      await writeFileAtomic(path, new TextEncoder().encode(checkpoint.note), {
+        mode: SHARED_FILE_MODE,
+      });
     }
   }
 

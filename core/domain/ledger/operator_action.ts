@@ -44,7 +44,11 @@ import { SUPERVISOR_ID } from "../home/layout.ts";
 import { type AuditEvent, buildEvent } from "./events.ts";
 
 /** One recorded operator action. */
-export type OperatorAction = QuarantineAction | PublishAction | PublishToolsAction;
+export type OperatorAction =
+  | QuarantineAction
+  | PublishAction
+  | PublishToolsAction
+  | PublishCodeAction;
 
 /** A dead-letter entry retried or dropped. */
 export interface QuarantineAction {
@@ -89,6 +93,22 @@ export interface PublishToolsAction {
   sha256: string;
   /** Each tool whose pin changed, with the old and new module digests. */
   tools: { name: string; from: string | null; to: string | null }[];
+  confirmed_by: "terminal" | "flag";
+  files: string[];
+  pipeline_running: boolean;
+}
+
+/** Every agent's code re-pinned (`saoe publish --code`). */
+export interface PublishCodeAction {
+  action: "publish_code";
+  version: number;
+  previous_version: number;
+  /** Hex SHA-256 of the new code pins the operator confirmed. */
+  sha256: string;
+  /** How many files' pins changed. */
+  changed_files: number;
+  /** Agents whose file lists changed. */
+  agents: string[];
   confirmed_by: "terminal" | "flag";
   files: string[];
   pipeline_running: boolean;
@@ -150,6 +170,18 @@ const publishToolsShape: Decoder<PublishToolsAction> = obj({
   pipeline_running: bool,
 });
 
+const publishCodeShape: Decoder<PublishCodeAction> = obj({
+  action: literal("publish_code"),
+  version,
+  previous_version: version,
+  sha256: sha256HexId,
+  changed_files: int(0, 1_000_000),
+  agents: arr(agentId, 64),
+  confirmed_by: oneOf(["terminal", "flag"] as const),
+  files: arr(path, 16),
+  pipeline_running: bool,
+});
+
 /**
  * Decodes an operator action strictly (unknown fields and actions refused).
  *
@@ -175,10 +207,12 @@ export function decodeOperatorAction(value: unknown, at: string): OperatorAction
       return publishShape(value, at);
     case "publish_tools":
       return publishToolsShape(value, at);
+    case "publish_code":
+      return publishCodeShape(value, at);
     default:
       throw new DecodeError(
         `${at}.action`,
-        "quarantine_retry, quarantine_drop, publish or publish_tools",
+        "quarantine_retry, quarantine_drop, publish, publish_tools or publish_code",
       );
   }
 }

@@ -110,7 +110,7 @@ export async function listDead(deadDir: string): Promise<DeadEntry[]> {
 export interface RetryDeadOptions {
   /** The agent's `dead/` folder. */
   deadDir: string;
-  /** The agent's inbox, `queues/<me>/`. */
+  /** The agent's inbox, `agents/<me>/inbox/`. */
   inbox: string;
   /** The agent's `retry/` folder. */
   retryDir: string;
@@ -119,7 +119,7 @@ export interface RetryDeadOptions {
 }
 
 /**
- * Moves a dead entry back for another run: into `queues/<me>/<sender>/` when it was
+ * Moves a dead entry back for another run: into `agents/<me>/inbox/<sender>/` when it was
  * never claimed, into `retry/` when it was. Returns the entry's new path. Refuses
  * (`unsafe_path`) an entry that was not kept or has no valid entry name, and
  * (`io_error`) a record without a sidecar or a destination that is taken.

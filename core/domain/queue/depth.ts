@@ -10,7 +10,7 @@ import { watchedFolders } from "./scan.ts";
 
 /** Options for {@linkcode inboxDepth}. */
 export interface InboxDepthOptions {
-  /** `queues/<agent>/`. */
+  /** `agents/<agent>/inbox/`. */
   inbox: string;
   /** The sender folders to count; a missing folder counts as empty. */
   senders: readonly string[];

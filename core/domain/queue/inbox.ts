@@ -1,6 +1,6 @@
 /**
  * The inbox watcher (docs/design.md sections 4 and 10): one recursive `Deno.watchFs` on
- * `queues/<me>/` (and on `agents/<me>/retry/` when given), started **before** the
+ * `agents/<me>/inbox/` (and on `agents/<me>/retry/` when given), started **before** the
  * startup scan, because files present before a watcher starts produce no events.
  * Scan and events are de-duplicated by file name. The OS may drop events (queue
  * overflow), so a cheap reconciliation scan, one `readDir` per sender folder, runs
@@ -24,7 +24,7 @@ export const DEFAULT_RECONCILE_MS = 30_000;
 
 /** Options shared by {@linkcode watchInbox} and the polling transport. */
 export interface InboxOptions {
-  /** `queues/<me>/`: the agent's whole inbox. */
+  /** `agents/<me>/inbox/`: the agent's whole inbox. */
   inbox: string;
   /** The agents this one receives from: the subfolders of `inbox` to watch. */
   senders: readonly string[];

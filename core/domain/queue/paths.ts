@@ -1,6 +1,6 @@
 /**
  * The folders one agent's queue uses, built from the home layout: its inbox
- * `queues/<me>/`, and under `agents/<me>/` its `quarantine/`, `dead/` and `retry/`.
+ * `agents/<me>/inbox/`, and under `agents/<me>/` its `quarantine/`, `dead/` and `retry/`.
  * `retry/` holds entries the operator re-queued whose envelope id this agent had
  * already claimed (see `dead_letter.ts`); only the agent and the CLI write it.
  *

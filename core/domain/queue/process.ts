@@ -58,7 +58,7 @@ export interface PipelineOptions<T> {
 
 /** Options for {@linkcode processEntry}. */
 export interface ProcessEntryOptions<T> extends PipelineOptions<T> {
-  /** The entry where it was found: `queues/<me>/<sender>/<name>` or `agents/<me>/retry/<name>`. */
+  /** The entry where it was found: `agents/<me>/inbox/<sender>/<name>` or `agents/<me>/retry/<name>`. */
   path: string;
   /** Where it was found. */
   origin: EntryOrigin;

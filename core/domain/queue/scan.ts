@@ -1,6 +1,6 @@
 /**
  * The cheap scan of an inbox: one `readDir` per watched folder (each sender's
- * subfolder of `queues/<me>/`, and `agents/<me>/retry/`), skipping hidden and
+ * subfolder of `agents/<me>/inbox/`, and `agents/<me>/retry/`), skipping hidden and
  * temp names. Used at startup, by the reconciliation timer and by the polling
  * transport.
  *

@@ -1,13 +1,13 @@
 /**
  * Sending: the signed envelope's bytes are written atomically (temp + fsync +
  * rename) into the sender's own subfolder of the receiver's inbox,
- * `queues/<receiver>/<sender>/<envelope_id>.satl` — the only folder of another
+ * `agents/<receiver>/inbox/<sender>/<envelope_id>.satl` — the only folder of another
  * agent a sender may write. Signing happens before, in the envelope module.
  *
  * @module
  */
 import { join } from "node:path";
-import { type HomeLayout, inboxFromDir } from "../home/layout.ts";
+import { type HomeLayout, inboxFromDir, SHARED_FILE_MODE } from "../home/layout.ts";
 import { assertIdentifier, UUID_RE } from "../../primitives/ids/patterns.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
 
@@ -36,7 +36,7 @@ export interface SendEnvelopeOptions {
  * import { homeLayout } from "../home/layout.ts";
  * const root = await Deno.makeTempDir();
  * const home = homeLayout(root);
- * await Deno.mkdir(`${root}/queues/planner/intake`, { recursive: true });
+ * await Deno.mkdir(`${root}/agents/planner/inbox/intake`, { recursive: true });
  * const path = await sendEnvelope({
  *   home, sender: "intake", receiver: "planner",
  *   envelopeId: crypto.randomUUID(), bytes: new TextEncoder().encode("{}"),
@@ -51,7 +51,10 @@ export async function sendEnvelope(options: SendEnvelopeOptions): Promise<string
   await writeFileAtomic(
     path,
     options.bytes,
-    options.beforeDeliver !== undefined ? { beforeCommit: options.beforeDeliver } : {},
+    // the receiver reads it through the inbox folder's group (set-group-id, its own)
+    options.beforeDeliver !== undefined
+      ? { beforeCommit: options.beforeDeliver, mode: SHARED_FILE_MODE }
+      : { mode: SHARED_FILE_MODE },
   );
   return path;
 }

@@ -48,6 +48,11 @@ export function capsetPath(vault: string, agent: string): string {
   return join(vault, "capsets", `${assertIdentifier(agent, AGENT_ID_RE, "agent id")}.age`);
 }
 
+/** `vault/code.manifest.json`: the dispatcher-signed hashes of every agent's code. */
+export function codeManifestPath(vault: string): string {
+  return join(vault, "code.manifest.json");
+}
+
 /** `vault/tools.manifest.json`. */
 export function toolManifestPath(vault: string): string {
   return join(vault, "tools.manifest.json");

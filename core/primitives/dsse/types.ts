@@ -11,6 +11,7 @@ export const PAYLOAD_TYPES = {
   capset: "application/vnd.saoe.capset.v1+json",
   templateManifest: "application/vnd.saoe.template-manifest.v1+json",
   toolManifest: "application/vnd.saoe.tool-manifest.v1+json",
+  codeManifest: "application/vnd.saoe.code-manifest.v1+json",
   root: "application/vnd.saoe.root.v1+json",
   directory: "application/vnd.saoe.directory.v1+json",
   auditEvent: "application/vnd.saoe.audit-event.v1+json",

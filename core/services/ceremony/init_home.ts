@@ -41,6 +41,7 @@ import { parseTemplate } from "../../domain/vault/template_types.ts";
 import { toolManifestPath } from "../../domain/vault/layout.ts";
 import { BUILTIN_TOOLS } from "../../domain/toolgate/builtin_tools.ts";
 import { describeTool, signToolManifest } from "../../domain/toolgate/manifest.ts";
+import { agentCodeOf, applyCodePin, describeAgentCode } from "./code_pin.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
 import { HOME_FOLDERS, type HomeLayout, homeLayout } from "../../domain/home/layout.ts";
 import {
@@ -104,6 +105,22 @@ export interface InitHomeResult {
   witnessState: string;
   agents: string[];
   templates: string[];
+}
+
+/**
+ * The first agent uid/gid `init` assigns (one per agent, in start order): above
+ * the range of ordinary accounts (1000–59999) and below the ranges systemd
+ * hands out dynamically (61184 and up), so no login account shares them.
+ */
+export const FIRST_AGENT_ID = 61_001;
+
+function sandboxIds(agents: readonly string[]): NonNullable<HomeConfig["sandbox_ids"]> {
+  const id = (i: number) => FIRST_AGENT_ID + i;
+  const n = agents.length;
+  return {
+    agents: Object.fromEntries(agents.map((agent, i) => [agent, { uid: id(i), gid: id(i) }])),
+    shared: { uploads: id(n), media: id(n + 1), output: id(n + 2), audit: id(n + 3) },
+  };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -325,6 +342,20 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
   });
   await writeFileAtomic(toolManifestPath(home.vault), toolManifest);
 
+  progress(`Pinning the code of ${agents.length} agents`);
+  const code = await describeAgentCode(
+    options.repo,
+    agentCodeOf(agents.map((a) => capsetSources.get(a)!), { tools: BUILTIN_TOOLS }),
+  );
+  await applyCodePin({
+    home,
+    version: 1,
+    contents: code,
+    signers: dispatchers,
+    clock: { now: () => now },
+    validityDays: validity.manifest_days,
+  });
+
   if (offline !== undefined) {
     // before config.json: a failed export leaves an incomplete home, not one nobody can sign for
     progress(`Exporting the dispatcher key(s) to ${offline.exportPath} (passphrase-encrypted)`);
@@ -351,6 +382,7 @@ export async function initHome(options: InitHomeOptions): Promise<InitHomeResult
     agents,
     operator_tokens: [operator],
     intake: { person_per_minute: 10, automation_per_minute: 100, max_queue_depth: 1000 },
+    sandbox_ids: sandboxIds(agents),
     reconcile_ms: 30_000,
     validity,
   };

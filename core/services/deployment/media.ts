@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
 import { constantTimeEqual, fromHex, sha256, sha256Hex } from "../../primitives/crypto/bytes.ts";
-import { type HomeLayout, sessionDir } from "../../domain/home/layout.ts";
+import { type HomeLayout, sessionDir, SHARED_FILE_MODE } from "../../domain/home/layout.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
 import { assertIdentifier } from "../../primitives/ids/patterns.ts";
 import { assertRealFolder, ensureRealFolder, readRegularFile } from "./safe_file.ts";
@@ -101,7 +101,7 @@ export async function writeMedia(options: WriteMediaOptions): Promise<WrittenMed
   const path = join(folder, file);
   // content-addressed: a file already there under this name holds these bytes,
   // and an atomic rename over it changes nothing a reader could see
-  await writeFileAtomic(path, options.bytes, { mode: 0o644 });
+  await writeFileAtomic(path, options.bytes, { mode: SHARED_FILE_MODE });
   return { file, sha256: digest, path };
 }
 

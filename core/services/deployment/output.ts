@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
 import { sha256Hex, utf8 } from "../../primitives/crypto/bytes.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
-import { type HomeLayout, sessionDir } from "../../domain/home/layout.ts";
+import { type HomeLayout, sessionDir, SHARED_FILE_MODE } from "../../domain/home/layout.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
 import { formatTimestamp } from "../../primitives/time/timestamp.ts";
 import type { HtmlSanitizer } from "./html_sanitizer.ts";
@@ -129,12 +129,15 @@ export async function publishSession(options: PublishOptions): Promise<Publicati
         sha256: image.sha256,
         mediaType: image.media_type,
       });
-      await writeFileAtomic(join(imgFolder, image.file), bytes, { mode: 0o644 });
+      await writeFileAtomic(join(imgFolder, image.file), bytes, { mode: SHARED_FILE_MODE });
     }
   }
   const page = pageBytes(parts, article, options.sanitize);
   // a hard-link publish: two writers (or a re-run) can never both write the page
-  await writeFileAtomic(join(folder, PAGE_NAME), page, { overwrite: false, mode: 0o644 });
+  await writeFileAtomic(join(folder, PAGE_NAME), page, {
+    overwrite: false,
+    mode: SHARED_FILE_MODE,
+  });
   return await publication(parts, page);
 }
 

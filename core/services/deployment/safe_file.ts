@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { SHARED_DIR_MODE } from "../../domain/home/layout.ts";
 import { SaoeError } from "../../primitives/errors.ts";
 import { lstatOrNull } from "../../primitives/fs/lstat_or_null.ts";
 
@@ -150,7 +151,7 @@ export async function readRegularFileInfo(path: string, maxBytes: number): Promi
  */
 export async function ensureRealFolder(path: string): Promise<void> {
   try {
-    await Deno.mkdir(path, { mode: 0o700 });
+    await Deno.mkdir(path, { mode: SHARED_DIR_MODE });
   } catch (err: unknown) {
     if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
   }

@@ -11,7 +11,12 @@
 import { join } from "node:path";
 import { sha256Hex } from "../../primitives/crypto/bytes.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
-import { inboxFromDir, sessionDir } from "../../domain/home/layout.ts";
+import {
+  inboxFromDir,
+  sessionDir,
+  SHARED_DIR_MODE,
+  SHARED_FILE_MODE,
+} from "../../domain/home/layout.ts";
 import type { AgentContext } from "../runtime/agent_runtime.ts";
 import type { OperatorToken } from "../runtime/protocol.ts";
 import type { Submission } from "./submission.ts";
@@ -57,14 +62,17 @@ export async function acceptSubmission(
     const files: { name: string; sha256: string; mediaType: string }[] = [];
     if (submission.images.length > 0) {
       // not recursive: uploads/ must already be there, and a fresh session folder is new
-      await Deno.mkdir(folder, { mode: 0o700 });
+      await Deno.mkdir(folder, { mode: SHARED_DIR_MODE });
       staged = true;
       const written = new Set<string>();
       for (const image of submission.images) {
         const sha256 = await sha256Hex(image.bytes);
         const name = `${sha256}.${image.ext}`;
         if (!written.has(name)) {
-          await writeFileAtomic(join(folder, name), image.bytes, { overwrite: false });
+          await writeFileAtomic(join(folder, name), image.bytes, {
+            overwrite: false,
+            mode: SHARED_FILE_MODE,
+          });
           written.add(name);
         }
         files.push({ name, sha256, mediaType: image.mediaType });

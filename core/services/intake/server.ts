@@ -3,7 +3,7 @@
  * one quota and queue admission) with `Deno.serve` on the one loopback
  * address its capability set names (the process's `--allow-net` allows nothing
  * else), wired to the agent runtime: credentials and limits from the handover,
- * queue depth of `queues/sanitization/intake/`, accepted submissions sent with
+ * queue depth of `agents/sanitization/inbox/intake/`, accepted submissions sent with
  * `ctx.send`, refusals audited as `intake_refused` (`detail.surface` says
  * whether the API or the web form refused). Nothing is printed to stdout
  * (the audit channel to the supervisor).

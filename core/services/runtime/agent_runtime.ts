@@ -58,6 +58,7 @@ export async function runAgent(
     const read = await readHandover();
     const handover = read.handover;
     lifeline = read.lifeline;
+    void read.stopRequested.then(stop);
     state = await createAgentState({
       def,
       handover,

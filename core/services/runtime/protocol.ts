@@ -8,7 +8,10 @@
  * read itself (it has no access to `config.json`). The open pipe is the agent's
  * lifeline: its end (the supervisor exited, or was killed with SIGKILL and the
  * kernel closed its descriptors) tells the agent at once that nobody audits it
- * any more, and the agent stops.
+ * any more, and the agent stops. Any byte after the handover line is the
+ * supervisor asking the agent to stop after its in-flight work: inside its
+ * sandbox the agent is not the supervisor's child (bubblewrap is, and does not
+ * forward signals), so this is how a graceful stop reaches it.
  *
  * **Reports (stdout)**: one JSON line per report: `{"ready":true}` once the agent
  * watches its inbox, or a DSSE statement of an audit event
@@ -123,7 +126,12 @@ export function decodeHandover(bytes: Uint8Array): ReceivedHandover {
 export interface HandoverRead {
   handover: ReceivedHandover;
   lifeline: Promise<void>;
+  /** Resolves when the supervisor writes anything after the handover line: stop. */
+  stopRequested: Promise<void>;
 }
+
+/** What the supervisor writes after the handover to ask an agent to stop. */
+export const STOP_REQUEST: Uint8Array = new Uint8Array([0x73, 0x74, 0x6f, 0x70, 0x0a]); // "stop\n"
 
 /**
  * Reads the handover line from stdin (at most 64 KiB up to its newline), then
@@ -163,15 +171,28 @@ export async function readHandover(
     c.fill(0);
   }
   try {
-    return { handover: decodeHandover(bytes.subarray(0, lineEnd)), lifeline: drain(reader) };
+    const stop = Promise.withResolvers<void>();
+    if (size > lineEnd + 1) stop.resolve(); // the stop request came with the handover
+    return {
+      handover: decodeHandover(bytes.subarray(0, lineEnd)),
+      lifeline: drain(reader, stop.resolve),
+      stopRequested: stop.promise,
+    };
   } finally {
     bytes.fill(0);
   }
 }
 
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+async function drain(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  onStop: () => void,
+): Promise<void> {
   try {
-    for (;;) if ((await reader.read()).done) return;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      if (value.byteLength > 0) onStop();
+    }
   } catch {
     // a read error is the end of the pipe too
   } finally {

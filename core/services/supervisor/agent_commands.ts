@@ -20,6 +20,7 @@ import { type AgentCommand, agentCommand } from "./agent_command.ts";
 import { SUPERVISOR_ID } from "../../domain/home/layout.ts";
 import { ReadOnlyVersionStore } from "../../domain/trust/version_store_readonly.ts";
 import { supervisorVersionsPath } from "../../domain/home/layout.ts";
+import { DOC_SANDBOX_HOST, type SandboxHost } from "./sandbox_host.ts";
 
 /** Options for {@linkcode verifyAsSupervisor}. */
 export interface VerifyAsSupervisorOptions {
@@ -77,6 +78,8 @@ export interface CommandForOptions {
   repo: string;
   /** The Deno executable; the running one by default, as the supervisor does. */
   deno?: string;
+  /** The machine the sandbox is rendered for; default {@linkcode DOC_SANDBOX_HOST}. */
+  sandboxHost?: SandboxHost;
 }
 
 /**
@@ -94,6 +97,7 @@ export function commandFor(options: CommandForOptions): AgentCommand {
     home: options.home,
     repo: options.repo,
     toolManifest: options.toolManifest,
+    sandboxHost: options.sandboxHost ?? DOC_SANDBOX_HOST,
     ...(options.deno !== undefined ? { deno: options.deno } : {}),
   });
 }

@@ -11,7 +11,8 @@
  * @module
  */
 import { inert } from "../../primitives/text/inert_text.ts";
-import { SaoeError } from "../../primitives/errors.ts";
+import { STOP_REQUEST } from "../runtime/protocol.ts";
+import { isSaoeError, SaoeError } from "../../primitives/errors.ts";
 import type { EventFields } from "../../domain/ledger/events.ts";
 import type { Clock } from "../../primitives/time/clock.ts";
 import { formatTimestamp } from "../../primitives/time/timestamp.ts";
@@ -54,6 +55,12 @@ export interface AgentProcessOptions {
   clock: Clock;
   /** Longest stdout line; default {@linkcode MAX_REPORT_LINE_BYTES}. */
   maxLineBytes?: number;
+  /**
+   * Runs before every spawn (the first and each restart); a `SaoeError` it
+   * throws refuses the spawn: the agent is `refused`, an `agent_refused` event
+   * names the reason and file, and it waits for {@linkcode AgentProcess.restart}.
+   */
+  beforeSpawn?: () => Promise<void>;
 }
 
 function describe(err: unknown): string {
@@ -93,6 +100,10 @@ export class AgentProcess {
   #loop: Promise<void> | undefined;
   #lastDelay: number | undefined;
   #settled = Promise.withResolvers<void>();
+  /** The stdin writer of each process whose handover is written. */
+  readonly #writers = new WeakMap<Deno.ChildProcess, WritableStreamDefaultWriter<Uint8Array>>();
+  /** Processes asked to stop (the request follows the handover). */
+  readonly #stopAsked = new WeakSet<Deno.ChildProcess>();
   /** Set while a requested restart replaces the process: its exit is no crash. */
   #restartRequested = false;
   /** Resolves when the process started by a requested restart is ready (or exits). */
@@ -137,13 +148,13 @@ export class AgentProcess {
   }
 
   /**
-   * Stops restarting, asks the process to stop (SIGTERM: the runtime drains its
-   * in-flight work), and kills it after `timeoutMs`.
+   * Stops restarting, asks the process to stop (a stop request on its stdin: the
+   * runtime drains its in-flight work), and kills it after `timeoutMs`.
    */
   async stop(timeoutMs: number): Promise<void> {
     this.#stopping = true;
     this.#wake?.();
-    this.#signal("SIGTERM");
+    this.#askToStop();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), timeoutMs);
@@ -168,7 +179,7 @@ export class AgentProcess {
 
   /**
    * Replaces the running process with a fresh one (new command line and new
-   * handover, e.g. after a key rotation): SIGTERM (the runtime drains its
+   * handover, e.g. after a key rotation): a stop request (the runtime drains its
    * in-flight work), SIGKILL after `timeoutMs`, then a respawn at once (no
    * backoff). Resolves when the new process reported ready or exited, or after
    * `readyTimeoutMs`. Does nothing once the agent is being stopped.
@@ -190,7 +201,7 @@ export class AgentProcess {
       this.#wake?.();
     } else {
       this.#restartRequested = true;
-      this.#signal("SIGTERM");
+      this.#askToStop();
     }
     const timers: ReturnType<typeof setTimeout>[] = [];
     const killLater = new Promise<void>((resolve) => {
@@ -229,6 +240,19 @@ export class AgentProcess {
     this.#signal("SIGKILL");
   }
 
+  /**
+   * Asks the running process to stop after its in-flight work: a stop request
+   * on its stdin, written after the handover (a signal would end bubblewrap,
+   * which then kills the agent without letting it finish).
+   */
+  #askToStop(): void {
+    const child = this.#child;
+    if (child === undefined) return;
+    this.#stopAsked.add(child);
+    const writer = this.#writers.get(child);
+    if (writer !== undefined) writer.write(STOP_REQUEST).catch(() => {});
+  }
+
   #signal(signal: Deno.Signal): void {
     try {
       this.#child?.kill(signal);
@@ -251,11 +275,19 @@ export class AgentProcess {
       const flagsSha256 = this.#flagsSha256;
       if (!first) this.#status.restarts++;
       first = false;
+      if (this.#o.beforeSpawn !== undefined) {
+        const refusal = await this.#o.beforeSpawn().then(() => undefined, (err: unknown) => err);
+        if (refusal !== undefined) {
+          if (!await this.#refused(refusal)) break;
+          first = true; // a refusal is not a restart
+          continue;
+        }
+      }
       const spawnedAt = clock.now();
       let child: Deno.ChildProcess;
       try {
-        child = new Deno.Command(command.deno, {
-          args: command.args,
+        child = new Deno.Command(command.program, {
+          args: command.programArgs,
           cwd: this.#o.cwd,
           clearEnv: true,
           env: {},
@@ -289,7 +321,7 @@ export class AgentProcess {
           restarts: this.#status.restarts,
         },
       });
-      if (this.#stopping) this.#signal("SIGTERM"); // stop() came while spawning
+      if (this.#stopping) this.#askToStop(); // stop() came while spawning
       const handedOver = this.#handOver(child);
       const stdout = this.#readStdout(child);
       const stderr = this.#readStderr(child);
@@ -336,6 +368,38 @@ export class AgentProcess {
     });
   }
 
+  /**
+   * Records a refused spawn and waits until a restart (a reload, a re-pin)
+   * wakes the agent; false when it is being stopped.
+   */
+  async #refused(err: unknown): Promise<boolean> {
+    const code = isSaoeError(err) ? err.code : "io_error";
+    const message = describe(err);
+    const file = isSaoeError(err) ? err.ids.file : undefined;
+    this.#set({
+      state: "refused",
+      refusal: { code, message, ...(file !== undefined ? { file } : {}) },
+    });
+    this.#settled.resolve();
+    this.#restarted?.resolve();
+    this.#o.log(`supervisor: agent "${this.#o.name}" not started: ${message} (${code})`);
+    this.#o.onSupervisorEvent({
+      type: "agent_refused",
+      reason: code,
+      detail: { agent: this.#o.name, ...(file !== undefined ? { file } : {}) },
+    });
+    if (this.#stopping) return false;
+    await new Promise<void>((resolve) => {
+      this.#wake = () => {
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+    const { refusal: _gone, ...rest } = this.#status;
+    this.#status = rest;
+    return !this.#stopping;
+  }
+
   /** Waits before the next restart; false when the agent is being stopped. */
   async #backoff(exit: AgentExit, uptimeMs: number): Promise<boolean> {
     if (this.#stopping) return false;
@@ -367,8 +431,14 @@ export class AgentProcess {
     try {
       bytes = await this.#o.handover();
       await writer.write(bytes);
+      this.#writers.set(child, writer);
+      if (this.#stopAsked.has(child)) await writer.write(STOP_REQUEST);
       // the pipe stays open for the agent's life: its end tells the agent the supervisor is gone
-      void child.status.then(() => writer.close()).catch(() => {});
+      void child.status.then(() => {
+        this.#writers.delete(child);
+        this.#stopAsked.delete(child);
+        return writer.close();
+      }).catch(() => {});
     } catch (err: unknown) {
       // without its secrets the agent would wait forever: end it, the restart loop retries
       this.#o.log(

@@ -24,14 +24,14 @@ const AGENT_SUBDIRS = ["quarantine", "dead", "store", "retry"] as const;
  *   receives: [{ from: "sanitization", templates: [] }],
  *   sends: [],
  * }]);
- * if (!folders.includes("/srv/saoe/queues/planner/sanitization")) throw new Error();
+ * if (!folders.includes("/srv/saoe/agents/planner/inbox/sanitization")) throw new Error();
  * ```
  */
 export function requiredFolders(
   home: HomeLayout,
   capsets: Iterable<Pick<Capset, "agent" | "receives" | "sends">>,
 ): string[] {
-  const out = new Set<string>([home.queues, home.agents, home.uploads, home.media, home.output]);
+  const out = new Set<string>([home.agents, home.uploads, home.media, home.output]);
   for (const capset of capsets) {
     out.add(inboxDir(home, capset.agent));
     for (const r of capset.receives) out.add(inboxFromDir(home, capset.agent, r.from));

@@ -31,7 +31,17 @@ import { MAX_CAPSET_BYTES, verifyCapset } from "../../domain/capset/verify.ts";
 import type { Capset } from "../../domain/capset/types.ts";
 import { join } from "node:path";
 import { TEMPLATE_ID_RE } from "../../primitives/ids/patterns.ts";
-import { capsetPath, templateManifestPath, toolManifestPath } from "../../domain/vault/layout.ts";
+import {
+  capsetPath,
+  codeManifestPath,
+  templateManifestPath,
+  toolManifestPath,
+} from "../../domain/vault/layout.ts";
+import {
+  type CodeManifest,
+  MAX_CODE_MANIFEST_BYTES,
+  verifyCodeManifest,
+} from "../../domain/code/manifest.ts";
 import { MAX_MANIFEST_BYTES } from "../../domain/vault/limits.ts";
 import { decryptWith } from "../../domain/vault/age.ts";
 import {
@@ -40,6 +50,8 @@ import {
   verifyToolManifest,
 } from "../../domain/toolgate/manifest.ts";
 import { type AgentCommand, agentCommand } from "./agent_command.ts";
+import { detectSandboxHost, type SandboxHost } from "./sandbox_host.ts";
+import { agentIdentity, checkSandboxIds } from "./agent_identity.ts";
 
 /** Options for {@linkcode preflight}. */
 export interface PreflightOptions {
@@ -54,6 +66,8 @@ export interface PreflightOptions {
   versionStore: VersionStore;
   /** The Deno executable agents run with; default `Deno.execPath()`. */
   deno?: string;
+  /** The machine's sandbox tools; default {@linkcode detectSandboxHost} (refuses when missing). */
+  sandboxHost?: SandboxHost;
 }
 
 /** Everything verified, by agent. */
@@ -61,19 +75,23 @@ export interface VerifiedHome {
   root: VerifiedRoot;
   directory: AgentDirectory;
   toolManifest: ToolManifest;
+  /** The dispatcher-signed hashes of every agent's code, checked before each spawn. */
+  codeManifest: CodeManifest;
   /** Verified capsets of the agents in `config.agents`. */
   capsets: Map<string, Capset>;
   /** The newest manifest version of each template in the vault (each verified). */
   templates: Map<string, number>;
   /** The exact command line of each agent. */
   commands: Map<string, AgentCommand>;
+  /** The machine's sandbox tools and layout the commands were rendered for. */
+  sandboxHost: SandboxHost;
 }
 
 /** Options for {@linkcode verifyTrustState}: those of {@linkcode preflight} but the command lines'. */
-export type TrustStateOptions = Omit<PreflightOptions, "repo" | "deno">;
+export type TrustStateOptions = Omit<PreflightOptions, "repo" | "deno" | "sandboxHost">;
 
 /** The verified trust state, without the command lines derived from it. */
-export type VerifiedTrustState = Omit<VerifiedHome, "commands">;
+export type VerifiedTrustState = Omit<VerifiedHome, "commands" | "sandboxHost">;
 
 const REINIT = 'restore it from a backup or re-create the home with "deno task saoe init --force"';
 
@@ -141,6 +159,8 @@ async function newestTemplateVersions(vault: string): Promise<Map<string, number
 export async function preflight(options: PreflightOptions): Promise<VerifiedHome> {
   const { home } = options;
   const state = await verifyTrustState(options);
+  const sandboxHost = options.sandboxHost ?? await detectSandboxHost();
+  if (sandboxHost.uid === 0) checkSandboxIds(options.config, options.config.agents);
   const commands = new Map<string, AgentCommand>();
   for (const [agent, capset] of state.capsets) {
     const command = await step(
@@ -155,12 +175,14 @@ export async function preflight(options: PreflightOptions): Promise<VerifiedHome
           home,
           repo: options.repo,
           toolManifest: state.toolManifest,
+          sandboxHost,
+          ...agentIdentity(options.config, capset, sandboxHost),
           ...(options.deno !== undefined ? { deno: options.deno } : {}),
         })),
     );
     commands.set(agent, command);
   }
-  return { ...state, commands };
+  return { ...state, commands, sandboxHost };
 }
 
 /**
@@ -243,6 +265,20 @@ export async function verifyTrustState(options: TrustStateOptions): Promise<Veri
         skewMs,
       }),
   );
+  const codePath = codeManifestPath(home.vault);
+  const codeManifest = await step(
+    {
+      file: codePath,
+      fix: `re-pin the agents' code with "saoe publish --code"; ${REINIT}`,
+      home,
+    },
+    async () =>
+      await verifyCodeManifest(await readTrustFile(codePath, MAX_CODE_MANIFEST_BYTES), {
+        dispatcher: root.trusted,
+        clock,
+        skewMs,
+      }),
+  );
   // the manifests agents will verify when they resolve a template (each newest version)
   const templates = await newestTemplateVersions(home.vault);
   for (const [id, version] of templates) {
@@ -264,5 +300,5 @@ export async function verifyTrustState(options: TrustStateOptions): Promise<Veri
         }),
     );
   }
-  return { root, directory, toolManifest, capsets, templates };
+  return { root, directory, toolManifest, codeManifest, capsets, templates };
 }

@@ -29,6 +29,8 @@ export const MAX_REPORT_LINE_BYTES = 128 * 1024;
 export const SUPERVISOR_EVENT_TYPES: readonly EventType[] = [
   "agent_started",
   "agent_exited",
+  "agent_refused",
+  "stray_moved",
   "sandbox_violation",
   "checkpoint",
   "key_rotated",

@@ -13,6 +13,9 @@
  *
  * @module
  */
+import { type StrayMove, sweepStrays } from "./stray_sweep.ts";
+import { codePinsDiffer } from "../../domain/code/manifest.ts";
+import { CodeChecker } from "../../domain/code/code_check.ts";
 import { SaoeError } from "../../primitives/errors.ts";
 import { SigningKey } from "../../primitives/crypto/ed25519.ts";
 import type { PublicKeyEntry } from "../../primitives/dsse/types.ts";
@@ -49,6 +52,8 @@ import type { CurrentKeys } from "./report_line.ts";
 import { EventBatcher } from "./event_batcher.ts";
 import { CausalOrder } from "./causal_order.ts";
 import { createAgentFolders } from "./folders.ts";
+import { applyHomeOwnership } from "./home_ownership.ts";
+import { sandboxIdsFor } from "./sandbox_check.ts";
 import { buildHandover } from "./handover.ts";
 import { preflight, type VerifiedHome } from "./preflight.ts";
 import { checkReportLine } from "./report_line.ts";
@@ -99,6 +104,8 @@ export interface RunningInit {
   floor: TrustFloor;
   /** Operator request ids the ledger already records. */
   seenRequests: Set<string>;
+  /** What the start-up sweep moved aside (recorded as `stray_moved`). */
+  strays?: readonly StrayMove[];
 }
 
 /** The supervisor once started (see {@linkcode startSupervisor}). */
@@ -135,6 +142,8 @@ export class Running implements Supervisor {
   #checkpointing: Promise<unknown> = Promise.resolve();
   readonly #options: StartSupervisorOptions;
   readonly #keys: RunningInit["keys"];
+  /** Hashes each agent's code against the signed code manifest before it spawns. */
+  readonly #code: CodeChecker;
   readonly #versionStore: VersionStore;
   #verified: VerifiedHome;
   #flagsSha256: Map<string, string>;
@@ -167,6 +176,7 @@ export class Running implements Supervisor {
     this.#floor = raiseFloor(init.floor, trustVersionsOf(verified));
     this.home = home;
     this.repo = init.repo;
+    this.#code = new CodeChecker(init.repo);
     this.config = init.config;
     this.#clock = init.clock;
     this.#log = init.log;
@@ -238,6 +248,7 @@ export class Running implements Supervisor {
     this.#lastCheckpointSize = init.ledger.head().size;
     // the ledger's high-water mark of the trust state, raised to what verified now
     this.#emit(trustVersionsEvent(trustVersionsOf(verified), this.#floor, "start", init.clock));
+    for (const move of init.strays ?? []) this.#emitStray(move);
     this.#requests = new OperatorRequests({
       dir: supervisorRequestsDir(home),
       key: this.checkpointKey,
@@ -364,6 +375,19 @@ export class Running implements Supervisor {
         }
       },
       onSupervisorEvent: (fields) => this.#emit(fields),
+      beforeSpawn: async () => {
+        // what it can see holds no link, FIFO or device (moved aside, audited)
+        const command = this.#verified.commands.get(agent)!;
+        const roots = command.sandbox.binds.map((b) => b.path).filter((p) =>
+          p.startsWith(`${home.root}/`)
+        );
+        for (const move of await sweepStrays(home, roots, this.#clock)) {
+          this.#log(`supervisor: moved ${move.kind} ${move.from} aside to ${move.to}`);
+          this.#emitStray(move);
+        }
+        // the code it is about to run is the code the dispatcher signed, file by file
+        await this.#code.check(this.#verified.codeManifest, agent);
+      },
       onChange: (status) => {
         this.#status.write();
         options.onAgentChange?.(status);
@@ -429,6 +453,11 @@ export class Running implements Supervisor {
       // not below the ledger's mark: a copy of earlier files (and version stores) put back
       await assertTrustFloor(trustStateOf(this.home, verified), this.#floor, this.#clock.now());
       await createAgentFolders(this.home, verified.capsets.values());
+      await applyHomeOwnership(
+        this.home,
+        [...verified.capsets.values()],
+        sandboxIdsFor(this.config),
+      );
     } catch (err: unknown) {
       // a ceremony half written, or a planted file: keep what verified before
       const why = describe(err).replace(/^Refusing to start: /, "");
@@ -461,6 +490,12 @@ export class Running implements Supervisor {
     if (this.#state !== "running") return { applied: false, reason: "stopping" };
     const plan = planReload(this.#verified, verified, this.config.agents, this.#clock.now());
     const { diff, revoked } = plan;
+    // a re-pinned agent starts its new code; a refused one is checked again
+    const alsoRestart = this.config.agents.filter((agent) =>
+      !plan.restartOrder.includes(agent) && !revoked.includes(agent) &&
+      (codePinsDiffer(this.#verified.codeManifest, verified.codeManifest, agent) ||
+        this.#agentProcess(agent).status().state === "refused")
+    );
     this.#verified = verified;
     // the mark goes up before any agent restarts: each is handed the new floor
     this.#floor = raiseFloor(this.#floor, trustVersionsOf(verified), revokedIds);
@@ -478,7 +513,7 @@ export class Running implements Supervisor {
     }
     const restarted: string[] = [];
     const readyTimeoutMs = this.#options.readyTimeoutMs ?? 30_000;
-    for (const agent of plan.restartOrder) {
+    for (const agent of [...plan.restartOrder, ...alsoRestart]) {
       if (this.#state !== "running") break;
       if (!(await this.#keysAgree(verified, agent))) {
         this.#log(
@@ -545,6 +580,14 @@ export class Running implements Supervisor {
     } finally {
       secrets.seed.fill(0);
     }
+  }
+
+  #emitStray(move: StrayMove): void {
+    this.#emit({
+      type: "stray_moved",
+      reason: "unsafe_path",
+      detail: { from: move.from, to: move.to, kind: move.kind },
+    });
   }
 
   #agentProcess(agent: string): AgentProcess {

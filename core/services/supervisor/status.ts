@@ -20,13 +20,22 @@ import { parseStrictJson } from "../../primitives/json/strict_parse.ts";
 import { agentId } from "../../primitives/ids/patterns.ts";
 import { timestamp } from "../../primitives/time/timestamp.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
-import { type HomeLayout, statusPath } from "../../domain/home/layout.ts";
+import { type HomeLayout, SHARED_FILE_MODE, statusPath } from "../../domain/home/layout.ts";
 
 /**
- * An agent's state: spawned, ready, waiting to restart, stopped for good, or not
- * running because the key directory lists no valid key for it (`saoe keys revoke`).
+ * An agent's state: spawned, ready, waiting to restart, stopped for good, not
+ * running because the key directory lists no valid key for it (`saoe keys revoke`),
+ * or not started because a check before its spawn refused it (its code differs
+ * from the signed code manifest: `refusal` says which file).
  */
-export const AGENT_STATES = ["starting", "up", "backing-off", "stopped", "revoked"] as const;
+export const AGENT_STATES = [
+  "starting",
+  "up",
+  "backing-off",
+  "stopped",
+  "revoked",
+  "refused",
+] as const;
 
 /** One agent state. */
 export type AgentState = typeof AGENT_STATES[number];
@@ -55,6 +64,12 @@ const agentStatus = obj({
   queue_depth: optional(int(0)),
   /** Entries in the agent's dead-letter area when the status was written. */
   dead_letters: optional(int(0)),
+  /** Why the agent is `refused`: the reason code and the file or fact named. */
+  refusal: optional(obj({
+    code: str({ pattern: /^[a-z_]{1,64}$/, maxLength: 64 }),
+    message: str({ maxLength: 1000 }),
+    file: optional(str({ maxLength: 1024 })),
+  })),
   /** The loopback address the current process serves on (intake, the viewer). */
   listen: optional(str({ pattern: /^127\.0\.0\.1:[1-9][0-9]{0,4}$/, maxLength: 21 })),
 });
@@ -127,8 +142,9 @@ export async function writeSupervisorStatus(
   status: SupervisorStatus,
 ): Promise<void> {
   const checked = supervisorStatus(status, "$");
+  // the viewer reads it through the audit folder's group (no one else may enter audit/)
   await writeFileAtomic(statusPath(home), utf8(`${JSON.stringify(checked, null, 2)}\n`), {
-    mode: 0o600,
+    mode: SHARED_FILE_MODE,
   });
 }
 

@@ -13,7 +13,7 @@
  * `agent_exited`, `sandbox_violation`, `checkpoint`) in batches, restarts
  * crashed agents with backoff, keeps `audit/status.json` current, and signs a
  * checkpoint every minute the ledger grew. {@linkcode Supervisor.stop} stops the
- * agents (SIGTERM, then SIGKILL after a grace period), drains their last events
+ * agents (a stop request on stdin, then SIGKILL after a grace period), drains their last events
  * and writes a final checkpoint.
  *
  * Key ceremonies while it runs (`saoe keys rotate|revoke|renew`, `saoe publish`):
@@ -21,7 +21,7 @@
  * {@linkcode Supervisor.reload}), re-runs the whole startup verification on the
  * new state and, only if it verifies, applies it: an agent whose keys were
  * revoked is killed and not restarted (status `revoked`), every other agent is
- * restarted one at a time (SIGTERM drains its in-flight work; its inbox waits for
+ * restarted one at a time (a stop request drains its in-flight work; its inbox waits for
  * the new process, so nothing is dropped) so it loads the new root, directory,
  * capsets and its new secrets, the revoked agent's receivers first; then
  * `key_rotated` records what changed (`detail.kind`: `dispatcher`, `agent`,
@@ -63,6 +63,8 @@ import { checkpointKeySet } from "../../domain/trust/verified_trust.ts";
 import { FileVersionStore } from "../../domain/trust/version_store_file.ts";
 import { commandHashes } from "./agent_command.ts";
 import { createAgentFolders } from "./folders.ts";
+import { applyHomeOwnership } from "./home_ownership.ts";
+import { checkSandbox, sandboxIdsFor } from "./sandbox_check.ts";
 import { openWitnessedLedger } from "./ledger_start.ts";
 import { witnessPolicy } from "../witness/policy.ts";
 import { startLocalWitnesses } from "./local_witnesses.ts";
@@ -70,7 +72,7 @@ import { preflight, type VerifiedHome } from "./preflight.ts";
 import { trustStateOf } from "./trust_mark.ts";
 import { trustFingerprint } from "./reload.ts";
 import { Running } from "./running.ts";
-import { assertSafeTree } from "./tree_check.ts";
+import { sweepStrays, visibleRoots } from "./stray_sweep.ts";
 import type { StartSupervisorOptions, Supervisor } from "./types.ts";
 
 export type { ReloadReport, StartSupervisorOptions, StopReport, Supervisor } from "./types.ts";
@@ -194,7 +196,9 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
       `correct it, or create the home with "deno task saoe init --home ${root}" (--force resets an existing one)`,
     );
   });
-  await assertSafeTree(home);
+  // a planted link or FIFO is moved aside (and audited once the ledger is open), never fatal
+  const strays = await sweepStrays(home, visibleRoots(home), clock);
+  for (const s of strays) log(`supervisor: moved ${s.kind} ${s.from} aside to ${s.to}`);
 
   const keys = await openKeyStore(home.keys).catch((err: unknown) => {
     throw refusal(
@@ -227,6 +231,7 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
     ...(options.deno !== undefined ? { deno: options.deno } : {}),
   });
   await createAgentFolders(home, verified.capsets.values());
+  await checkSandbox(home, verified);
   const flagsSha256 = await commandHashes(verified.commands);
   for (const [agent, command] of verified.commands) {
     const exists = await Deno.lstat(command.entry).then((i) => i.isFile, () => false);
@@ -262,6 +267,8 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
     marks = ledgerMarks(witnessed.ledger, clock.now());
     await refuseBelowFloor(home, verified, marks.floor, witnessed.ledger, clock, log);
     await Deno.mkdir(supervisorRequestsDir(home), { recursive: true, mode: 0o700 });
+    // after the ledger exists: its files join the audit group too
+    await applyHomeOwnership(home, [...verified.capsets.values()], sandboxIdsFor(config));
   } catch (err: unknown) {
     witnessed.ledger.close();
     await locals.stop();
@@ -286,5 +293,6 @@ export async function startSupervisor(options: StartSupervisorOptions): Promise<
     fingerprint,
     floor: marks.floor,
     seenRequests: marks.seen,
+    strays,
   });
 }

@@ -1,22 +1,24 @@
 /**
- * The supervisor's startup sweep of every folder an agent can see. Deno checks a
- * path as written, not a symlink's target: a link planted inside an allowed folder
- * would let an agent read or overwrite a file outside it, and a hard link shares
- * the target's bytes the same way. Agents cannot create either, so one sweep at
- * startup (`lstat`, never following anything) keeps the home free of them; the
+ * Finds what must not lie in a folder an agent can see. Deno checks a path as
+ * written, not a symlink's target: a link planted inside an allowed folder
+ * would let an agent read or overwrite a file outside it, a hard link shares
+ * the target's bytes the same way, and opening a FIFO blocks. An agent can make
+ * hard links and FIFOs inside folders it may write (and anyone with write
+ * access to the home anything), so the supervisor sweeps (`lstat`, never
+ * following or opening anything) before the pipeline starts and before every
+ * agent (re)start, and moves what it finds aside (`stray_sweep.ts`); the
  * agents' own per-entry `lstat` covers entries that arrive later.
  *
  * @module
  */
 import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
-import type { HomeLayout } from "../../domain/home/layout.ts";
+import { agentDir, type HomeLayout, SUPERVISOR_ID } from "../../domain/home/layout.ts";
 
 /** Home folders an agent process may be granted access to. */
 export const AGENT_VISIBLE_FOLDERS = [
   "trust",
   "vault",
-  "queues",
   "agents",
   "uploads",
   "media",
@@ -36,6 +38,8 @@ export interface UnsafeEntry {
 export interface FindUnsafeOptions {
   /** Stop after this many findings; default 16. */
   limit?: number;
+  /** Folders to walk (inside the home); default every agent-visible folder. */
+  roots?: readonly string[];
 }
 
 function classify(info: Deno.FileInfo): UnsafeKind | undefined {
@@ -57,8 +61,8 @@ function classify(info: Deno.FileInfo): UnsafeKind | undefined {
  * import { findUnsafeEntries } from "./tree_check.ts";
  * import { homeLayout } from "../../domain/home/layout.ts";
  * const root = await Deno.makeTempDir();
- * await Deno.mkdir(`${root}/queues/planner`, { recursive: true });
- * await Deno.symlink("/etc/passwd", `${root}/queues/planner/x`);
+ * await Deno.mkdir(`${root}/agents/planner/inbox`, { recursive: true });
+ * await Deno.symlink("/etc/passwd", `${root}/agents/planner/inbox/x`);
  * const found = await findUnsafeEntries(homeLayout(root));
  * if (found[0]?.kind !== "symlink") throw new Error();
  * await Deno.remove(root, { recursive: true });
@@ -71,9 +75,14 @@ export async function findUnsafeEntries(
   const limit = options.limit ?? 16;
   const found: UnsafeEntry[] = [];
   const pending: string[] = [];
-  for (const folder of AGENT_VISIBLE_FOLDERS) pending.push(home[folder]);
+  for (const root of options.roots ?? AGENT_VISIBLE_FOLDERS.map((f) => home[f])) {
+    pending.push(root);
+  }
+  // the supervisor's own folder (requests, strays) is no agent's to reach
+  const own = agentDir(home, SUPERVISOR_ID);
   while (pending.length > 0 && found.length < limit) {
     const path = pending.pop()!;
+    if (path === own) continue;
     let info: Deno.FileInfo;
     try {
       info = await Deno.lstat(path);

@@ -23,7 +23,7 @@ export interface StartSupervisorOptions {
   log?(line: string): void;
   /** Called on every agent state change. */
   onAgentChange?(status: AgentStatus): void;
-  /** Grace period between SIGTERM and SIGKILL at shutdown; default 10 s. */
+  /** Grace period between the stop request and SIGKILL at shutdown; default 10 s. */
   stopTimeoutMs?: number;
   /** Longest time from an append to the checkpoint that covers it; default 1 s. */
   checkpointIntervalMs?: number;

@@ -120,8 +120,8 @@ export const GRANT_TABLE: readonly GrantRow[] = [
   {
     agent: "intake",
     flags: [
-      `--allow-read=${H}/agents/intake,${H}/queues/intake,${H}/queues/sanitization/intake,${H}/trust,${H}/uploads,${H}/vault/capsets/intake.age,${H}/vault/capsets/sanitization.age,${H}/vault/templates/article_submission`,
-      `--allow-write=${H}/agents/intake,${H}/queues/intake,${H}/queues/sanitization/intake,${H}/uploads`,
+      `--allow-read=${H}/agents/intake,${H}/agents/sanitization/inbox/intake,${H}/trust,${H}/uploads,${H}/vault/capsets/intake.age,${H}/vault/capsets/sanitization.age,${H}/vault/templates/article_submission`,
+      `--allow-write=${H}/agents/intake,${H}/agents/sanitization/inbox/intake,${H}/uploads`,
       "--allow-net=127.0.0.1:8090",
       ...DENIED,
     ],
@@ -129,8 +129,8 @@ export const GRANT_TABLE: readonly GrantRow[] = [
   {
     agent: "sanitization",
     flags: [
-      `--allow-read=${H}/agents/sanitization,${H}/queues/planner/sanitization,${H}/queues/sanitization,${H}/trust,${H}/vault/capsets/intake.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/sanitization.age,${H}/vault/templates/article_sanitized,${H}/vault/templates/article_submission`,
-      `--allow-write=${H}/agents/sanitization,${H}/queues/planner/sanitization,${H}/queues/sanitization`,
+      `--allow-read=${H}/agents/planner/inbox/sanitization,${H}/agents/sanitization,${H}/trust,${H}/vault/capsets/intake.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/sanitization.age,${H}/vault/templates/article_sanitized,${H}/vault/templates/article_submission`,
+      `--allow-write=${H}/agents/planner/inbox/sanitization,${H}/agents/sanitization`,
       "--deny-net",
       ...DENIED,
     ],
@@ -138,8 +138,8 @@ export const GRANT_TABLE: readonly GrantRow[] = [
   {
     agent: "planner",
     flags: [
-      `--allow-read=${H}/agents/planner,${H}/queues/deployment/planner,${H}/queues/image_filter/planner,${H}/queues/planner,${H}/queues/text_formatter/planner,${H}/trust,${H}/vault/capsets/deployment.age,${H}/vault/capsets/image_filter.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/sanitization.age,${H}/vault/capsets/text_formatter.age,${H}/vault/templates/article_sanitized,${H}/vault/templates/format_request,${H}/vault/templates/image_request,${H}/vault/templates/publish_announcement`,
-      `--allow-write=${H}/agents/planner,${H}/queues/deployment/planner,${H}/queues/image_filter/planner,${H}/queues/planner,${H}/queues/text_formatter/planner`,
+      `--allow-read=${H}/agents/deployment/inbox/planner,${H}/agents/image_filter/inbox/planner,${H}/agents/planner,${H}/agents/text_formatter/inbox/planner,${H}/trust,${H}/vault/capsets/deployment.age,${H}/vault/capsets/image_filter.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/sanitization.age,${H}/vault/capsets/text_formatter.age,${H}/vault/templates/article_sanitized,${H}/vault/templates/format_request,${H}/vault/templates/image_request,${H}/vault/templates/publish_announcement`,
+      `--allow-write=${H}/agents/deployment/inbox/planner,${H}/agents/image_filter/inbox/planner,${H}/agents/planner,${H}/agents/text_formatter/inbox/planner`,
       "--deny-net",
       ...DENIED,
     ],
@@ -148,8 +148,8 @@ export const GRANT_TABLE: readonly GrantRow[] = [
     agent: "text_formatter",
     flags: [
       "--unstable-worker-options",
-      `--allow-read=${H}/agents/text_formatter,${H}/queues/deployment/text_formatter,${H}/queues/text_formatter,${H}/trust,${H}/vault/capsets/deployment.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/text_formatter.age,${H}/vault/templates/format_request,${H}/vault/templates/formatted_text,${H}/vault/tools.manifest.json`,
-      `--allow-write=${H}/agents/text_formatter,${H}/queues/deployment/text_formatter,${H}/queues/text_formatter`,
+      `--allow-read=${H}/agents/deployment/inbox/text_formatter,${H}/agents/text_formatter,${H}/trust,${H}/vault/capsets/deployment.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/text_formatter.age,${H}/vault/templates/format_request,${H}/vault/templates/formatted_text,${H}/vault/tools.manifest.json`,
+      `--allow-write=${H}/agents/deployment/inbox/text_formatter,${H}/agents/text_formatter`,
       "--deny-net",
       ...DENIED,
     ],
@@ -158,8 +158,8 @@ export const GRANT_TABLE: readonly GrantRow[] = [
     agent: "image_filter",
     flags: [
       "--unstable-worker-options",
-      `--allow-read=${H}/agents/image_filter,${H}/media,${H}/queues/deployment/image_filter,${H}/queues/image_filter,${H}/trust,${H}/uploads,${H}/vault/capsets/deployment.age,${H}/vault/capsets/image_filter.age,${H}/vault/capsets/planner.age,${H}/vault/templates/filtered_image,${H}/vault/templates/image_request,${H}/vault/tools.manifest.json`,
-      `--allow-write=${H}/agents/image_filter,${H}/media,${H}/queues/deployment/image_filter,${H}/queues/image_filter`,
+      `--allow-read=${H}/agents/deployment/inbox/image_filter,${H}/agents/image_filter,${H}/media,${H}/trust,${H}/uploads,${H}/vault/capsets/deployment.age,${H}/vault/capsets/image_filter.age,${H}/vault/capsets/planner.age,${H}/vault/templates/filtered_image,${H}/vault/templates/image_request,${H}/vault/tools.manifest.json`,
+      `--allow-write=${H}/agents/deployment/inbox/image_filter,${H}/agents/image_filter,${H}/media`,
       "--deny-net",
       ...DENIED,
     ],
@@ -167,8 +167,8 @@ export const GRANT_TABLE: readonly GrantRow[] = [
   {
     agent: "deployment",
     flags: [
-      `--allow-read=${H}/agents/deployment,${H}/media,${H}/output,${H}/queues/deployment,${H}/trust,${H}/vault/capsets/deployment.age,${H}/vault/capsets/image_filter.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/text_formatter.age,${H}/vault/templates/filtered_image,${H}/vault/templates/formatted_text,${H}/vault/templates/publish_announcement`,
-      `--allow-write=${H}/agents/deployment,${H}/output,${H}/queues/deployment`,
+      `--allow-read=${H}/agents/deployment,${H}/media,${H}/output,${H}/trust,${H}/vault/capsets/deployment.age,${H}/vault/capsets/image_filter.age,${H}/vault/capsets/planner.age,${H}/vault/capsets/text_formatter.age,${H}/vault/templates/filtered_image,${H}/vault/templates/formatted_text,${H}/vault/templates/publish_announcement`,
+      `--allow-write=${H}/agents/deployment,${H}/output`,
       "--deny-net",
       ...DENIED,
     ],
@@ -176,8 +176,8 @@ export const GRANT_TABLE: readonly GrantRow[] = [
   {
     agent: "viewer",
     flags: [
-      `--allow-read=${H}/agents/viewer,${H}/audit,${H}/output,${H}/queues/viewer,${H}/trust,${H}/vault/capsets/viewer.age`,
-      `--allow-write=${H}/agents/viewer,${H}/queues/viewer`,
+      `--allow-read=${H}/agents/viewer,${H}/audit,${H}/output,${H}/trust,${H}/vault/capsets/viewer.age`,
+      `--allow-write=${H}/agents/viewer`,
       "--allow-net=127.0.0.1:8080",
       ...DENIED,
     ],

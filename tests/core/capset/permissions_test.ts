@@ -18,7 +18,7 @@ for (const row of GRANT_TABLE) {
 Deno.test("capsetPermissions() names the capset field behind each grant", () => {
   const { grants } = capsetPermissions(pipeline.get("intake")!, home);
   const sources = (value: string) => grants.filter((g) => g.value === value).map((g) => g.source);
-  assert.deepEqual(sources(`${HOME}/queues/sanitization/intake`), [
+  assert.deepEqual(sources(`${HOME}/agents/sanitization/inbox/intake`), [
     "sends[0].to=sanitization",
     "sends[0].to=sanitization",
   ]);
@@ -98,7 +98,7 @@ for (const row of HOSTILE) {
 
 const HOSTILE_HOMES: { name: string; home: HomeLayout }[] = [
   { name: "a vault pointed outside the home", home: { ...home, vault: "/etc" } },
-  { name: "a queue tree pointed at the key store", home: { ...home, queues: `${HOME}/keys` } },
+  { name: "an agent tree pointed at the key store", home: { ...home, agents: `${HOME}/keys` } },
   { name: "a root with a comma", home: homeLayout("/tmp/a,/etc") },
   { name: "a relative root", home: { ...home, root: "srv/saoe" } },
   { name: "a root with a newline", home: homeLayout("/srv/saoe\n") },
@@ -132,8 +132,8 @@ Deno.test("pathGrantProblem() classifies by path segments, not string prefixes",
     assert.equal(pathGrantProblem(path, access, ctx), undefined, `${access} ${path}`);
   const refused = (path: string, access: "read" | "write") =>
     assert.notEqual(pathGrantProblem(path, access, ctx), undefined, `${access} ${path}`);
-  ok(`${HOME}/queues/intake`, "write");
-  ok(`${HOME}/queues/sanitization/intake`, "write");
+  ok(`${HOME}/agents/intake/inbox`, "write");
+  ok(`${HOME}/agents/sanitization/inbox/intake`, "write");
   ok(`${HOME}/agents/intake/store`, "write");
   ok(`${HOME}/vault/templates/article_submission`, "read");
   ok(`${HOME}/vault/capsets/sanitization.age`, "read");
@@ -155,9 +155,11 @@ Deno.test("pathGrantProblem() classifies by path segments, not string prefixes",
   refused("/srv", "read");
   refused("/", "read");
   refused(`${HOME}/queues`, "read");
-  refused(`${HOME}/queues/sanitization`, "read");
-  refused(`${HOME}/queues/sanitization/planner`, "write");
-  refused(`${HOME}/queues/intakes`, "read");
+  refused(`${HOME}/agents/sanitization/inbox/intake/deeper`, "write");
+  refused(`${HOME}/agents/sanitization/store/intake`, "write");
+  refused(`${HOME}/agents/sanitization/inbox`, "read");
+  refused(`${HOME}/agents/sanitization/inbox/planner`, "write");
+  refused(`${HOME}/agents/intakes/inbox`, "read");
   refused(`${HOME}/agents`, "read");
   refused(`${HOME}/agents/planner`, "read");
   refused(`${HOME}/agents/intake_x`, "read");
@@ -258,11 +260,14 @@ Deno.test("capsetPermissions() never emits a forbidden flag or path for a few hu
     for (const flag of flags.filter((f) => /^--allow-(read|write)=/.test(f))) {
       const write = flag.startsWith("--allow-write=");
       for (const path of flag.slice(flag.indexOf("=") + 1).split(",")) {
-        const [top, a, b] = segments(path);
+        const [top, a, b, c] = segments(path);
         assert.ok(!["keys", "config.json", undefined].includes(top), `${me}: ${path}`);
         if (write) assert.ok(!["vault", "trust", "audit"].includes(top!), `${me} writes ${path}`);
-        if (top === "queues") assert.ok(a === me || b === me, `${me}: ${path}`);
-        if (top === "agents") assert.equal(a, me, `${me}: ${path}`);
+        assert.notEqual(top, "queues", `${me}: ${path}`);
+        // its own folder, or exactly its own subfolder of a peer's inbox
+        if (top === "agents") {
+          assert.ok(a === me || (b === "inbox" && c === me), `${me}: ${path}`);
+        }
         if (top === "vault") {
           assert.ok(
             (a === "templates" && capset.vault.includes(b!)) ||

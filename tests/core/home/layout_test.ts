@@ -46,10 +46,10 @@ Deno.test("homeLayout() places every folder directly under an absolute root", ()
 });
 
 Deno.test("layout helpers build the documented paths for valid ids", () => {
-  assert.equal(inboxDir(HOME, "planner"), "/srv/saoe/queues/planner");
+  assert.equal(inboxDir(HOME, "planner"), "/srv/saoe/agents/planner/inbox");
   assert.equal(
     inboxFromDir(HOME, "deployment", "text_formatter"),
-    "/srv/saoe/queues/deployment/text_formatter",
+    "/srv/saoe/agents/deployment/inbox/text_formatter",
   );
   assert.equal(agentDir(HOME, "planner"), "/srv/saoe/agents/planner");
   assert.equal(agentSubdir(HOME, "planner", "quarantine"), "/srv/saoe/agents/planner/quarantine");

@@ -8,10 +8,10 @@
  * the machine that generated it.
  *
  * ```sh
- * ./scripts/deno run --allow-read --allow-write scripts/gen_permission_table.ts          # print
+ * ./scripts/deno run --allow-read --allow-write --allow-run --allow-sys=uid scripts/gen_permission_table.ts          # print
  * # update the doc (then formats it with deno fmt):
- * ./scripts/deno run --allow-read --allow-write --allow-run scripts/gen_permission_table.ts --write
- * ./scripts/deno run --allow-read --allow-write scripts/gen_permission_table.ts --check  # exit 1 if stale
+ * ./scripts/deno run --allow-read --allow-write --allow-run --allow-sys=uid scripts/gen_permission_table.ts --write
+ * ./scripts/deno run --allow-read --allow-write --allow-run --allow-sys=uid scripts/gen_permission_table.ts --check  # exit 1 if stale
  * ```
  *
  * @module
@@ -80,7 +80,7 @@ export async function permissionTable(): Promise<string> {
         toolManifest,
         home: docHome,
         repo: DOC_REPO,
-        deno: "deno",
+        deno: "/usr/local/bin/deno",
       });
       const net = cmd.grants.some((g) => g.flag === "allow-net")
         ? cell(cmd.grants, "allow-net")
@@ -89,9 +89,13 @@ export async function permissionTable(): Promise<string> {
         !f.startsWith("--allow-read=") && !f.startsWith("--allow-write=") &&
         !f.startsWith("--allow-net=") && f !== "--deny-net"
       ).map((f) => `\`${f}\``).join(" ");
+      const l = cmd.sandbox.limits;
+      const sandbox = `${
+        cmd.sandbox.network === "host" ? "host network" : "own empty network"
+      }; ${l.memory_mib} MiB, ${l.open_files} files, ${l.processes} processes, ${l.file_size_mib} MiB/file`;
       return `| **${agent}** | ${cell(cmd.grants, "allow-read")} | ${
         cell(cmd.grants, "allow-write")
-      } | ${net} | ${other} |`;
+      } | ${net} | ${other} | ${sandbox} |`;
     });
     return [
       `Home \`${DOC_HOME}\`, repository \`${DOC_REPO}\`. Each path names the capset field that`,
@@ -101,8 +105,14 @@ export async function permissionTable(): Promise<string> {
       "signed tool module ToolGate hashes before loading; `net[i]` a loopback port. Every agent",
       "also runs with `--no-prompt --cached-only --frozen` and a V8 heap limit.",
       "",
-      "| agent | read | write | net | also |",
-      "|---|---|---|---|---|",
+      "The same grants are its bubblewrap sandbox: every path of `write` is bound read-write, every",
+      "other path of `read` read-only, the code (`agents/`, `core/`, `node_modules/`, `deno.json`,",
+      "`deno.lock`, the Deno executable) read-only, and nothing else of the file system exists",
+      "inside; the last column is its network namespace and kernel limits (`saoe capset explain`",
+      "prints the binds one by one).",
+      "",
+      "| agent | read | write | net | also | sandbox |",
+      "|---|---|---|---|---|---|",
       ...rows,
     ].join("\n");
   } finally {

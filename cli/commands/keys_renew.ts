@@ -77,8 +77,9 @@ export const keysRenewCommand: Command = {
   description: [
     "Re-signs the named statements (default: all) with the dispatcher keys in force and fresh",
     "validity windows (config.json validity.*_days): root becomes root v(N+1) with the same",
-    "keys and threshold; the directory, each capability set and the tool manifest get version",
-    "+1 (a later saoe publish of a capset source must carry a higher version still); template",
+    "keys and threshold; the directory, each capability set, the tool manifest and the code",
+    "manifest (with tools: same pins, new window) get version +1 (a later saoe publish of a",
+    "capset source must carry a higher version still); template",
     "manifests are re-signed at their template's version. Works on an expired home: each",
     "statement must still verify against the root in force, only its expiry is forgiven.",
     "A running pipeline applies the result by itself and restarts its agents one at a time.",

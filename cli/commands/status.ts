@@ -45,6 +45,8 @@ interface AgentRow {
   pid: number | null;
   restarts: number | null;
   last_exit: AgentExit | null;
+  /** Why the agent was not started (state `refused`): the reason code and the file. */
+  refusal: { code: string; message: string; file?: string } | null;
   inbox: number;
   dead: number;
   /** `http://127.0.0.1:PORT` where the agent serves (intake, the viewer), when it reported one. */
@@ -80,6 +82,8 @@ interface StatusReport {
     | null;
   /** What the running supervisor reports of its witnesses. */
   witnesses: NonNullable<SupervisorStatus["witnesses"]>;
+  /** The agents' OS sandbox as the running supervisor reports it. */
+  sandbox: SupervisorStatus["sandbox"] | null;
 }
 
 function describe(err: unknown): string {
@@ -123,6 +127,7 @@ async function agentRows(
       pid: reported?.pid ?? null,
       restarts: reported?.restarts ?? null,
       last_exit: reported?.last_exit ?? null,
+      refusal: reported?.refusal ?? null,
       inbox: await inboxDepth({ inbox: paths.inbox, senders: await senderFolders(paths.inbox) }),
       dead: await deadCount(paths.dead),
       url: reported?.listen === undefined ? null : `http://${reported.listen}`,
@@ -234,6 +239,7 @@ async function gather(root: string): Promise<StatusReport> {
       ...(note !== undefined ? { note } : {}),
     },
     trust: trustReport,
+    sandbox: running ? status?.sandbox ?? null : null,
     agents: await agentRows(home, config, running, status),
     ledger,
     checkpoint: ledger !== null && ledger.size === null
@@ -281,6 +287,15 @@ function print(report: StatusReport, out: (line: string) => void): void {
     }`,
   );
   out("");
+  if (report.sandbox !== null && report.sandbox !== undefined) {
+    out(
+      `Sandbox:     bubblewrap + Deno permissions; ${
+        report.sandbox.uids === "per_agent"
+          ? "each agent runs as its own uid"
+          : "uids are shared with the supervisor (it is not root); mount, pid and network isolation still apply"
+      }`,
+    );
+  }
   const rows = report.agents.map((a) => [
     a.agent,
     a.state,
@@ -288,7 +303,11 @@ function print(report: StatusReport, out: (line: string) => void): void {
     a.restarts === null ? "-" : String(a.restarts),
     String(a.inbox),
     String(a.dead),
-    exitText(a.last_exit),
+    a.refusal !== null
+      ? `not started: ${a.refusal.code}${
+        a.refusal.file !== undefined ? ` (${inert(a.refusal.file, 200)})` : ""
+      }`
+      : exitText(a.last_exit),
   ]);
   const header = ["agent", "state", "pid", "restarts", "inbox", "dead", "last exit"];
   for (const line of renderTable(header, rows)) {
@@ -347,7 +366,10 @@ export const statusCommand: Command = {
     "checkpoint from audit/checkpoint (verified against the supervisor's key and the witnesses'",
     "keys, after the trust root chain is verified from the pin) and each witness's state.",
     "",
-    "With --json: one object {ok, home, pipeline, trust, agents: [...], ledger, checkpoint}.",
+    "With --json: one object {ok, home, pipeline, trust, sandbox, agents: [...], ledger,",
+    "checkpoint, witnesses}; sandbox is {uids: per_agent|shared} while a pipeline runs, else null.",
+    "An agent in state refused was not started: its code differs from the signed code manifest",
+    "(last exit names the file; fix it or re-pin with saoe publish --code).",
     "",
     "Exit codes: 0 shown (also when the pipeline is stopped), 1 no home, 2 usage.",
   ].join("\n"),

@@ -153,6 +153,8 @@ export interface BenchPipeline extends AsyncDisposable {
   automationCredential?: string;
   /** Milliseconds from calling `startSupervisor` to `supervisor.ready` with every agent up. */
   startupMs: number;
+  /** Per agent: milliseconds from its spawn to its ready report (first start). */
+  agentStartupMs: Map<string, number>;
   ledger: LedgerFollower;
   /** Supervisor notices and agent stderr lines. */
   logs: string[];
@@ -168,18 +170,26 @@ export interface StartBenchPipelineOptions {
    * per minute; by default the home has only the person credential.
    */
   automationPerMinute?: number;
+  /** Runs this copy of the code instead (e.g. the sandbox-off baseline); removed at dispose. */
+  repo?: string;
+  /** Names the home folder (default the transport). */
+  label?: string;
 }
 
 /** Creates a fresh home under `dir` and starts the supervisor on it. */
 export async function startBenchPipeline(
   options: StartBenchPipelineOptions,
 ): Promise<BenchPipeline> {
-  const root = join(await Deno.realPath(options.dir), `home_${options.transport}`);
-  const sources = join(await Deno.realPath(options.dir), `sources_${options.transport}`);
+  const label = options.label ?? options.transport;
+  const root = join(await Deno.realPath(options.dir), `home_${label}`);
+  const sources = join(await Deno.realPath(options.dir), `sources_${label}`);
+  // agents with their own uids (a supervisor running as root) must be able to enter it
+  await Deno.chmod(options.dir, 0o711);
   await Deno.mkdir(root, { recursive: true });
   await vaultSources(sources);
   // the polling baseline runs a copy of the code whose agents poll (polling_repo.ts)
-  const repo = options.transport === "poll" ? await pollingRepository(REPO) : REPO;
+  const repo = options.repo ??
+    (options.transport === "poll" ? await pollingRepository(REPO) : REPO);
   const { home } = await initHome({ home: root, sources, repo, clock: systemClock });
   const config = await readHomeConfig(home.config);
   const automation = options.automationPerMinute === undefined
@@ -212,11 +222,21 @@ export async function startBenchPipeline(
     reconcile_ms: RECONCILE_MS,
   });
   const logs: string[] = [];
+  const spawnedAt = new Map<string, number>();
+  const agentStartupMs = new Map<string, number>();
   const startedAt = performance.now();
   const supervisor = await startSupervisor({
     home: root,
     repo,
     stopTimeoutMs: 5_000,
+    onAgentChange: (status) => {
+      if (status.state === "starting" && !spawnedAt.has(status.name)) {
+        spawnedAt.set(status.name, performance.now());
+      } else if (status.state === "up" && !agentStartupMs.has(status.name)) {
+        const at = spawnedAt.get(status.name);
+        if (at !== undefined) agentStartupMs.set(status.name, performance.now() - at);
+      }
+    },
     log: (line) => {
       logs.push(line);
       if (Deno.env.get("SAOE_BENCH_VERBOSE") === "1") console.error(line);
@@ -246,6 +266,7 @@ export async function startBenchPipeline(
       credential,
       ...(automationCredential === undefined ? {} : { automationCredential }),
       startupMs,
+      agentStartupMs,
       ledger,
       logs,
       async [Symbol.asyncDispose]() {

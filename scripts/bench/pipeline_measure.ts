@@ -34,6 +34,7 @@ import {
 } from "./_stats.ts";
 import type { BenchResult } from "./types.ts";
 import { witnessCostResults } from "./witness_cost.ts";
+import { sandboxOffRepository } from "./sandbox_off_repo.ts";
 
 /** Workload sizes of one run. */
 export interface PipelineWorkload {
@@ -360,6 +361,49 @@ export async function memoryResults(p: BenchPipeline, when: string): Promise<Ben
   }];
 }
 
+/**
+ * What the OS sandbox costs (docs/design.md section 11, item 10): each agent's
+ * start-up (spawn to ready) inside both layers minus the same agent with the
+ * Deno layer alone, and the text-only p50 of both runs.
+ */
+export function sandboxCostResults(
+  both: ReadonlyMap<string, number>,
+  denoOnly: ReadonlyMap<string, number>,
+  bothP50: number,
+  denoOnlyText: readonly { ms: number }[],
+): BenchResult[] {
+  const extra: Record<string, number> = {};
+  for (const [agent, ms] of both) {
+    const base = denoOnly.get(agent);
+    if (base !== undefined) extra[agent] = round1(ms - base);
+  }
+  const worst = Math.max(...Object.values(extra));
+  const baseP50 = percentile(denoOnlyText.map((a) => a.ms), 50);
+  return [
+    {
+      name: "sandbox: agent start-up added by the OS layer (worst agent, spawn to ready)",
+      value: round1(worst),
+      unit: "ms",
+      target: 150,
+      higherIsBetter: false,
+      // per agent: ms added by the OS layer (both layers minus the Deno layer alone)
+      detail: extra,
+    },
+    {
+      name: "sandbox: text-only p50 with both layers / Deno layer alone",
+      value: round1(bothP50 / baseP50 * 100) / 100,
+      unit: "x",
+      target: 1.1,
+      higherIsBetter: false,
+      detail: {
+        both_layers_p50_ms: round1(bothP50),
+        deno_only_p50_ms: round1(baseP50),
+        articles: denoOnlyText.length,
+      },
+    },
+  ];
+}
+
 /** Runs every pipeline measurement in `dir` and returns the results. */
 export async function measurePipeline(
   dir: string,
@@ -378,6 +422,7 @@ export async function measurePipeline(
     detail: { cores: navigator.hardwareConcurrency },
   }];
   let watchP50: number;
+  let bothStartup = new Map<string, number>();
   {
     await using p = await startBenchPipeline({ dir, transport: "watch" });
     // before any article: no tool has run, deployment has not loaded jsdom
@@ -398,6 +443,7 @@ export async function measurePipeline(
       submit: (count, label) => submitMany(p, count, { pace: "quiet", label }),
     });
     watchP50 = percentile(text.map((a) => a.ms), 50);
+    bothStartup = p.agentStartupMs;
     results.push(
       ...latencyResults("text-only", text, { p50: 60, p95: 150, informational: false }),
       ...latencyResults("text-only back-to-back", burst, {
@@ -427,6 +473,21 @@ export async function measurePipeline(
     );
     const dump = Deno.env.get("SAOE_BENCH_DUMP");
     if (dump !== undefined) await Deno.writeTextFile(dump, JSON.stringify(p.ledger.events));
+  }
+  {
+    // the same pipeline with the Deno layer alone: what the OS sandbox costs
+    await using p = await startBenchPipeline({
+      dir,
+      transport: "watch",
+      repo: await sandboxOffRepository(REPO),
+      label: "deno_only",
+    });
+    await submitMany(p, w.warmup, { pace: "back-to-back", label: "warm-up (Deno layer only)" });
+    const text = await submitMany(p, w.text, {
+      pace: "quiet",
+      label: "text-only (Deno layer only)",
+    });
+    results.push(...sandboxCostResults(bothStartup, p.agentStartupMs, watchP50, text));
   }
   {
     await using p = await startBenchPipeline({ dir, transport: "poll" });

@@ -28,8 +28,17 @@ export const EDGE_OFF: Patch = {
 };
 
 /** Every agent is spawned with `--allow-read` (all files) instead of its derived read grant. */
-export const SANDBOX_OFF: Patch = {
+export const DENO_READ_OFF: Patch = {
   file: "core/services/supervisor/agent_command.ts",
-  from: "...flags, entry]",
-  to: '...flags.map((f) => f.startsWith("--allow-read=") ? "--allow-read" : f), entry]',
+  from: "    ...flags,\n    entry,\n  ];",
+  to:
+    '    ...flags.map((f) => f.startsWith("--allow-read=") ? "--allow-read" : f),\n    entry,\n  ];',
+};
+
+/** The operating-system sandbox renders to nothing: the Deno command runs as it is. */
+export const OS_SANDBOX_OFF: Patch = {
+  file: "core/services/supervisor/sandbox_argv.ts",
+  from: "  const { spec, host, identity } = options;\n",
+  to:
+    "  const { spec, host, identity } = options;\n  if (spec !== undefined) return [...options.inner];\n",
 };

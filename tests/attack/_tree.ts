@@ -43,17 +43,25 @@ async function copyTree(from: string, to: string): Promise<void> {
  * linked: measured at a few ms against seconds for a copy or `deno install`)
  * and applies `patch` there.
  */
-export async function patchedTree(patch: Patch): Promise<PatchedTree> {
+export async function patchedTree(...patches: Patch[]): Promise<PatchedTree> {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-defence-off-" }));
   try {
+    // agents with their own uids (as root) read the code from here
+    await Deno.chmod(root, 0o755);
     for (const dir of COPIED_DIRS) await copyTree(join(REPO, dir), join(root, dir));
     for (const file of COPIED_FILES) await Deno.copyFile(join(REPO, file), join(root, file));
     await Deno.symlink(join(REPO, "node_modules"), join(root, "node_modules"));
-    const path = join(root, patch.file);
-    const source = await Deno.readTextFile(path);
-    const count = source.split(patch.from).length - 1;
-    assert.equal(count, 1, `the patch for ${patch.file} must match exactly once (found ${count})`);
-    await Deno.writeTextFile(path, source.replace(patch.from, patch.to));
+    for (const patch of patches) {
+      const path = join(root, patch.file);
+      const source = await Deno.readTextFile(path);
+      const count = source.split(patch.from).length - 1;
+      assert.equal(
+        count,
+        1,
+        `the patch for ${patch.file} must match exactly once (found ${count})`,
+      );
+      await Deno.writeTextFile(path, source.replace(patch.from, patch.to));
+    }
   } catch (err: unknown) {
     await Deno.remove(root, { recursive: true }).catch(() => {});
     throw err;

@@ -48,6 +48,8 @@ export interface MakeHomeOptions {
 /** Creates a home with `initHome` (the real ceremony) in a fresh temp folder. */
 export async function makeHome(options: MakeHomeOptions = {}): Promise<TestHome> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-ceremony-" }));
+  // agents with their own uids (a supervisor running as root) must be able to enter it
+  await Deno.chmod(dir, 0o711);
   const root = join(dir, "home");
   const src = join(dir, "src");
   await Deno.mkdir(src);

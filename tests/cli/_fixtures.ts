@@ -50,6 +50,8 @@ export interface TestHome {
 /** Creates a complete home in a fresh temp folder (symlink-free path). */
 export async function makeHome(prefix = "saoe-cli-"): Promise<TestHome> {
   const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix }));
+  // agents with their own uids (a supervisor running as root) must be able to enter it
+  await Deno.chmod(tmp, 0o711);
   const root = join(tmp, "home");
   const created = await initHome({
     home: root,

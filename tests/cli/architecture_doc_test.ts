@@ -19,7 +19,7 @@ Deno.test("docs/architecture.md holds the permission table the capsets generate 
   assert.equal(
     canonical(current),
     canonical(fresh),
-    "docs/architecture.md is stale: run ./scripts/deno run --allow-read --allow-write --allow-run scripts/gen_permission_table.ts --write",
+    "docs/architecture.md is stale: run ./scripts/deno run --allow-read --allow-write --allow-run --allow-sys=uid scripts/gen_permission_table.ts --write",
   );
   // the table names each agent's grants, e.g. intake's one port and image_filter's tool module
   assert.match(fresh, /\*\*intake\*\*.*`127\.0\.0\.1:8090` \(net\[0\]=127\.0\.0\.1:8090\)/);

@@ -25,13 +25,13 @@ const CODE_DIRS = ["core", "agents", "cli", "scripts", "tests"];
 
 /**
  * Paths of the runtime home that share a first folder with the repository
- * (`agents/`, `vault/`): the home's `agents/<agent>/{quarantine,dead,store,retry}/`
- * (and `agents/supervisor/requests/`) and its encrypted `vault/` entries
+ * (`agents/`, `vault/`): the home's `agents/<agent>/{inbox,quarantine,dead,store,retry}/`
+ * (and `agents/supervisor/{requests,strays}/`) and its signed or encrypted `vault/` entries
  * (core/domain/home/layout.ts, core/domain/vault/layout.ts). A mention of one
  * of those is a home path, not a stale repository path.
  */
 const HOME_PATH_RE =
-  /^(?:agents\/[a-z0-9_]+\/(?:quarantine|dead|store|retry|requests)(?:\/[\w.-]*)*|vault\/(?:tools\.manifest\.json|capsets\/[a-z0-9_]+\.age|templates\/[a-z0-9_]+\/(?:[0-9]+\.(?:age|manifest\.json))?))$/;
+  /^(?:agents\/[a-zA-Z0-9_]+\/(?:inbox|quarantine|dead|store|retry|requests|strays)(?:\/[\w.-]*)*|vault\/(?:(?:tools|code)\.manifest\.json|capsets\/[a-z0-9_]+\.age|templates\/[a-z0-9_]+\/(?:[0-9]+\.(?:age|manifest\.json))?))$/;
 
 /**
  * Folders `.gitignore` keeps out of the repository (`bench/results/`, …): a

@@ -31,7 +31,9 @@ Deno.test({
     await using t = await makeTestHome();
     await using running = await startTestSupervisor(t);
     const target = inboxFromDir(t.home, "deployment", "text_formatter");
-    await Deno.remove(target, { recursive: true });
+    // the delivery fails: nobody may enter the folder (it stays the one bound into the sandboxes)
+    const mode = (await Deno.stat(target)).mode! & 0o7777;
+    await Deno.chmod(target, 0o000);
 
     const answer = await submitArticle({
       url: running.supervisor.intakeUrl!,
@@ -49,7 +51,7 @@ Deno.test({
     const before = (await ledgerEvents(t.home)).filter((e) => e.session_id === session);
     assert.equal(before.filter((e) => e.type === "tool_executed").length, 1);
 
-    await Deno.mkdir(target, { mode: 0o700 });
+    await Deno.chmod(target, mode);
     const dead = await listDead(queuePaths(t.home, "text_formatter").dead);
     assert.equal(dead.length, 1);
     const retry = await runSaoe([

@@ -22,6 +22,7 @@ import {
   articlePayload,
   ledgerEvents,
   makeTestHome,
+  pinTestCode,
   REPO,
   startTestSupervisor,
   waitFor,
@@ -84,6 +85,8 @@ Deno.test({
     await using _removeRepo = {
       [Symbol.asyncDispose]: () => Deno.remove(repo, { recursive: true }),
     };
+    // the observing entry point is pinned as an operator would pin new code
+    await pinTestCode(t, repo, [{ agent: "sanitization", toolModules: [] }]);
     await using running = await startTestSupervisor(t, { repo });
     const offers = (name: string) =>
       running.logs.filter((l) => l.includes(`${OFFERED} ${name}`)).length;

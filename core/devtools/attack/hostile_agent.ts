@@ -25,6 +25,16 @@ interface Config {
   connectPort: number;
   listenPort: number;
   workerOptions: boolean;
+  /** A symlink planted in its store (to `keys/master.key`) to read through. */
+  plantedLink?: string;
+  /** Its own folder of a peer's inbox: where it tries a hard link and a FIFO. */
+  peerInbox?: string;
+  /** A process outside its sandbox whose `/proc` entry it tries to read. */
+  foreignPid?: number;
+  /** An allocation past its memory limit, in bytes. */
+  memoryBytes?: number;
+  /** `write`: leave its name in localStorage and caches; `read`: look for another's. */
+  channel?: "write" | "read";
 }
 
 interface Result {
@@ -77,9 +87,10 @@ async function main(): Promise<void> {
 
   for (const other of others) {
     await attempt(`list another agent's inbox (${other})`, async () => {
-      for await (
-        const _ of Deno.readDir(`${home}/agents/${other}/inbox`)
-      ) { /* listing is the leak */ }
+      // the leak is a name other than its own folder (an OS sandbox may show that one)
+      const seen: string[] = [];
+      for await (const e of Deno.readDir(`${home}/agents/${other}/inbox`)) seen.push(e.name);
+      if (seen.every((name) => name === me)) throw new Error("saw nothing but its own folder");
     });
     await attempt(
       `read another agent's inbox entry (${other})`,
@@ -186,6 +197,79 @@ async function main(): Promise<void> {
     () => Deno.link(`${home}/agents/${others[0]}/store/secret.json`, otherStoreLink),
     otherStoreLink,
   );
+  // a module it may write and load whose string-literal import names a file outside its
+  // grants: Deno loads a static import with the module graph
+  await attempt("import config.json by a string literal (a module in its own store)", async () => {
+    const probe = `${home}/agents/${me}/store/probe_import.js`;
+    await Deno.writeTextFile(
+      probe,
+      `import c from ${JSON.stringify(`file://${home}/config.json`)} with { type: "json" };\n` +
+        "export default c;\n",
+    );
+    const mod = await import(`file://${probe}`);
+    if (mod.default === undefined) throw new Error("nothing loaded");
+  });
+  if (config.plantedLink !== undefined) {
+    const planted = config.plantedLink;
+    await attempt(
+      "read keys/master.key through a symlink planted in its own store",
+      () => Deno.readFile(planted),
+    );
+  }
+  if (config.peerInbox !== undefined) {
+    const source = `${home}/agents/${me}/store/link-source.satl`;
+    const hardLink = `${config.peerInbox}/${me}-hard-link.satl`;
+    await linkAttempt(
+      "hard-link a file of its own store into a peer's inbox",
+      async () => {
+        await Deno.writeFile(source, bytes);
+        await Deno.link(source, hardLink);
+      },
+      hardLink,
+    );
+    const fifo = `${config.peerInbox}/${me}-fifo.satl`;
+    await linkAttempt(
+      "create a FIFO in a peer's inbox (mkfifo)",
+      async () => {
+        const out = await new Deno.Command("/usr/bin/mkfifo", { args: [fifo] }).output();
+        if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+      },
+      fifo,
+    );
+  }
+  if (config.foreignPid !== undefined) {
+    const pid = config.foreignPid;
+    await attempt(
+      "read /proc of a process outside its sandbox (cmdline)",
+      () => Deno.readFile(`/proc/${pid}/cmdline`),
+    );
+  }
+  if (config.memoryBytes !== undefined) {
+    const size = config.memoryBytes;
+    await attempt(`allocate an ArrayBuffer of ${Math.round(size / 2 ** 20)} MiB`, () => {
+      const buffer = new Uint8Array(new ArrayBuffer(size));
+      // touch every page: a lazily zeroed allocation must really exist
+      for (let i = 0; i < size; i += 4096) buffer[i] = 1;
+    });
+  }
+  if (config.channel === "write") {
+    // leaving a message is not the attempt (reading it from another agent is): not recorded
+    await Promise.resolve().then(async () => {
+      localStorage.setItem("saoe-channel", me);
+      const cache = await caches.open("saoe-channel");
+      await cache.put("https://saoe.invalid/channel", new Response(me));
+    }).catch(() => {});
+  } else if (config.channel === "read") {
+    await attempt("read what another agent left in localStorage", () => {
+      const left = localStorage.getItem("saoe-channel");
+      if (left === null || left === me) throw new Error("nothing another agent left");
+    });
+    await attempt("read what another agent left in caches", async () => {
+      const cache = await caches.open("saoe-channel");
+      const left = await (await cache.match("https://saoe.invalid/channel"))?.text();
+      if (left === undefined || left === me) throw new Error("nothing another agent left");
+    });
+  }
   if (config.workerOptions) {
     await attempt("start a Worker with more permissions than its own", async () => {
       const url = URL.createObjectURL(

@@ -29,6 +29,8 @@ async function copyTree(from: string, to: string): Promise<void> {
 export async function copyRepository(repo: string): Promise<string> {
   const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "saoe-attack-repo-" }));
   try {
+    // agents with their own uids (a supervisor running as root) read the code from here
+    await Deno.chmod(root, 0o755);
     for (const dir of COPIED) await copyTree(join(repo, dir), join(root, dir));
     for (const file of FILES) await Deno.copyFile(join(repo, file), join(root, file));
     await Deno.symlink(join(repo, "node_modules"), join(root, "node_modules"));

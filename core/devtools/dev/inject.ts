@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
 import { fromBase64 } from "../../primitives/crypto/bytes.ts";
-import { type HomeLayout, inboxFromDir } from "../../domain/home/layout.ts";
+import { type HomeLayout, inboxFromDir, SHARED_FILE_MODE } from "../../domain/home/layout.ts";
 import { UUID_RE } from "../../primitives/ids/patterns.ts";
 import { writeFileAtomic } from "../../primitives/fs/atomic_write.ts";
 
@@ -95,6 +95,7 @@ export async function injectFile(options: InjectFileOptions): Promise<string> {
     throw new SaoeError("bad_identifier", `Invalid entry id ${JSON.stringify(id.slice(0, 80))}`);
   }
   const path = join(folder, `${id}.satl`);
-  await writeFileAtomic(path, new Uint8Array(options.bytes));
+  // the mode a sender writes with: the receiver reads it through the folder's group
+  await writeFileAtomic(path, new Uint8Array(options.bytes), { mode: SHARED_FILE_MODE });
   return path;
 }

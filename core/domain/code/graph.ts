@@ -28,6 +28,29 @@ interface InfoOutput {
   npmPackages?: Record<string, { dependencies?: string[]; localPath?: string }>;
 }
 
+/**
+ * Maps a resolved path back under the repository: a top-level entry of the
+ * checkout that is a symlink (a `node_modules/` shared by copies) is resolved
+ * by `deno info`, and the pin names the path as the agent loads it.
+ */
+async function linkedRoots(repo: string): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  for await (const entry of Deno.readDir(repo)) {
+    if (!entry.isSymlink) continue;
+    const path = join(repo, entry.name);
+    out.push([await Deno.realPath(path), path]);
+  }
+  return out;
+}
+
+function unlink(roots: readonly [string, string][], path: string): string {
+  for (const [real, linked] of roots) {
+    const rel = relative(real, path);
+    if (rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"))) return join(linked, rel);
+  }
+  return path;
+}
+
 function inside(repo: string, path: string): string {
   const rel = relative(repo, path);
   if (rel === "" || rel.startsWith("..") || rel.startsWith("/")) {
@@ -40,12 +63,23 @@ function inside(repo: string, path: string): string {
   return rel;
 }
 
+/** `DENO_DIR` and `HOME` where this process may read them: where Deno's cache is. */
+function cacheEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["DENO_DIR", "HOME"]) {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") continue;
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
 async function denoInfo(deno: string, repo: string, entry: string): Promise<InfoOutput> {
   const out = await new Deno.Command(deno, {
     args: ["info", "--json", entry],
     cwd: repo,
     clearEnv: true,
-    env: Deno.env.has("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {},
+    env: cacheEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -90,6 +124,7 @@ export async function codeFiles(options: {
   const { repo } = options;
   const files = new Set<string>(CONFIG_FILES);
   const packages = new Set<string>();
+  const roots = await linkedRoots(repo);
   let all: NonNullable<InfoOutput["npmPackages"]> = {};
   for (const entry of options.entries) {
     const info = await denoInfo(options.deno ?? Deno.execPath(), repo, entry);
@@ -98,7 +133,7 @@ export async function codeFiles(options: {
       if (m.kind === "esm" || m.kind === "asserted" || m.kind === "json" || m.kind === "wasm") {
         const local = m.local ??
           (m.specifier?.startsWith("file:") ? fileURLToPath(m.specifier) : "");
-        if (local !== "") files.add(inside(repo, local));
+        if (local !== "") files.add(inside(repo, unlink(roots, local)));
       } else if (m.kind === "npm" && m.npmPackage !== undefined) {
         packages.add(m.npmPackage);
       }
@@ -123,7 +158,7 @@ export async function codeFiles(options: {
         `Cannot pin code: npm package ${id} has no folder under node_modules (run deno install)`,
       );
     }
-    await packageFiles(repo, dir, files);
+    await packageFiles(repo, unlink(roots, dir), files);
   }
   return [...files].sort();
 }

@@ -45,10 +45,10 @@ export interface AgentCode {
  * ```ts
  * import { agentCodeOf } from "./code_pin.ts";
  * const code = agentCodeOf(
- *   [{ agent: "text_formatter", tools: [{ name: "markdown_to_html", allowed_args: {} }] }],
- *   { tools: [{ name: "markdown_to_html", module: "core/x.ts" }] },
+ *   [{ agent: "text_formatter", tools: [{ name: "markdown_to_html" }] }],
+ *   { tools: [{ name: "markdown_to_html", module: "core/domain/toolgate/tools/markdown_to_html.ts" }] },
  * );
- * if (code[0]?.toolModules[0] !== "core/x.ts") throw new Error();
+ * if (code[0]?.toolModules[0] !== "core/domain/toolgate/tools/markdown_to_html.ts") throw new Error();
  * ```
  */
 export function agentCodeOf(

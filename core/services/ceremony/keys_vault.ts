@@ -12,6 +12,13 @@
  *
  * @module
  */
+import {
+  type CodeManifest,
+  MAX_CODE_MANIFEST_BYTES,
+  verifyCodeManifest,
+} from "../../domain/code/manifest.ts";
+import { codeManifestPath } from "../../domain/vault/layout.ts";
+import { applyCodePin } from "./code_pin.ts";
 import { verifyTemplateManifest } from "../../domain/vault/template_manifest.ts";
 import { join } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
@@ -66,6 +73,8 @@ export interface VaultState {
   capsets: Map<string, Capset>;
   templates: VaultTemplate[];
   toolManifest: ToolManifest;
+  /** The code manifest (re-signed with the tool manifest: same pins, next version). */
+  codeManifest: CodeManifest;
 }
 
 async function listNames(dir: string): Promise<string[]> {
@@ -131,7 +140,13 @@ export async function readVaultState(
     { clock: ch.clock, allowExpired, bytes: toolBytes, maxBytes: MAX_TOOL_MANIFEST_BYTES },
     (clock) => verifyToolManifest(toolBytes, { dispatcher, clock, skewMs }),
   );
-  return { capsets, templates, toolManifest };
+  const codePath = codeManifestPath(ch.home.vault);
+  const codeBytes = await readTrustFile(codePath, MAX_CODE_MANIFEST_BYTES);
+  const codeManifest = await verifyTolerant(
+    { clock: ch.clock, allowExpired, bytes: codeBytes, maxBytes: MAX_CODE_MANIFEST_BYTES },
+    (clock) => verifyCodeManifest(codeBytes, { dispatcher, clock, skewMs }),
+  );
+  return { capsets, templates, toolManifest, codeManifest };
 }
 
 /** Agents that may read `agent`'s capset: itself, the supervisor and its peers. */
@@ -246,6 +261,27 @@ export async function writeToolManifest(
     validForMs: ch.config.validity.manifest_days * DAY_MS,
   });
   await writeFileAtomic(toolManifestPath(ch.home.vault), bytes);
+  return version;
+}
+
+/**
+ * Re-signs the code manifest as its next version with a fresh validity window:
+ * the same pins, signed by `signers` (a renewal or a dispatcher rotation).
+ */
+export async function writeCodeManifest(
+  ch: CeremonyHome,
+  state: VaultState,
+  signers: readonly SigningKey[],
+): Promise<number> {
+  const version = state.codeManifest.version + 1;
+  await applyCodePin({
+    home: ch.home,
+    version,
+    contents: { files: state.codeManifest.files, agents: state.codeManifest.agents },
+    signers,
+    clock: ch.clock,
+    validityDays: ch.config.validity.manifest_days,
+  });
   return version;
 }
 

@@ -5,8 +5,8 @@
  * (root N+1 with the same keys and threshold, which root N's keys vouch for),
  * the directory (each agent's current key gets a fresh window too, the length of
  * `validity.agent_key_days`), each capability set (its payload `version`; a later
- * `saoe publish` of that capset's source must use a higher one) and the tool
- * manifest. A template manifest's version is the template's own, so it is
+ * `saoe publish` of that capset's source must use a higher one), the tool
+ * manifest and with it the code manifest (same pins). A template manifest's version is the template's own, so it is
  * re-signed at the same version.
  *
  * It works on an expired home (that is what it is for): every statement is

@@ -38,6 +38,7 @@ import {
   readVaultState,
   type VaultState,
   writeCapsets,
+  writeCodeManifest,
   writeTemplateCiphertexts,
   writeTemplateManifests,
   writeToolManifest,
@@ -63,6 +64,8 @@ export interface ReissueWritten {
   manifests?: string[];
   /** The version the tool manifest was re-signed as. */
   toolManifestVersion?: number;
+  /** The version the code manifest was re-signed as (with the tool manifest). */
+  codeManifestVersion?: number;
   /** The version of the directory written. */
   directoryVersion?: number;
 }
@@ -85,7 +88,7 @@ export interface ReissueCommit {
   templates?: boolean;
   /** Re-sign every template manifest (same id, version and sha256). */
   manifests?: boolean;
-  /** Re-sign the tool manifest as version + 1. */
+  /** Re-sign the tool manifest and the code manifest, each as version + 1. */
   toolManifest?: boolean;
   /** Runs once the directory is written, before the event is recorded. */
   afterDirectory?: () => Promise<void>;
@@ -178,6 +181,11 @@ export class VaultReissue implements Disposable {
       written.toolManifestVersion = await writeToolManifest(
         ch,
         this.#vault("tool manifest"),
+        signers,
+      );
+      written.codeManifestVersion = await writeCodeManifest(
+        ch,
+        this.#vault("code manifest"),
         signers,
       );
       step("toolManifest", written);

@@ -105,6 +105,6 @@ export function agentIdentity(
   const ids = checkSandboxIds(config, [capset.agent]);
   const own = ids.agents[capset.agent]!;
   const roots = [...new Set([...capset.fs.read, ...capset.fs.write])].sort();
-  const groups = roots.map((root) => ids.shared[root]);
+  const groups = roots.map((root) => ids.shared[root]).sort((a, b) => a - b);
   return { identity: { uid: own.uid, gid: own.gid, groups } };
 }

@@ -270,6 +270,8 @@ export async function verifyTrustState(options: TrustStateOptions): Promise<Veri
     {
       file: codePath,
       fix: `re-pin the agents' code with "saoe publish --code"; ${REINIT}`,
+      // renewing the tool manifest re-signs the code manifest with it
+      renew: "tools",
       home,
     },
     async () =>

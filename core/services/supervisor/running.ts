@@ -204,6 +204,9 @@ export class Running implements Supervisor {
           };
         },
         witnesses: () => this.#witnessing.states(),
+        sandbox: () => ({
+          uids: sandboxIdsFor(this.config) === undefined ? "shared" : "per_agent",
+        }),
       },
       ...(options.timers !== undefined ? { timers: options.timers } : {}),
       ...(options.onStatusWritten !== undefined ? { onWritten: options.onStatusWritten } : {}),

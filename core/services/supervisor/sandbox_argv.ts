@@ -7,8 +7,9 @@
  *     prlimit --data=… --nofile=… [--nproc=…] --fsize=… --core=0 --
  *       [setpriv --reuid=U --regid=G --groups=… --]
  *       bwrap --unshare-all [--share-net] --die-with-parent --new-session
- *             --cap-drop ALL  <system, /proc, /dev, private /tmp>  <binds>
- *             --chdir REPO --setenv DENO_DIR /tmp/deno --  deno run …
+ *             --cap-drop ALL  <system, /proc, /dev, private /.saoe-private>
+ *             <binds>  --remount-ro /
+ *             --chdir REPO --setenv TMPDIR … --setenv DENO_DIR … --  deno run …
  *
  * `prlimit` and `setpriv` set their limits and identity, then exec the next
  * program, so bwrap is the supervisor's direct child. The memory limit is
@@ -33,9 +34,17 @@ export interface AgentIdentity {
   groups: number[];
 }
 
-/** Where the agent's private Deno cache lives (on its private `/tmp`). */
-export const SANDBOX_DENO_DIR = "/tmp/deno";
-/** Size of the agent's private `/tmp` (a tmpfs, charged to memory). */
+/**
+ * The agent's private writable scratch space (a tmpfs of its own). Not `/tmp`:
+ * a home or checkout under `/tmp` would put the folders bubblewrap makes to hold
+ * the binds inside that writable tmpfs; here they stay on the read-only root.
+ */
+export const SANDBOX_PRIVATE_DIR = "/.saoe-private";
+/** The agent's temporary files (`TMPDIR`), in its private space. */
+export const SANDBOX_TMP_DIR = `${SANDBOX_PRIVATE_DIR}/tmp`;
+/** The agent's own Deno cache (`DENO_DIR`: localStorage, caches), in its private space. */
+export const SANDBOX_DENO_DIR = `${SANDBOX_PRIVATE_DIR}/deno`;
+/** Size of the private space (a tmpfs, charged to memory). */
 export const SANDBOX_TMP_BYTES = 64 * 1024 * 1024;
 
 const MIB = 1024 * 1024;
@@ -69,6 +78,11 @@ export interface SandboxArgvOptions {
  */
 export function sandboxArgv(options: SandboxArgvOptions): string[] {
   const { spec, host, identity } = options;
+  for (const bind of spec.binds) {
+    if (bind.path === SANDBOX_PRIVATE_DIR || bind.path.startsWith(`${SANDBOX_PRIVATE_DIR}/`)) {
+      throw new RangeError(`A sandbox bind may not lie in ${SANDBOX_PRIVATE_DIR}: ${bind.path}`);
+    }
+  }
   const l = spec.limits;
   const argv: string[] = [
     host.tools.prlimit,
@@ -102,12 +116,29 @@ export function sandboxArgv(options: SandboxArgvOptions): string[] {
     "--size",
     String(SANDBOX_TMP_BYTES),
     "--tmpfs",
-    "/tmp",
+    SANDBOX_PRIVATE_DIR,
+    "--dir",
+    SANDBOX_TMP_DIR,
+    "--dir",
+    SANDBOX_DENO_DIR,
   );
   for (const bind of spec.binds) {
     argv.push(bind.mode === "rw" ? "--bind" : "--ro-bind", bind.path, bind.path);
   }
-  argv.push("--chdir", options.cwd, "--setenv", "DENO_DIR", SANDBOX_DENO_DIR, "--");
+  // the skeleton bubblewrap made for the binds (e.g. an empty vault/ holding one
+  // capset file) is read-only too: nothing can be created beside a bind
+  argv.push("--remount-ro", "/");
+  argv.push(
+    "--chdir",
+    options.cwd,
+    "--setenv",
+    "TMPDIR",
+    SANDBOX_TMP_DIR,
+    "--setenv",
+    "DENO_DIR",
+    SANDBOX_DENO_DIR,
+    "--",
+  );
   argv.push(...options.inner);
   return argv;
 }

@@ -11,7 +11,7 @@
 import { dirname } from "node:path";
 import { SaoeError } from "../../primitives/errors.ts";
 import { inert } from "../../primitives/text/inert_text.ts";
-import type { AgentIdentity } from "./sandbox_argv.ts";
+import { type AgentIdentity, SANDBOX_PRIVATE_DIR } from "./sandbox_argv.ts";
 import { SANDBOX_INSTALL, type SandboxHost } from "./sandbox_host.ts";
 
 /** The sysctl lines that let unprivileged processes create user namespaces. */
@@ -65,7 +65,8 @@ export async function probeSandbox(host: SandboxHost, identity?: AgentIdentity):
     if (mount.kind === "symlink") args.push("--symlink", mount.target, mount.path);
     else args.push("--ro-bind", mount.path, mount.path);
   }
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--", "/usr/bin/true");
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_PRIVATE_DIR);
+  args.push("--remount-ro", "/", "--", "/usr/bin/true");
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command(host.tools.prlimit, {

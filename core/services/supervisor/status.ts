@@ -105,6 +105,11 @@ const supervisorStatus = obj({
   agents: arr(agentStatus, 64),
   ledger: optional(ledgerStatus),
   witnesses: optional(arr(witnessStatus, 16)),
+  /**
+   * The agents' OS sandbox: `per_agent` uids (a supervisor running as root) or
+   * uids `shared` with the supervisor (namespaces and limits still apply).
+   */
+  sandbox: optional(obj({ uids: oneOf(["per_agent", "shared"] as const) })),
 });
 
 /** The ledger's witnessing in the status file. */

@@ -35,6 +35,8 @@ export interface StatusSource {
   ledger?(): LedgerStatus;
   /** Each witness's state. */
   witnesses?(): WitnessStatus[];
+  /** Whether the agents run as their own uids. */
+  sandbox?(): NonNullable<SupervisorStatus["sandbox"]>;
 }
 
 /** Options for {@linkcode StatusWriter}. */
@@ -141,6 +143,7 @@ export class StatusWriter {
       agents: await this.#agentsWithQueues(),
       ...(source.ledger !== undefined ? { ledger: source.ledger() } : {}),
       ...(source.witnesses !== undefined ? { witnesses: source.witnesses() } : {}),
+      ...(source.sandbox !== undefined ? { sandbox: source.sandbox() } : {}),
     };
     const key = JSON.stringify(content);
     if (key === this.#written) return false;

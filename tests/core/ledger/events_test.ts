@@ -17,8 +17,11 @@ function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-Deno.test("EVENT_TYPES lists the twenty event types of docs/design.md section 7", () => {
-  assert.equal(EVENT_TYPES.length, 20);
+Deno.test("EVENT_TYPES lists the twenty-two event types of docs/design.md section 7", () => {
+  assert.equal(EVENT_TYPES.length, 22);
+  // the supervisor's sandbox records: a spawn refused (code_hash_mismatch), a stray moved aside
+  assert.ok(EVENT_TYPES.includes("agent_refused"));
+  assert.ok(EVENT_TYPES.includes("stray_moved"));
   assert.ok(EVENT_TYPES.includes("quarantine_limit_exceeded"));
   assert.ok(EVENT_TYPES.includes("checkpoint"));
   // why it exists is in docs/decisions.md: a refused change of the trust state

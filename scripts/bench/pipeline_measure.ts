@@ -291,9 +291,9 @@ async function idleResults(p: BenchPipeline, w: PipelineWorkload): Promise<Bench
   await new Promise((r) => setTimeout(r, w.settleMs));
   const before = await Promise.all(agents.map((a) => cpuTicks(a.pid!)));
   const settled = agents.map((a, i): [string, number] => [a.name, before[i]! - settling[i]!]);
-  const supervisorBefore = await cpuTicks(Deno.pid);
+  const supervisorBefore = await cpuTicks(Deno.pid, false);
   await new Promise((r) => setTimeout(r, w.idleMs));
-  const supervisorAfter = await cpuTicks(Deno.pid);
+  const supervisorAfter = await cpuTicks(Deno.pid, false);
   const after = await Promise.all(agents.map((a) => cpuTicks(a.pid!)));
   const results = agents.map((a, i): BenchResult => ({
     name: `idle CPU ticks over ${w.idleMs / 1000} s: ${a.name}`,
@@ -340,8 +340,8 @@ export async function memoryResults(p: BenchPipeline, when: string): Promise<Ben
       a.pid === undefined ? [] : [[a.name, a.pid]]
     ),
   ];
-  const rss = await Promise.all(processes.map(([, pid]) => residentMiB(pid)));
-  const pss = await Promise.all(processes.map(([, pid]) => proportionalMiB(pid)));
+  const rss = await Promise.all(processes.map(([, pid]) => residentMiB(pid, pid !== Deno.pid)));
+  const pss = await Promise.all(processes.map(([, pid]) => proportionalMiB(pid, pid !== Deno.pid)));
   const sum = (values: number[]) => round1(values.reduce((n, v) => n + v, 0));
   return [{
     name: `idle memory of the whole pipeline (PSS), ${when}`,

@@ -366,7 +366,9 @@ export async function measureThroughput(
     ["supervisor and bench client", Deno.pid],
     ...agents.map((a): [string, number] => [a.name, a.pid!]),
   ];
-  const ticksBefore = await Promise.all(processes.map(([, pid]) => cpuTicks(pid)));
+  const ticksBefore = await Promise.all(
+    processes.map(([, pid]) => cpuTicks(pid, pid !== Deno.pid)),
+  );
   const { s, o, deadlineHit } = await drive(p, w, {
     deadline,
     credential,
@@ -374,8 +376,10 @@ export async function measureThroughput(
     label: "throughput",
   });
   const rowsAfter = await ledgerRows(p);
-  const ticksAfter = await Promise.all(processes.map(([, pid]) => cpuTicks(pid)));
-  const peaks = await Promise.all(processes.map(([, pid]) => peakResidentMiB(pid)));
+  const ticksAfter = await Promise.all(processes.map(([, pid]) => cpuTicks(pid, pid !== Deno.pid)));
+  const peaks = await Promise.all(
+    processes.map(([, pid]) => peakResidentMiB(pid, pid !== Deno.pid)),
+  );
   // a tick is 10 ms of CPU time (USER_HZ = 100)
   const cpuMsPerArticle = processes.map(([name], i): [string, number] => [
     name,

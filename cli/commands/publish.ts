@@ -31,6 +31,7 @@ import { openKeyStore } from "../../core/domain/keys/keystore.ts";
 import { systemClock } from "../../core/primitives/time/clock.ts";
 import { MAX_TEMPLATE_BYTES } from "../../core/domain/vault/template_types.ts";
 import type { HomeLayout } from "../../core/domain/home/layout.ts";
+import type { OperatorAction } from "../../core/domain/ledger/operator_action.ts";
 import type { VerifiedRoot } from "../../core/domain/trust/chain.ts";
 import {
   applyPublish,
@@ -177,40 +178,19 @@ async function runTools(
     clock,
     validityDays: config.validity.manifest_days,
   });
-  const running = await pipelineRunning(home);
-  const recorded = await recordOperatorAction(home, {
-    action: "publish_tools",
+  return await recordRepin(ctx, {
+    home,
+    clock,
+    label: "tool manifest",
     version: plan.version,
-    previous_version: plan.previousVersion,
-    sha256: plan.digest,
-    tools: plan.changes.map((c) => ({ name: c.name, from: c.from, to: c.to })),
-    confirmed_by: confirmFlag !== undefined ? "flag" : "terminal",
-    files: [outcome.path],
-    pipeline_running: running,
-  }, { clock });
-  const witnessing = await witnessIfOwn(home.root, recorded.recordedBy);
-  if (ctx.global.json) {
-    ctx.out(jsonText({
-      ok: true,
-      changed: true,
-      version: plan.version,
-      previous_version: plan.previousVersion,
-      sha256: plan.digest,
-      expires_at: outcome.expiresAt,
-      changes: plan.changes,
-      files: [outcome.path],
-      pipeline_running: running,
-      ...recordedJson(recorded, witnessing),
-      pickup: pickup(running),
-    }));
-    return EXIT.ok;
-  }
-  ctx.out(`Published tool manifest version ${plan.version} (valid until ${outcome.expiresAt})`);
-  ctx.out(`Wrote:    ${outcome.path}`);
-  ctx.out(recordedLine(recorded));
-  printWitnessing(ctx, witnessing);
-  ctx.out(`Pickup:   ${pickup(running)}`);
-  return EXIT.ok;
+    previousVersion: plan.previousVersion,
+    digest: plan.digest,
+    outcome,
+    confirmFlag,
+    action: { tools: plan.changes.map((c) => ({ name: c.name, from: c.from, to: c.to })) },
+    json: { changes: plan.changes },
+    kind: "publish_tools",
+  });
 }
 
 function previewCode(plan: CodeRepinPlan, show: (line: string) => void): void {
@@ -267,38 +247,73 @@ async function runCode(
     clock,
     validityDays: config.validity.manifest_days,
   });
-  const running = await pipelineRunning(home);
-  const recorded = await recordOperatorAction(home, {
-    action: "publish_code",
+  return await recordRepin(ctx, {
+    home,
+    clock,
+    label: "code manifest",
     version: plan.version,
-    previous_version: plan.previousVersion,
-    sha256: plan.digest,
-    changed_files: plan.changes.length,
-    agents: plan.agentsChanged,
-    confirmed_by: confirmFlag !== undefined ? "flag" : "terminal",
-    files: [outcome.path],
+    previousVersion: plan.previousVersion,
+    digest: plan.digest,
+    outcome,
+    confirmFlag,
+    action: { changed_files: plan.changes.length, agents: plan.agentsChanged },
+    json: { changes: plan.changes, agents_changed: plan.agentsChanged },
+    kind: "publish_code",
+  });
+}
+
+/** What a re-pin signed, for {@linkcode recordRepin}. */
+interface RepinRecord {
+  home: HomeLayout;
+  clock: typeof systemClock;
+  /** `tool manifest` or `code manifest`. */
+  label: string;
+  version: number;
+  previousVersion: number;
+  digest: string;
+  outcome: { expiresAt: string; path: string };
+  confirmFlag: string | undefined;
+  kind: "publish_tools" | "publish_code";
+  /** The fields of its operator action beyond the common ones. */
+  action:
+    | Pick<Extract<OperatorAction, { action: "publish_tools" }>, "tools">
+    | Pick<Extract<OperatorAction, { action: "publish_code" }>, "changed_files" | "agents">;
+  /** The fields of its JSON answer beyond the common ones. */
+  json: Record<string, unknown>;
+}
+
+/** Records a re-pin in the ledger (or hands it to the running supervisor) and reports it. */
+async function recordRepin(ctx: CommandContext, r: RepinRecord): Promise<number> {
+  const running = await pipelineRunning(r.home);
+  const recorded = await recordOperatorAction(r.home, {
+    action: r.kind,
+    version: r.version,
+    previous_version: r.previousVersion,
+    sha256: r.digest,
+    ...r.action,
+    confirmed_by: r.confirmFlag !== undefined ? "flag" : "terminal",
+    files: [r.outcome.path],
     pipeline_running: running,
-  }, { clock });
-  const witnessing = await witnessIfOwn(home.root, recorded.recordedBy);
+  } as OperatorAction, { clock: r.clock });
+  const witnessing = await witnessIfOwn(r.home.root, recorded.recordedBy);
   if (ctx.global.json) {
     ctx.out(jsonText({
       ok: true,
       changed: true,
-      version: plan.version,
-      previous_version: plan.previousVersion,
-      sha256: plan.digest,
-      expires_at: outcome.expiresAt,
-      changes: plan.changes,
-      agents_changed: plan.agentsChanged,
-      files: [outcome.path],
+      version: r.version,
+      previous_version: r.previousVersion,
+      sha256: r.digest,
+      expires_at: r.outcome.expiresAt,
+      ...r.json,
+      files: [r.outcome.path],
       pipeline_running: running,
       ...recordedJson(recorded, witnessing),
       pickup: pickup(running),
     }));
     return EXIT.ok;
   }
-  ctx.out(`Published code manifest version ${plan.version} (valid until ${outcome.expiresAt})`);
-  ctx.out(`Wrote:    ${outcome.path}`);
+  ctx.out(`Published ${r.label} version ${r.version} (valid until ${r.outcome.expiresAt})`);
+  ctx.out(`Wrote:    ${r.outcome.path}`);
   ctx.out(recordedLine(recorded));
   printWitnessing(ctx, witnessing);
   ctx.out(`Pickup:   ${pickup(running)}`);

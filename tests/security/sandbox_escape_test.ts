@@ -26,18 +26,18 @@ import { verifyAsSupervisor } from "../../core/services/supervisor/agent_command
 import { createAgentFolders } from "../../core/services/supervisor/folders.ts";
 import { applyHomeOwnership } from "../../core/services/supervisor/home_ownership.ts";
 import { sandboxIdsFor } from "../../core/services/supervisor/sandbox_check.ts";
-import { hostileCommand, type SandboxLayers } from "../../core/devtools/attack/hostile_command.ts";
+import {
+  hostileCommand,
+  type HostileResult,
+  runHostile,
+  type SandboxLayers,
+} from "../../core/devtools/attack/hostile_command.ts";
 import { makeHome, REPO } from "../cli/_fixtures.ts";
 
 const HOSTILE = join(REPO, "core/devtools/attack/hostile_agent.ts");
 const MIB = 2 ** 20;
 
-interface Result {
-  name: string;
-  outcome: string;
-  message?: string;
-  created?: boolean;
-}
+type Result = HostileResult;
 
 /**
  * Which layer alone is meant to stop an attempt (by name). `deno: false` marks
@@ -124,7 +124,7 @@ Deno.test({
         await Deno.symlink(join(home.keys, "master.key"), plantedLink);
         const peer = capset.sends[0]?.to;
         const peerInbox = peer === undefined ? undefined : inboxFromDir(home, peer, agent);
-        const { program, args } = hostileCommand({
+        const hostile = hostileCommand({
           command,
           host: view.sandboxHost,
           layers,
@@ -144,25 +144,11 @@ Deno.test({
             channel: i === 0 ? "write" : "read",
           })],
         });
-        const out = await new Deno.Command(program, {
-          args,
-          cwd: REPO,
-          clearEnv: true,
-          env: {},
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const stderr = new TextDecoder().decode(out.stderr);
-        const last = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-        let results: Result[];
-        try {
-          results = (JSON.parse(last) as { results: Result[] }).results;
-        } catch {
-          throw new Error(
-            `${layers}/${agent}: the stand-in did not report (exit ${out.code}): ${stderr}`,
-          );
+        const report = await runHostile(hostile, REPO);
+        if (report.error !== undefined) {
+          throw new Error(`${layers}/${agent}: the stand-in did not report (${report.error})`);
         }
+        const results = report.results;
         const control = results.find((r) => r.name.startsWith("control:"));
         assert.equal(
           control?.outcome,

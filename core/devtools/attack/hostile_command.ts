@@ -71,3 +71,47 @@ export function hostileCommand(
   });
   return { program: program!, args };
 }
+
+/** One attempt the hostile stand-in reports. */
+export interface HostileResult {
+  name: string;
+  /** `succeeded`, or the class of the error that stopped it (`NotCapable`: Deno's permissions). */
+  outcome: string;
+  message?: string;
+  /** For a link or FIFO attempt: whether it exists afterwards. */
+  created?: boolean;
+}
+
+/**
+ * Runs a hostile command as the supervisor spawns an agent (cleared
+ * environment, from the repository) and returns the stand-in's report, or
+ * why there is none.
+ *
+ * @example
+ * ```ts ignore
+ * const { results, error } = await runHostile(hostileCommand({ ... }), repo);
+ * ```
+ */
+export async function runHostile(
+  command: { program: string; args: string[] },
+  repo: string,
+): Promise<{ results: HostileResult[]; error?: string }> {
+  const out = await new Deno.Command(command.program, {
+    args: command.args,
+    cwd: repo,
+    clearEnv: true,
+    env: {},
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const last = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  try {
+    return { results: (JSON.parse(last) as { results: HostileResult[] }).results };
+  } catch {
+    return {
+      results: [],
+      error: `exit ${out.code}: ${new TextDecoder().decode(out.stderr).slice(0, 300)}`,
+    };
+  }
+}

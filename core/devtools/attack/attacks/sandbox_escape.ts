@@ -25,19 +25,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WORKER_OPTIONS_FLAG } from "../../../domain/capset/permissions.ts";
 import { agentDir, inboxFromDir } from "../../../domain/home/layout.ts";
-import { hostileCommand } from "../hostile_command.ts";
+import {
+  hostileCommand,
+  type HostileResult,
+  runHostile as spawnHostile,
+} from "../hostile_command.ts";
 import type { AttackContext } from "../context.ts";
 import type { Attack, AttackLine } from "../types.ts";
 
 const NAME = "sandbox-escape";
 const HOSTILE = fileURLToPath(new URL("../hostile_agent.ts", import.meta.url));
 
-interface Result {
-  name: string;
-  outcome: string;
-  message?: string;
-  created?: boolean;
-}
+type Result = HostileResult;
 
 /** Categories of attempts by the hostile script's attempt names; the first match counts. */
 const CATEGORIES: readonly { label: string; match: RegExp }[] = [
@@ -88,7 +87,7 @@ async function runHostile(
   await Deno.remove(plantedLink).catch(() => {});
   await Deno.symlink(join(ctx.home.keys, "master.key"), plantedLink);
   const peer = capset.sends[0]?.to;
-  const { program, args } = hostileCommand({
+  const command = hostileCommand({
     command: cmd,
     host: ctx.verified.sandboxHost,
     layers: "both",
@@ -108,24 +107,7 @@ async function runHostile(
     })],
   });
   try {
-    const out = await new Deno.Command(program, {
-      args,
-      cwd: ctx.repo,
-      clearEnv: true,
-      env: {},
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-    try {
-      return { results: (JSON.parse(text) as { results: Result[] }).results };
-    } catch {
-      return {
-        results: [],
-        error: `exit ${out.code}: ${new TextDecoder().decode(out.stderr).slice(0, 300)}`,
-      };
-    }
+    return await spawnHostile(command, ctx.repo);
   } finally {
     await Deno.remove(plantedLink).catch(() => {});
     if (peer !== undefined) {

@@ -16,6 +16,11 @@
  * `keys/` and `config.json` stay root's, 0700 and 0600. Without root nothing
  * changes: every agent shares the supervisor's uid and the home stays 0700.
  *
+ * The folders agents can write are walked only before any agent runs (right
+ * after the start-up sweep moved links aside): `chown` follows a symlink, so
+ * walking one while its agent runs would let it redirect a root `chown`. A
+ * reload re-owns only `vault/`, `trust/` and `audit/`, which no agent writes.
+ *
  * @module
  */
 import { join } from "node:path";
@@ -75,14 +80,17 @@ export async function applyHomeOwnership(
   home: HomeLayout,
   capsets: readonly Capset[],
   ids: SandboxIds | undefined,
+  options: { agentFolders: boolean } = { agentFolders: true },
 ): Promise<void> {
   if (ids === undefined) return;
   await own(home.root, 0, 0, 0o711);
   await own(home.agents, 0, 0, 0o711);
+  // no agent can write these: safe to walk while agents run (a ceremony rewrote them)
   for (const folder of [home.vault, home.trust]) {
     await ownTree(folder, 0, 0, { dir: 0o755, file: 0o644 });
   }
   await ownTree(home.audit, 0, ids.shared.audit, { dir: 0o2750, file: 0o640 });
+  if (!options.agentFolders) return;
   for (const capset of capsets) {
     const me = ids.agents[capset.agent]!;
     const inbox = inboxDir(home, capset.agent);

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { applyHomeOwnership } from "./home_ownership.ts";
 import { type StrayMove, sweepStrays } from "./stray_sweep.ts";
 import { codePinsDiffer } from "../../domain/code/manifest.ts";
 import { CodeChecker } from "../../domain/code/code_check.ts";
@@ -52,7 +53,6 @@ import type { CurrentKeys } from "./report_line.ts";
 import { EventBatcher } from "./event_batcher.ts";
 import { CausalOrder } from "./causal_order.ts";
 import { createAgentFolders } from "./folders.ts";
-import { applyHomeOwnership } from "./home_ownership.ts";
 import { sandboxIdsFor } from "./sandbox_check.ts";
 import { buildHandover } from "./handover.ts";
 import { preflight, type VerifiedHome } from "./preflight.ts";
@@ -456,10 +456,14 @@ export class Running implements Supervisor {
       // not below the ledger's mark: a copy of earlier files (and version stores) put back
       await assertTrustFloor(trustStateOf(this.home, verified), this.#floor, this.#clock.now());
       await createAgentFolders(this.home, verified.capsets.values());
+      // the folders agents write are owned at start only, while no agent runs: chown follows
+      // a symlink a running agent could swap in (a folder a reload adds is owned at the next
+      // start); what a ceremony rewrote in vault/ and trust/ is re-owned now
       await applyHomeOwnership(
         this.home,
         [...verified.capsets.values()],
         sandboxIdsFor(this.config),
+        { agentFolders: false },
       );
     } catch (err: unknown) {
       // a ceremony half written, or a planted file: keep what verified before
